@@ -145,6 +145,9 @@ pub struct Credential {
     pub last_rotated: Option<Timestamp>,
     /// Last used, as the inventory reports it.
     pub last_used: Option<Timestamp>,
+    /// Whether the source tracks use at all: when true, `last_used == None` means "never used";
+    /// when false it means "unknown" and no usage rule may conclude anything.
+    pub usage_known: bool,
     /// End of validity (certificates, signing keys, GCP keys), if any.
     pub expires: Option<Timestamp>,
     /// Lifecycle status.
@@ -173,6 +176,7 @@ impl Credential {
             created: None,
             last_rotated: None,
             last_used: None,
+            usage_known: false,
             expires: None,
             status: CredentialStatus::Active,
             scopes: Vec::new(),

@@ -1,0 +1,388 @@
+//! Format-neutral records: CSV rows and JSON objects become [`Record`]s keyed by canonical field name,
+//! so that each reader declares its fields once (with accepted spellings) and handles both formats.
+
+use crate::error::{quote, IngestError, Rejects};
+use serde_json::value::RawValue;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+
+/// A whole input file in memory, with its label for error messages. Inventories and rosters are
+/// small (thousands to a few hundred thousand rows); activity logs are streamed elsewhere.
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// Path as the user gave it (`-` for stdin).
+    pub label: String,
+    /// Content, UTF-8, byte-order mark removed.
+    pub text: String,
+}
+
+impl Input {
+    /// Read a file (or stdin for `-`).
+    pub fn read(path: &Path) -> Result<Self, IngestError> {
+        let label = path.display().to_string();
+        let mut bytes = Vec::new();
+        let res = if label == "-" {
+            std::io::stdin().read_to_end(&mut bytes).map(|_| ())
+        } else {
+            std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)).map(|_| ())
+        };
+        res.map_err(|e| IngestError::Io { file: label.clone(), reason: e.to_string() })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let off = e.utf8_error().valid_up_to();
+            IngestError::Format { file: label.clone(), reason: format!("not valid UTF-8 at byte offset {off}") }
+        })?;
+        Ok(Self::new(label, text))
+    }
+
+    /// Wrap text already in memory.
+    pub fn new(label: impl Into<String>, text: impl Into<String>) -> Self {
+        let text = text.into();
+        let text = text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text);
+        Self { label: label.into(), text }
+    }
+
+    /// Fail with [`IngestError::Empty`] when there is nothing but whitespace.
+    pub fn non_empty(&self) -> Result<(), IngestError> {
+        if self.text.trim().is_empty() {
+            Err(IngestError::Empty { file: self.label.clone() })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// True when the content looks like JSON (object, array or JSON lines).
+    pub fn looks_like_json(&self) -> bool {
+        matches!(self.text.trim_start().as_bytes().first(), Some(b'{' | b'['))
+    }
+
+    /// 1-based line number of a byte offset.
+    pub fn line_of(&self, offset: usize) -> u64 {
+        1 + self.text.as_bytes()[..offset.min(self.text.len())].iter().filter(|&&b| b == b'\n').count() as u64
+    }
+}
+
+/// A field a reader understands: canonical name and accepted spellings (normalized: lower-case,
+/// letters and digits only).
+#[derive(Debug)]
+pub struct FieldSpec {
+    /// Canonical name (used in docs and messages).
+    pub name: &'static str,
+    /// Accepted header / key spellings, normalized.
+    pub aliases: &'static [&'static str],
+    /// Must the header have it?
+    pub required: bool,
+}
+
+/// Normalize a header or key: lower-case ASCII letters and digits only.
+pub(crate) fn norm_key(k: &str) -> String {
+    k.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).collect()
+}
+
+fn spec_for<'s>(specs: &'s [FieldSpec], key: &str) -> Option<&'s FieldSpec> {
+    let n = norm_key(key);
+    specs.iter().find(|s| norm_key(s.name) == n || s.aliases.contains(&n.as_str()))
+}
+
+/// A value as read.
+#[derive(Debug, Clone)]
+pub enum Cell {
+    /// Text (CSV cell, JSON string/number/bool).
+    Text(String),
+    /// JSON array of scalars.
+    List(Vec<String>),
+}
+
+/// One input record, fields keyed by canonical name, remembering the original spelling of each key.
+#[derive(Debug, Clone)]
+pub struct Record<'i> {
+    /// File label.
+    pub file: &'i str,
+    /// 1-based line.
+    pub line: u64,
+    /// Raw text of the record (for quarantine).
+    pub raw: String,
+    fields: HashMap<&'static str, (String, Cell)>,
+}
+
+impl<'i> Record<'i> {
+    /// Trimmed, non-empty text of a field.
+    pub fn str(&self, field: &str) -> Option<&str> {
+        match self.fields.get(field) {
+            Some((_, Cell::Text(s))) => Some(s.trim()).filter(|s| !s.is_empty()),
+            Some((_, Cell::List(v))) => v.first().map(String::as_str),
+            None => None,
+        }
+    }
+
+    /// A list field: JSON arrays as given, text split on `;`, `|`, `,` or whitespace.
+    pub fn list(&self, field: &str) -> Vec<String> {
+        match self.fields.get(field) {
+            Some((_, Cell::Text(s))) => s
+                .split(|c: char| c == ';' || c == '|' || c == ',' || c.is_whitespace())
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+            Some((_, Cell::List(v))) => v.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The key as spelled in the input (for error messages).
+    pub fn key(&self, field: &'static str) -> String {
+        self.fields.get(field).map(|(k, _)| k.clone()).unwrap_or_else(|| field.to_string())
+    }
+
+    /// Located field error.
+    pub fn err(&self, field: &'static str, reason: impl std::fmt::Display) -> IngestError {
+        IngestError::field(self.file, self.line, &self.key(field), reason)
+    }
+
+    /// Parse a field with `f`, turning its error into a located one. `None` when absent or empty.
+    pub fn parse<T>(&self, field: &'static str, f: impl Fn(&str) -> Result<T, String>) -> Result<Option<T>, IngestError> {
+        match self.str(field) {
+            None => Ok(None),
+            Some(v) => f(v).map(Some).map_err(|e| self.err(field, e)),
+        }
+    }
+
+    /// Like [`Record::parse`] but the field must be present.
+    pub fn require<T>(&self, field: &'static str, f: impl Fn(&str) -> Result<T, String>) -> Result<T, IngestError> {
+        self.parse(field, f)?.ok_or_else(|| self.err(field, "required value is empty"))
+    }
+}
+
+/// Read CSV with a header row. Columns are matched to `specs` by normalized spelling; unknown columns
+/// are ignored; CRLF and a BOM are fine. Rows with the wrong number of cells go to `rejects`.
+pub fn csv_records<'i>(input: &'i Input, specs: &[FieldSpec], rejects: &mut Rejects) -> Result<Vec<Record<'i>>, IngestError> {
+    input.non_empty()?;
+    let file = input.label.as_str();
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(input.text.as_bytes());
+    let headers = rdr
+        .headers()
+        .map_err(|e| IngestError::Syntax { file: file.into(), line: 1, reason: e.to_string() })?
+        .clone();
+    let mut cols: Vec<Option<&FieldSpec>> = Vec::with_capacity(headers.len());
+    let mut seen = Vec::new();
+    for h in headers.iter() {
+        let s = spec_for(specs, h).filter(|s| !seen.contains(&s.name));
+        if let Some(s) = s {
+            seen.push(s.name);
+        }
+        cols.push(s);
+    }
+    check_required(file, 1, specs, &seen, headers.iter().map(str::to_string).collect())?;
+    let mut out = Vec::new();
+    let mut rec = csv::StringRecord::new();
+    loop {
+        let line = rdr.position().line() + 1;
+        match rdr.read_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(line);
+                rejects.reject(IngestError::Syntax { file: file.into(), line, reason: e.to_string() }, None)?;
+                continue;
+            }
+        }
+        let (line, raw) = locate(input, &rec).unwrap_or((line, String::new()));
+        if rec.iter().all(|c| c.trim().is_empty()) {
+            continue; // blank line
+        }
+        if rec.len() != headers.len() {
+            rejects.reject(
+                IngestError::Syntax {
+                    file: file.into(),
+                    line,
+                    reason: format!("expected {} fields as in the header, found {}", headers.len(), rec.len()),
+                },
+                Some(&raw),
+            )?;
+            continue;
+        }
+        let mut fields = HashMap::new();
+        for (i, cell) in rec.iter().enumerate() {
+            if let Some(s) = cols[i] {
+                fields.insert(s.name, (headers[i].to_string(), Cell::Text(cell.to_string())));
+            }
+        }
+        out.push(Record { file, line, raw, fields });
+    }
+    Ok(out)
+}
+
+/// Line number and raw first line of a CSV record. Computed from the byte offset because the csv
+/// crate's line counter lags by one after a CRLF terminator.
+pub(crate) fn locate(input: &Input, rec: &csv::StringRecord) -> Option<(u64, String)> {
+    let text = input.text.as_bytes();
+    let mut start = (rec.position()?.byte() as usize).min(text.len());
+    while start < text.len() && (text[start] == b'\r' || text[start] == b'\n') {
+        start += 1;
+    }
+    let raw = input.text[start..].lines().next().unwrap_or("").to_string();
+    Some((input.line_of(start), raw))
+}
+
+fn check_required(file: &str, line: u64, specs: &[FieldSpec], seen: &[&str], found: Vec<String>) -> Result<(), IngestError> {
+    let missing: Vec<String> = specs
+        .iter()
+        .filter(|s| s.required && !seen.contains(&s.name))
+        .map(|s| {
+            let alts: Vec<&str> = s.aliases.iter().take(4).copied().collect();
+            if alts.is_empty() {
+                format!("`{}`", s.name)
+            } else {
+                format!("`{}` (or {})", s.name, alts.join(", "))
+            }
+        })
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(IngestError::MissingColumns {
+            file: file.into(),
+            line,
+            missing: missing.join(", "),
+            found: if found.is_empty() { "(none)".into() } else { found.join(", ") },
+        })
+    }
+}
+
+/// The JSON records of a document: a top-level array, an object holding an array under one of
+/// `array_keys`, or JSON lines. Each comes with its 1-based line.
+pub fn json_values<'i>(input: &'i Input, array_keys: &[&str]) -> Result<Vec<(u64, &'i RawValue)>, IngestError> {
+    input.non_empty()?;
+    let file = &input.label;
+    let text = input.text.as_str();
+    let base = text.as_ptr() as usize;
+    let at = |r: &RawValue| input.line_of(r.get().as_ptr() as usize - base);
+    let syntax = |e: serde_json::Error| IngestError::Syntax { file: file.clone(), line: e.line() as u64, reason: format!("invalid JSON: {e}") };
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('[') {
+        let items: Vec<&RawValue> = serde_json::from_str(text).map_err(syntax)?;
+        return Ok(items.into_iter().map(|r| (at(r), r)).collect());
+    }
+    // An object: either a wrapper with an array of records, or the first of several JSON lines.
+    match serde_json::from_str::<HashMap<&str, &RawValue>>(text) {
+        Ok(obj) => {
+            for k in array_keys {
+                if let Some(arr) = obj.get(k) {
+                    let items: Vec<&RawValue> = serde_json::from_str(arr.get()).map_err(|e| IngestError::Syntax {
+                        file: file.clone(),
+                        line: at(arr),
+                        reason: format!("`{k}` must be an array of objects: {e}"),
+                    })?;
+                    return Ok(items.into_iter().map(|r| (at(r), r)).collect());
+                }
+            }
+            // A single object is a one-record JSON-lines file.
+            let whole: &RawValue = serde_json::from_str(text).map_err(syntax)?;
+            Ok(vec![(at(whole), whole)])
+        }
+        Err(e) if e.is_syntax() && e.to_string().contains("trailing characters") => {
+            let mut out = Vec::new();
+            let mut offset = 0usize;
+            for (i, l) in text.split_inclusive('\n').enumerate() {
+                let start = offset;
+                offset += l.len();
+                let t = l.trim();
+                if t.is_empty() {
+                    continue;
+                }
+                let lead = l.len() - l.trim_start().len();
+                let slice = &text[start + lead..start + lead + t.len()];
+                match serde_json::from_str::<&RawValue>(slice) {
+                    Ok(r) => out.push((i as u64 + 1, r)),
+                    Err(e) => {
+                        return Err(IngestError::Syntax { file: file.clone(), line: i as u64 + 1, reason: format!("invalid JSON line: {e}") })
+                    }
+                }
+            }
+            Ok(out)
+        }
+        Err(e) => Err(syntax(e)),
+    }
+}
+
+/// Turn JSON objects into [`Record`]s matched against `specs`; non-objects and bad values go to
+/// `rejects`. `json_values` locates them.
+pub fn json_records<'i>(input: &'i Input, specs: &[FieldSpec], array_keys: &[&str], rejects: &mut Rejects) -> Result<Vec<Record<'i>>, IngestError> {
+    let mut out = Vec::new();
+    for (line, raw) in json_values(input, array_keys)? {
+        match object_record(input, line, raw, specs) {
+            Ok(r) => out.push(r),
+            Err(e) => rejects.reject(e, Some(raw.get()))?,
+        }
+    }
+    Ok(out)
+}
+
+fn object_record<'i>(input: &'i Input, line: u64, raw: &RawValue, specs: &[FieldSpec]) -> Result<Record<'i>, IngestError> {
+    let file = input.label.as_str();
+    let obj: serde_json::Map<String, Value> = serde_json::from_str(raw.get())
+        .map_err(|_| IngestError::Syntax { file: file.into(), line, reason: "expected a JSON object for each record".into() })?;
+    let mut fields = HashMap::new();
+    for (k, v) in &obj {
+        let Some(spec) = spec_for(specs, k) else { continue };
+        if fields.contains_key(spec.name) {
+            continue;
+        }
+        let cell = match v {
+            Value::Null => continue,
+            Value::String(s) => Cell::Text(s.clone()),
+            Value::Number(n) => Cell::Text(n.to_string()),
+            Value::Bool(b) => Cell::Text(b.to_string()),
+            Value::Array(items) => {
+                let mut list = Vec::new();
+                for it in items {
+                    match it {
+                        Value::String(s) => list.push(s.clone()),
+                        Value::Number(n) => list.push(n.to_string()),
+                        // SCIM-style multi-valued attribute: [{"value": "...", ...}]
+                        Value::Object(o) if o.get("value").is_some_and(Value::is_string) => {
+                            list.push(o["value"].as_str().unwrap_or_default().to_string())
+                        }
+                        _ => return Err(IngestError::field(file, line, k, "expected a list of strings")),
+                    }
+                }
+                Cell::List(list)
+            }
+            Value::Object(_) => return Err(IngestError::field(file, line, k, format!("expected a string, found an object {}", quote(&v.to_string())))),
+        };
+        fields.insert(spec.name, (k.clone(), cell));
+    }
+    let present: Vec<&str> = fields.keys().copied().collect();
+    if let Some(s) = specs.iter().find(|s| s.required && !present.contains(&s.name)) {
+        return Err(IngestError::field(file, line, s.name, "required field is missing"));
+    }
+    Ok(Record { file, line, raw: raw.get().to_string(), fields })
+}
+
+/// Read CSV or JSON (sniffed from content) into records.
+pub fn any_records<'i>(input: &'i Input, specs: &[FieldSpec], array_keys: &[&str], rejects: &mut Rejects) -> Result<Vec<Record<'i>>, IngestError> {
+    if input.looks_like_json() {
+        json_records(input, specs, array_keys, rejects)
+    } else {
+        csv_records(input, specs, rejects)
+    }
+}
+
+/// A parsed item with what duplicate detection needs: (dedup key, id as shown, line, raw row, item).
+pub type Keyed<T> = (String, String, u64, String, T);
+
+/// Reject duplicate ids: keeps the first occurrence, sends later ones to `rejects`.
+pub fn dedup_ids<T>(items: Vec<Keyed<T>>, file: &str, rejects: &mut Rejects) -> Result<Vec<T>, IngestError> {
+    let mut first: HashMap<String, u64> = HashMap::new();
+    let mut out = Vec::with_capacity(items.len());
+    for (key, id, line, raw, item) in items {
+        if let Some(&f) = first.get(&key) {
+            rejects.reject(IngestError::Duplicate { file: file.into(), line, id, first_line: f }, Some(&raw))?;
+            continue;
+        }
+        first.insert(key, line);
+        out.push(item);
+    }
+    Ok(out)
+}
