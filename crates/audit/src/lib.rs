@@ -1,1 +1,34 @@
-//! placeholder
+//! Posture audit: joins what HR knows (identities) with what inventories say (credentials and who
+//! can read secrets) and reports what should not be — no logs needed.
+//!
+//! * [`Policy`] — thresholds, read from the `[audit]` table of the TOML config.
+//! * [`Context`] — the joined view every rule reads: credentials with their resolved owners.
+//! * [`rules`] — one file per rule, each with its metadata and positive/negative tests.
+//! * [`run`] — evaluates every rule and returns findings sorted by severity.
+
+mod context;
+mod policy;
+pub mod refs;
+pub mod rules;
+
+pub use context::{Context, Owner, Resolved};
+pub use policy::Policy;
+
+use credwarden_model::Finding;
+
+/// Run every audit rule; findings come back most severe first, then by rule and subject.
+pub fn run(ctx: &Context) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for rule in rules::ALL {
+        (rule.check)(ctx, &mut out);
+    }
+    out.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.rule.id.cmp(b.rule.id))
+            .then_with(|| a.subject.identity_id.cmp(&b.subject.identity_id))
+            .then_with(|| a.subject.credential_id.cmp(&b.subject.credential_id))
+            .then_with(|| a.fingerprint().cmp(&b.fingerprint()))
+    });
+    out
+}

@@ -71,6 +71,11 @@ impl Directory {
         self
     }
 
+    /// True when the mapping file names this alias explicitly.
+    pub fn mapped(&self, name: &str) -> bool {
+        self.mapping.contains_key(&norm(name))
+    }
+
     /// All identities, in roster order.
     pub fn identities(&self) -> &[Identity] {
         &self.identities

@@ -20,7 +20,7 @@ pub use credential::{Credential, CredentialKind, CredentialStatus};
 pub use directory::{Directory, Resolution};
 pub use event::{Event, EventOutcome, Network, ResourceRef, TokenClaims, Volume};
 pub use finding::{AttackRef, D3fendRef, Finding, RuleMeta, Severity, Subject};
-pub use identity::{Identity, IdentityKind, IdentityStatus};
+pub use identity::{days_between, Identity, IdentityKind, IdentityStatus};
 pub use source::SourceRef;
 
 /// Version of credwarden stamped into emitted findings.

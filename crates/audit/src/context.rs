@@ -1,0 +1,137 @@
+//! The joined view the rules read: every credential with its resolved owner, the as-of instant and
+//! the policy. Built once; rules only read it.
+
+use crate::Policy;
+use credwarden_model::{Credential, CredentialKind, Directory, Identity, Resolution};
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+
+/// Who owns a credential, after resolution.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Owner<'a> {
+    /// Resolved to one identity, and how (`alias`, `mapping`, `email local part`).
+    Identity(&'a Identity, &'static str),
+    /// Several identities match.
+    Ambiguous(Vec<String>),
+    /// Nothing matches; lists the names tried (empty if the inventory names no owner at all).
+    Unresolved(Vec<String>),
+    /// Account-level credential (cloud root): owned by the account, not a person.
+    Account,
+}
+
+/// A credential with its owner.
+#[derive(Debug, Clone)]
+pub struct Resolved<'a> {
+    /// The credential.
+    pub cred: &'a Credential,
+    /// Its owner.
+    pub owner: Owner<'a>,
+}
+
+impl<'a> Resolved<'a> {
+    /// The owning identity, when resolved.
+    pub fn identity(&self) -> Option<&'a Identity> {
+        match self.owner {
+            Owner::Identity(i, _) => Some(i),
+            _ => None,
+        }
+    }
+}
+
+/// Everything a rule needs.
+pub struct Context<'a> {
+    /// Alias index over the roster.
+    pub directory: &'a Directory,
+    /// Credentials with owners, in input order.
+    pub creds: Vec<Resolved<'a>>,
+    /// Date the audit is "as of" (UTC).
+    pub as_of: Date,
+    /// End of the as-of day (UTC): the instant findings are stamped with.
+    pub now: Timestamp,
+    /// Thresholds.
+    pub policy: &'a Policy,
+}
+
+impl<'a> Context<'a> {
+    /// Join credentials to the directory.
+    pub fn new(directory: &'a Directory, credentials: &'a [Credential], as_of: Date, policy: &'a Policy) -> Self {
+        let now = as_of
+            .at(23, 59, 59, 0)
+            .to_zoned(TimeZone::UTC)
+            .map(|z| z.timestamp())
+            .unwrap_or(Timestamp::MAX);
+        let creds = credentials.iter().map(|c| Resolved { cred: c, owner: resolve_owner(directory, c) }).collect();
+        Self { directory, creds, as_of, now, policy }
+    }
+
+    /// Credentials that can authenticate as of the audit.
+    pub fn live(&self) -> impl Iterator<Item = &Resolved<'a>> {
+        self.creds.iter().filter(|r| r.cred.is_live(self.now))
+    }
+
+    /// UTC calendar date of an instant.
+    pub fn date(t: Timestamp) -> Date {
+        t.to_zoned(TimeZone::UTC).date()
+    }
+
+    /// Whole days from `t` to the as-of date.
+    pub fn days_since(&self, t: Timestamp) -> i64 {
+        credwarden_model::days_between(Self::date(t), self.as_of)
+    }
+
+    /// Who could read a secret: its listed readers (groups expanded) and, for secret kinds, its owner.
+    /// Returns resolved identities (deduplicated) and the names that did not resolve.
+    pub fn readers(&self, r: &Resolved<'a>) -> (Vec<&'a Identity>, Vec<String>) {
+        let mut found: Vec<&'a Identity> = Vec::new();
+        let mut unresolved = Vec::new();
+        if is_readable_secret(r.cred.kind) {
+            if let Some(i) = r.identity() {
+                found.push(i);
+            }
+        }
+        for entry in &r.cred.readers {
+            for name in self.directory.expand_reader(entry) {
+                match self.directory.resolve(&name) {
+                    Resolution::Found(i, _) => {
+                        let id = self.directory.get(i);
+                        if !found.iter().any(|f| f.id == id.id) {
+                            found.push(id);
+                        }
+                    }
+                    _ => unresolved.push(name),
+                }
+            }
+        }
+        (found, unresolved)
+    }
+}
+
+/// Kinds whose secret material a person could read and keep: whoever owns or reads them holds a copy.
+pub fn is_readable_secret(kind: CredentialKind) -> bool {
+    matches!(
+        kind,
+        CredentialKind::SigningKey
+            | CredentialKind::KmsKey
+            | CredentialKind::SharedSecret
+            | CredentialKind::ServiceAccountKey
+            | CredentialKind::ApiKey
+    )
+}
+
+fn resolve_owner<'a>(dir: &'a Directory, c: &Credential) -> Owner<'a> {
+    if c.account_level {
+        return Owner::Account;
+    }
+    let mut tried = Vec::new();
+    // An explicit mapping for the credential id wins; then the stated owner; then the principal.
+    let names = [dir.mapped(&c.id).then_some(c.id.as_str()), c.owner.as_deref(), c.principal.as_deref()];
+    for name in names.into_iter().flatten() {
+        match dir.resolve(name) {
+            Resolution::Found(i, how) => return Owner::Identity(dir.get(i), how),
+            Resolution::Ambiguous(ids) => return Owner::Ambiguous(ids),
+            Resolution::NotFound => tried.push(name.to_string()),
+        }
+    }
+    Owner::Unresolved(tried)
+}
