@@ -1,1 +1,31 @@
-fn main(){}
+//! The `credwarden` binary: argument parsing and wiring only. Each subcommand lives in its own module.
+
+mod args;
+mod audit_cmd;
+mod config;
+mod output;
+mod rules_cmd;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+/// Exit code when the run itself failed (bad input, unreadable file, bad option).
+pub const EXIT_ERROR: u8 = 2;
+/// Exit code when `--fail-on` was given and a finding reached that severity.
+pub const EXIT_FINDINGS: u8 = 1;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    output::init_logging(&cli.global);
+    let result = match &cli.command {
+        args::Command::Audit(a) => audit_cmd::run(&cli.global, a),
+        args::Command::Rules(a) => rules_cmd::run(&cli.global, a),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("credwarden: error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

@@ -1,1 +1,136 @@
-//! placeholder
+//! Renders findings: OCSF Detection Finding JSON lines for machines, CSV for spreadsheets, an aligned
+//! table (optionally coloured) for people. Writers take any `io::Write`; the CLI picks stdout or a file.
+
+use credwarden_model::ocsf::DetectionFinding;
+use credwarden_model::{Finding, Severity};
+use std::io::{self, Write};
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Aligned columns for a terminal.
+    Table,
+    /// OCSF 2004 JSON, one finding per line.
+    Json,
+    /// CSV with a header row.
+    Csv,
+}
+
+/// Write findings in `format`.
+pub fn write(w: &mut dyn Write, findings: &[Finding], format: Format, color: bool) -> io::Result<()> {
+    match format {
+        Format::Json => write_json(w, findings),
+        Format::Csv => write_csv(w, findings),
+        Format::Table => write_table(w, findings, color),
+    }
+}
+
+/// OCSF JSON lines.
+pub fn write_json(w: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
+    for f in findings {
+        serde_json::to_writer(&mut *w, &DetectionFinding::from_finding(f))?;
+        w.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// CSV columns, in order.
+pub const CSV_COLUMNS: [&str; 14] = [
+    "severity",
+    "rule_id",
+    "title",
+    "credential_id",
+    "credential_kind",
+    "system",
+    "principal",
+    "identity_id",
+    "identity",
+    "days_since_termination",
+    "message",
+    "attack",
+    "evidence",
+    "fingerprint",
+];
+
+/// CSV with a header.
+pub fn write_csv(w: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
+    let mut out = csv::Writer::from_writer(w);
+    out.write_record(CSV_COLUMNS)?;
+    for f in findings {
+        let s = &f.subject;
+        let days = f.facts.get("days_since_termination").filter(|v| !v.is_null()).map(|v| v.to_string()).unwrap_or_default();
+        let attack: Vec<&str> = f.rule.attack.iter().map(|a| a.technique).collect();
+        let evidence: Vec<String> = f.evidence.iter().map(|e| e.to_string()).collect();
+        out.write_record([
+            f.severity.to_string().as_str(),
+            f.rule.id,
+            f.rule.title,
+            s.credential_id.as_deref().unwrap_or(""),
+            s.credential_kind.as_deref().unwrap_or(""),
+            s.system.as_deref().unwrap_or(""),
+            s.principal.as_deref().unwrap_or(""),
+            s.identity_id.as_deref().unwrap_or(""),
+            s.identity_label.as_deref().unwrap_or(""),
+            days.as_str(),
+            f.message.as_str(),
+            attack.join(" ").as_str(),
+            evidence.join(" ").as_str(),
+            f.fingerprint().as_str(),
+        ])?;
+    }
+    out.flush()
+}
+
+fn paint(sev: Severity) -> &'static str {
+    match sev {
+        Severity::Critical => "\x1b[1;31m",
+        Severity::High => "\x1b[31m",
+        Severity::Medium => "\x1b[33m",
+        Severity::Low => "\x1b[36m",
+        Severity::Info => "\x1b[2m",
+    }
+}
+
+/// Aligned table: severity, rule, owner, credential, message.
+pub fn write_table(w: &mut dyn Write, findings: &[Finding], color: bool) -> io::Result<()> {
+    if findings.is_empty() {
+        return writeln!(w, "No findings.");
+    }
+    let rows: Vec<[String; 4]> = findings
+        .iter()
+        .map(|f| {
+            [
+                f.severity.to_string().to_uppercase(),
+                f.rule.id.to_string(),
+                f.subject.identity_id.clone().unwrap_or_else(|| "-".into()),
+                f.message.clone(),
+            ]
+        })
+        .collect();
+    let head = ["SEVERITY", "RULE", "OWNER", "FINDING"];
+    let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).chain([head[i].len()]).max().unwrap_or(0);
+    let (w0, w1, w2) = (width(0), width(1), width(2));
+    writeln!(w, "{:w0$}  {:w1$}  {:w2$}  {}", head[0], head[1], head[2], head[3])?;
+    for (f, r) in findings.iter().zip(&rows) {
+        let sev = format!("{:w0$}", r[0]);
+        let sev = if color { format!("{}{sev}\x1b[0m", paint(f.severity)) } else { sev };
+        writeln!(w, "{sev}  {:w1$}  {:w2$}  {}", r[1], r[2], r[3])?;
+    }
+    Ok(())
+}
+
+/// Count findings per severity, most severe first, for a one-line summary.
+pub fn summary(findings: &[Finding]) -> String {
+    let parts: Vec<String> = Severity::ALL
+        .iter()
+        .rev()
+        .map(|s| (s, findings.iter().filter(|f| f.severity == *s).count()))
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect();
+    if parts.is_empty() {
+        "0 findings".into()
+    } else {
+        format!("{} findings ({})", findings.len(), parts.join(", "))
+    }
+}

@@ -1,0 +1,137 @@
+//! Command-line definitions. Every option is declared once here, with its help text.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// credwarden: no credential outlives its owner's employment.
+#[derive(Debug, Parser)]
+#[command(name = "credwarden", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Options every subcommand accepts.
+    #[command(flatten)]
+    pub global: Global,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand accepts.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// When to colour output: auto (a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+    /// More log detail on stderr (-v info, -vv debug). RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+/// When to colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Aligned table for people (default on a terminal).
+    Table,
+    /// OCSF 1.3.0 Detection Finding (class 2004), one JSON object per line (default otherwise).
+    Json,
+    /// CSV with a header row.
+    Csv,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Join the HR roster with credential inventories and report what should not be (no logs needed).
+    Audit(AuditArgs),
+    /// List the built-in rules with their severity, ATT&CK and D3FEND references.
+    Rules(RulesArgs),
+}
+
+/// `credwarden audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// HR roster: CSV or JSON in the documented schema, or a SCIM 2.0 ListResponse of Users.
+    #[arg(long, value_name = "FILE")]
+    pub hr: PathBuf,
+    /// Credential inventory (repeatable): AWS IAM credential report CSV, gcloud key listing JSON, or
+    /// generic inventory CSV/JSON. Sniffed; force with a prefix: iam-report:F, gcp-keys:F, inventory:F.
+    #[arg(long = "inventory", value_name = "FILE", required = true, num_args = 1..)]
+    pub inventories: Vec<String>,
+    /// Group membership file (group,member) used to expand secret readers.
+    #[arg(long, value_name = "FILE")]
+    pub groups: Option<PathBuf>,
+    /// Owner mapping file (principal,owner): IAM users, service accounts or credential ids to identities.
+    #[arg(long, value_name = "FILE")]
+    pub owners: Option<PathBuf>,
+    /// TOML config file with an [audit] table of thresholds.
+    #[arg(long, value_name = "FILE", env = "CREDWARDEN_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Evaluate as of this date (YYYY-MM-DD, UTC). Default: today.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Output format. Default: table on a terminal, json otherwise.
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// Write findings to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit with code 1 when any finding is at least this severe (info, low, medium, high, critical).
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<credwarden_model::Severity>,
+    /// Report only findings at least this severe.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity, default_value = "info")]
+    pub min_severity: credwarden_model::Severity,
+    /// Skip bad rows (counted and reported on stderr) instead of stopping at the first one.
+    #[arg(long)]
+    pub keep_going: bool,
+    /// With --keep-going, write each rejected row with its error to this file as JSON lines.
+    #[arg(long, value_name = "FILE", requires = "keep_going")]
+    pub quarantine: Option<PathBuf>,
+}
+
+/// `credwarden rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Output format. Default: table on a terminal, json otherwise.
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+}
+
+fn parse_severity(s: &str) -> Result<credwarden_model::Severity, String> {
+    s.parse()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn audit_requires_hr_and_inventory() {
+        assert!(Cli::try_parse_from(["credwarden", "audit", "--hr", "hr.csv"]).is_err());
+        let c = Cli::try_parse_from(["credwarden", "audit", "--hr", "h", "--inventory", "a", "b", "--fail-on", "high"]).unwrap();
+        let Command::Audit(a) = c.command else { panic!() };
+        assert_eq!(a.inventories, ["a", "b"]);
+        assert_eq!(a.fail_on, Some(credwarden_model::Severity::High));
+        assert!(Cli::try_parse_from(["credwarden", "audit", "--hr", "h", "--inventory", "a", "--fail-on", "severe"]).is_err());
+        assert!(Cli::try_parse_from(["credwarden", "audit", "--hr", "h", "--inventory", "a", "--quarantine", "q"]).is_err());
+    }
+}

@@ -1,0 +1,55 @@
+//! The TOML config file. Unknown keys are errors, so a typo never silently keeps a default.
+
+use credwarden_audit::Policy;
+use serde::Deserialize;
+use std::path::Path;
+
+/// Whole config file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Audit thresholds.
+    pub audit: Policy,
+}
+
+impl Config {
+    /// Load and validate; `None` gives the defaults.
+    pub fn load(path: Option<&Path>) -> Result<Self, String> {
+        let Some(path) = path else { return Ok(Self::default()) };
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read config: {e}", path.display()))?;
+        let cfg: Config = toml::from_str(&text).map_err(|e| {
+            let line = e.span().map(|s| 1 + text[..s.start].matches('\n').count());
+            let at = line.map(|l| format!(":{l}")).unwrap_or_default();
+            format!("{}{at}: {}", path.display(), e.message())
+        })?;
+        cfg.audit.validate().map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(cfg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_str(s: &str) -> Result<Config, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, s).unwrap();
+        Config::load(Some(&p)).map_err(|e| e.replace(&p.display().to_string(), "c.toml"))
+    }
+
+    #[test]
+    fn overrides_and_defaults() {
+        let c = load_str("[audit]\nrotation_max_days = 30\n").unwrap();
+        assert_eq!(c.audit.rotation_max_days, 30);
+        assert_eq!(c.audit.unused_warn_days, 45);
+    }
+
+    #[test]
+    fn typos_and_bad_values_are_errors() {
+        let e = load_str("[audit]\nrotation_max_dayz = 30\n").unwrap_err();
+        assert!(e.starts_with("c.toml:2: unknown field `rotation_max_dayz`"), "{e}");
+        let e = load_str("[audit]\nunused_warn_days = 100\nunused_max_days = 90\n").unwrap_err();
+        assert!(e.contains("must not exceed"), "{e}");
+    }
+}
