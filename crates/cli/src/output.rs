@@ -21,6 +21,7 @@ pub fn init_logging(g: &Global) {
         .with_writer(std::io::stderr)
         .with_ansi(stderr_color(g.color))
         .with_target(false)
+        .without_time()
         .try_init();
 }
 

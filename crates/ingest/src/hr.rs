@@ -3,7 +3,7 @@
 
 use crate::dates::parse_date;
 use crate::error::{quote, IngestError, Rejects};
-use crate::records::{any_records, dedup_ids, json_values, FieldSpec, Input, Record};
+use crate::records::{any_records, convert, json_values, Dedup, FieldSpec, Input, Record};
 use credwarden_model::{Identity, IdentityKind, IdentityStatus, SourceRef};
 use serde_json::Value;
 
@@ -31,15 +31,8 @@ pub fn read(input: &Input, rejects: &mut Rejects) -> Result<Vec<Identity>, Inges
     if is_scim(input) {
         return read_scim(input, rejects);
     }
-    let records = any_records(input, FIELDS, &["identities", "employees", "workers", "people", "users"], rejects)?;
-    let mut rows = Vec::with_capacity(records.len());
-    for r in &records {
-        match identity(r) {
-            Ok(i) => rows.push((i.id.to_lowercase(), i.id.clone(), r.line, r.raw.clone(), i)),
-            Err(e) => rejects.reject(e, Some(&r.raw))?,
-        }
-    }
-    dedup_ids(rows, &input.label, rejects)
+    let rows = any_records(input, FIELDS, &["identities", "employees", "workers", "people", "users"])?;
+    convert(rows, rejects, |r| identity(r).map(|i| (i.id.to_lowercase(), i.id.clone(), i)))
 }
 
 fn status_value(r: &Record) -> Result<IdentityStatus, IngestError> {
@@ -105,14 +98,17 @@ fn is_scim(input: &Input) -> bool {
 /// provisioning) is used when present, else `meta.lastModified` of an inactive user (the latest the
 /// departure can have been recorded).
 fn read_scim(input: &Input, rejects: &mut Rejects) -> Result<Vec<Identity>, IngestError> {
-    let mut rows = Vec::new();
+    let mut out = Vec::new();
+    let mut seen = Dedup::default();
     for (line, raw) in json_values(input, &["Resources"])? {
-        match scim_user(&input.label, line, raw.get()) {
-            Ok(i) => rows.push((i.id.to_lowercase(), i.id.clone(), line, raw.get().to_string(), i)),
+        let user = scim_user(&input.label, line, raw.get())
+            .and_then(|i| seen.check(i.id.to_lowercase(), &i.id, &input.label, line).map(|_| i));
+        match user {
+            Ok(i) => out.push(i),
             Err(e) => rejects.reject(e, Some(raw.get()))?,
         }
     }
-    dedup_ids(rows, &input.label, rejects)
+    Ok(out)
 }
 
 fn scim_user(file: &str, line: u64, raw: &str) -> Result<Identity, IngestError> {

@@ -6,7 +6,7 @@
 
 use crate::dates::parse_timestamp;
 use crate::error::{IngestError, Rejects};
-use crate::records::{any_records, dedup_ids, FieldSpec, Input, Record};
+use crate::records::{any_records, convert, FieldSpec, Input, Record};
 use credwarden_model::{Credential, CredentialKind, CredentialStatus, SourceRef};
 
 /// Inventory fields and accepted spellings.
@@ -28,15 +28,9 @@ pub const FIELDS: &[FieldSpec] = &[
 
 /// Read an inventory.
 pub fn read(input: &Input, rejects: &mut Rejects) -> Result<Vec<Credential>, IngestError> {
-    let records = any_records(input, FIELDS, &["credentials", "inventory", "secrets", "keys", "items"], rejects)?;
-    let mut rows = Vec::with_capacity(records.len());
-    for r in &records {
-        match credential(r) {
-            Ok(c) => rows.push((format!("{}\u{1f}{}", c.system, c.id), c.id.clone(), r.line, r.raw.clone(), c)),
-            Err(e) => rejects.reject(e, Some(&r.raw))?,
-        }
-    }
-    dedup_ids(rows, &input.label, rejects)
+    let rows = any_records(input, FIELDS, &["credentials", "inventory", "secrets", "keys", "items"])?;
+    // The same id may exist in two systems (an `admin` DB user in two databases): dedup per system.
+    convert(rows, rejects, |r| credential(r).map(|c| (format!("{}\u{1f}{}", c.system, c.id), c.id.clone(), c)))
 }
 
 fn boolish(s: &str) -> Result<bool, String> {

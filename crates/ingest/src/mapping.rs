@@ -5,7 +5,7 @@
 //! service-account email or credential id to an identity alias, or JSON `{"principal": "owner"}`.
 
 use crate::error::{IngestError, Rejects};
-use crate::records::{csv_records, FieldSpec, Input};
+use crate::records::{convert, csv_records, FieldSpec, Input};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -37,11 +37,13 @@ pub fn read_groups(input: &Input, rejects: &mut Rejects) -> Result<BTreeMap<Stri
         }
         return Ok(out);
     }
-    for r in csv_records(input, GROUP_FIELDS, rejects)? {
-        match r.str("group") {
-            Some(g) => out.entry(g.to_string()).or_default().extend(r.list("members")),
-            None => rejects.reject(r.err("group", "required value is empty"), Some(&r.raw))?,
-        }
+    let pairs = convert(csv_records(input, GROUP_FIELDS)?, rejects, |r| {
+        let g = r.str("group").ok_or_else(|| r.err("group", "required value is empty"))?;
+        // A group spans many rows, so rows are keyed by line: nothing here is a duplicate.
+        Ok((r.line.to_string(), String::new(), (g.to_string(), r.list("members"))))
+    })?;
+    for (g, members) in pairs {
+        out.entry(g).or_default().extend(members);
     }
     Ok(out)
 }
@@ -56,15 +58,11 @@ pub fn read_owners(input: &Input, rejects: &mut Rejects) -> Result<Vec<(String, 
         })?;
         return Ok(v.into_iter().collect());
     }
-    let mut out = Vec::new();
-    for r in csv_records(input, OWNER_FIELDS, rejects)? {
-        match (r.str("principal"), r.str("owner")) {
-            (Some(p), Some(o)) => out.push((p.to_string(), o.to_string())),
-            (None, _) => rejects.reject(r.err("principal", "required value is empty"), Some(&r.raw))?,
-            (_, None) => rejects.reject(r.err("owner", "required value is empty"), Some(&r.raw))?,
-        }
-    }
-    Ok(out)
+    convert(csv_records(input, OWNER_FIELDS)?, rejects, |r| {
+        let p = r.str("principal").ok_or_else(|| r.err("principal", "required value is empty"))?;
+        let o = r.str("owner").ok_or_else(|| r.err("owner", "required value is empty"))?;
+        Ok((p.to_lowercase(), p.to_string(), (p.to_string(), o.to_string())))
+    })
 }
 
 #[cfg(test)]

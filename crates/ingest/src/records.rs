@@ -1,7 +1,7 @@
 //! Format-neutral records: CSV rows and JSON objects become [`Record`]s keyed by canonical field name,
 //! so that each reader declares its fields once (with accepted spellings) and handles both formats.
 
-use crate::error::{quote, IngestError, Rejects};
+use crate::error::{quote, IngestError, Reject, Rejects};
 use serde_json::value::RawValue;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -155,8 +155,8 @@ impl<'i> Record<'i> {
 }
 
 /// Read CSV with a header row. Columns are matched to `specs` by normalized spelling; unknown columns
-/// are ignored; CRLF and a BOM are fine. Rows with the wrong number of cells go to `rejects`.
-pub fn csv_records<'i>(input: &'i Input, specs: &[FieldSpec], rejects: &mut Rejects) -> Result<Vec<Record<'i>>, IngestError> {
+/// are ignored; CRLF and a BOM are fine. Rows come back in file order, malformed ones as `Err`.
+pub fn csv_records<'i>(input: &'i Input, specs: &[FieldSpec]) -> Result<Rows<'i>, IngestError> {
     input.non_empty()?;
     let file = input.label.as_str();
     let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(input.text.as_bytes());
@@ -183,7 +183,7 @@ pub fn csv_records<'i>(input: &'i Input, specs: &[FieldSpec], rejects: &mut Reje
             Ok(true) => {}
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(line);
-                rejects.reject(IngestError::Syntax { file: file.into(), line, reason: e.to_string() }, None)?;
+                out.push(Err(Reject { error: IngestError::Syntax { file: file.into(), line, reason: e.to_string() }, raw: None }));
                 continue;
             }
         }
@@ -192,14 +192,12 @@ pub fn csv_records<'i>(input: &'i Input, specs: &[FieldSpec], rejects: &mut Reje
             continue; // blank line
         }
         if rec.len() != headers.len() {
-            rejects.reject(
-                IngestError::Syntax {
-                    file: file.into(),
-                    line,
-                    reason: format!("expected {} fields as in the header, found {}", headers.len(), rec.len()),
-                },
-                Some(&raw),
-            )?;
+            let error = IngestError::Syntax {
+                file: file.into(),
+                line,
+                reason: format!("expected {} fields as in the header, found {}", headers.len(), rec.len()),
+            };
+            out.push(Err(Reject { error, raw: Some(raw) }));
             continue;
         }
         let mut fields = HashMap::new();
@@ -208,7 +206,7 @@ pub fn csv_records<'i>(input: &'i Input, specs: &[FieldSpec], rejects: &mut Reje
                 fields.insert(s.name, (headers[i].to_string(), Cell::Text(cell.to_string())));
             }
         }
-        out.push(Record { file, line, raw, fields });
+        out.push(Ok(Record { file, line, raw, fields }));
     }
     Ok(out)
 }
@@ -307,16 +305,12 @@ pub fn json_values<'i>(input: &'i Input, array_keys: &[&str]) -> Result<Vec<(u64
 }
 
 /// Turn JSON objects into [`Record`]s matched against `specs`; non-objects and bad values go to
-/// `rejects`. `json_values` locates them.
-pub fn json_records<'i>(input: &'i Input, specs: &[FieldSpec], array_keys: &[&str], rejects: &mut Rejects) -> Result<Vec<Record<'i>>, IngestError> {
-    let mut out = Vec::new();
-    for (line, raw) in json_values(input, array_keys)? {
-        match object_record(input, line, raw, specs) {
-            Ok(r) => out.push(r),
-            Err(e) => rejects.reject(e, Some(raw.get()))?,
-        }
-    }
-    Ok(out)
+/// `Err` rows, in document order. `json_values` locates them.
+pub fn json_records<'i>(input: &'i Input, specs: &[FieldSpec], array_keys: &[&str]) -> Result<Rows<'i>, IngestError> {
+    Ok(json_values(input, array_keys)?
+        .into_iter()
+        .map(|(line, raw)| object_record(input, line, raw, specs).map_err(|error| Reject { error, raw: Some(raw.get().to_string()) }))
+        .collect())
 }
 
 fn object_record<'i>(input: &'i Input, line: u64, raw: &RawValue, specs: &[FieldSpec]) -> Result<Record<'i>, IngestError> {
@@ -361,28 +355,50 @@ fn object_record<'i>(input: &'i Input, line: u64, raw: &RawValue, specs: &[Field
 }
 
 /// Read CSV or JSON (sniffed from content) into records.
-pub fn any_records<'i>(input: &'i Input, specs: &[FieldSpec], array_keys: &[&str], rejects: &mut Rejects) -> Result<Vec<Record<'i>>, IngestError> {
+pub fn any_records<'i>(input: &'i Input, specs: &[FieldSpec], array_keys: &[&str]) -> Result<Rows<'i>, IngestError> {
     if input.looks_like_json() {
-        json_records(input, specs, array_keys, rejects)
+        json_records(input, specs, array_keys)
     } else {
-        csv_records(input, specs, rejects)
+        csv_records(input, specs)
     }
 }
 
-/// A parsed item with what duplicate detection needs: (dedup key, id as shown, line, raw row, item).
-pub type Keyed<T> = (String, String, u64, String, T);
+/// Records in input order; a malformed one is an `Err` carrying its error and raw text.
+pub type Rows<'i> = Vec<Result<Record<'i>, Reject>>;
 
-/// Reject duplicate ids: keeps the first occurrence, sends later ones to `rejects`.
-pub fn dedup_ids<T>(items: Vec<Keyed<T>>, file: &str, rejects: &mut Rejects) -> Result<Vec<T>, IngestError> {
-    let mut first: HashMap<String, u64> = HashMap::new();
-    let mut out = Vec::with_capacity(items.len());
-    for (key, id, line, raw, item) in items {
-        if let Some(&f) = first.get(&key) {
-            rejects.reject(IngestError::Duplicate { file: file.into(), line, id, first_line: f }, Some(&raw))?;
-            continue;
+/// Duplicate-id detector: remembers the line each key was first seen at.
+#[derive(Debug, Default)]
+pub struct Dedup(HashMap<String, u64>);
+
+impl Dedup {
+    /// `Err(Duplicate)` if `key` was seen before; otherwise remembers it.
+    pub fn check(&mut self, key: String, id: &str, file: &str, line: u64) -> Result<(), IngestError> {
+        if let Some(&first_line) = self.0.get(&key) {
+            return Err(IngestError::Duplicate { file: file.into(), line, id: id.to_string(), first_line });
         }
-        first.insert(key, line);
-        out.push(item);
+        self.0.insert(key, line);
+        Ok(())
+    }
+}
+
+/// Convert rows in input order with `f` (which returns the dedup key, the id as shown, and the item),
+/// so that malformed rows, bad values and duplicate ids reach `rejects` in file order: without
+/// `--keep-going` the first error in the file is the one reported.
+pub fn convert<T>(rows: Rows<'_>, rejects: &mut Rejects, f: impl Fn(&Record) -> Result<(String, String, T), IngestError>) -> Result<Vec<T>, IngestError> {
+    let mut seen = Dedup::default();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let r = match row {
+            Ok(r) => r,
+            Err(rej) => {
+                rejects.reject(rej.error, rej.raw.as_deref())?;
+                continue;
+            }
+        };
+        match f(&r).and_then(|(key, id, item)| seen.check(key, &id, r.file, r.line).map(|_| item)) {
+            Ok(item) => out.push(item),
+            Err(e) => rejects.reject(e, Some(&r.raw))?,
+        }
     }
     Ok(out)
 }
