@@ -264,7 +264,8 @@ impl DetectionFinding {
                     },
                     sub_technique: sub.then(|| NamedUid {
                         uid: a.technique.to_string(),
-                        name: a.name.to_string(),
+                        // ATT&CK names sub-techniques without the parent ("Cloud Accounts").
+                        name: a.name.split_once(": ").map_or(a.name, |(_, s)| s).to_string(),
                         src_url: attack_url(a.technique),
                     }),
                     version: ATTACK_VERSION,
