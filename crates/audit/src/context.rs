@@ -55,14 +55,31 @@ pub struct Context<'a> {
 
 impl<'a> Context<'a> {
     /// Join credentials to the directory.
-    pub fn new(directory: &'a Directory, credentials: &'a [Credential], as_of: Date, policy: &'a Policy) -> Self {
+    pub fn new(
+        directory: &'a Directory,
+        credentials: &'a [Credential],
+        as_of: Date,
+        policy: &'a Policy,
+    ) -> Self {
         let now = as_of
             .at(23, 59, 59, 0)
             .to_zoned(TimeZone::UTC)
             .map(|z| z.timestamp())
             .unwrap_or(Timestamp::MAX);
-        let creds = credentials.iter().map(|c| Resolved { cred: c, owner: resolve_owner(directory, c) }).collect();
-        Self { directory, creds, as_of, now, policy }
+        let creds = credentials
+            .iter()
+            .map(|c| Resolved {
+                cred: c,
+                owner: resolve_owner(directory, c),
+            })
+            .collect();
+        Self {
+            directory,
+            creds,
+            as_of,
+            now,
+            policy,
+        }
     }
 
     /// Credentials that can authenticate as of the audit.
@@ -125,7 +142,11 @@ fn resolve_owner<'a>(dir: &'a Directory, c: &Credential) -> Owner<'a> {
     }
     let mut tried = Vec::new();
     // An explicit mapping for the credential id wins; then the stated owner; then the principal.
-    let names = [dir.mapped(&c.id).then_some(c.id.as_str()), c.owner.as_deref(), c.principal.as_deref()];
+    let names = [
+        dir.mapped(&c.id).then_some(c.id.as_str()),
+        c.owner.as_deref(),
+        c.principal.as_deref(),
+    ];
     for name in names.into_iter().flatten() {
         match dir.resolve(name) {
             Resolution::Found(i, how) => return Owner::Identity(dir.get(i), how),

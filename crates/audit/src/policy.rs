@@ -42,7 +42,10 @@ impl Policy {
             ("unused_max_days", self.unused_max_days),
             ("never_used_grace_days", self.never_used_grace_days),
             ("signing_key_max_age_days", self.signing_key_max_age_days),
-            ("signing_key_max_validity_days", self.signing_key_max_validity_days),
+            (
+                "signing_key_max_validity_days",
+                self.signing_key_max_validity_days,
+            ),
         ];
         if let Some((name, v)) = fields.iter().find(|(_, v)| *v < 0) {
             return Err(format!("audit.{name} must be zero or more, found {v}"));

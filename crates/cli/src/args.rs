@@ -127,11 +127,44 @@ mod tests {
     #[test]
     fn audit_requires_hr_and_inventory() {
         assert!(Cli::try_parse_from(["credwarden", "audit", "--hr", "hr.csv"]).is_err());
-        let c = Cli::try_parse_from(["credwarden", "audit", "--hr", "h", "--inventory", "a", "b", "--fail-on", "high"]).unwrap();
-        let Command::Audit(a) = c.command else { panic!() };
+        let c = Cli::try_parse_from([
+            "credwarden",
+            "audit",
+            "--hr",
+            "h",
+            "--inventory",
+            "a",
+            "b",
+            "--fail-on",
+            "high",
+        ])
+        .unwrap();
+        let Command::Audit(a) = c.command else {
+            panic!()
+        };
         assert_eq!(a.inventories, ["a", "b"]);
         assert_eq!(a.fail_on, Some(credwarden_model::Severity::High));
-        assert!(Cli::try_parse_from(["credwarden", "audit", "--hr", "h", "--inventory", "a", "--fail-on", "severe"]).is_err());
-        assert!(Cli::try_parse_from(["credwarden", "audit", "--hr", "h", "--inventory", "a", "--quarantine", "q"]).is_err());
+        assert!(Cli::try_parse_from([
+            "credwarden",
+            "audit",
+            "--hr",
+            "h",
+            "--inventory",
+            "a",
+            "--fail-on",
+            "severe"
+        ])
+        .is_err());
+        assert!(Cli::try_parse_from([
+            "credwarden",
+            "audit",
+            "--hr",
+            "h",
+            "--inventory",
+            "a",
+            "--quarantine",
+            "q"
+        ])
+        .is_err());
     }
 }

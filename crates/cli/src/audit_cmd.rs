@@ -15,13 +15,22 @@ pub fn run(g: &Global, a: &AuditArgs) -> Result<u8, String> {
     let cfg = Config::load(a.config.as_deref())?;
     let as_of: Date = match &a.as_of {
         Some(s) => credwarden_ingest::parse_date(s).map_err(|e| format!("--as-of: {e}"))?,
-        None => jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date(),
+        None => jiff::Timestamp::now()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date(),
     };
     let mut rejects = Rejects::new(a.keep_going);
 
-    let identities = hr::read(&Input::read(&a.hr).map_err(|e| e.to_string())?, &mut rejects).map_err(|e| e.to_string())?;
+    let identities = hr::read(
+        &Input::read(&a.hr).map_err(|e| e.to_string())?,
+        &mut rejects,
+    )
+    .map_err(|e| e.to_string())?;
     if identities.is_empty() {
-        warn!("{}: roster has no identities: every owner will be unknown", a.hr.display());
+        warn!(
+            "{}: roster has no identities: every owner will be unknown",
+            a.hr.display()
+        );
     }
     let mut credentials = Vec::new();
     for arg in &a.inventories {
@@ -35,21 +44,32 @@ pub fn run(g: &Global, a: &AuditArgs) -> Result<u8, String> {
         }
     }
     let groups = match &a.groups {
-        Some(p) => mapping::read_groups(&Input::read(p).map_err(|e| e.to_string())?, &mut rejects).map_err(|e| e.to_string())?,
+        Some(p) => mapping::read_groups(&Input::read(p).map_err(|e| e.to_string())?, &mut rejects)
+            .map_err(|e| e.to_string())?,
         None => Default::default(),
     };
     let owners = match &a.owners {
-        Some(p) => mapping::read_owners(&Input::read(p).map_err(|e| e.to_string())?, &mut rejects).map_err(|e| e.to_string())?,
+        Some(p) => mapping::read_owners(&Input::read(p).map_err(|e| e.to_string())?, &mut rejects)
+            .map_err(|e| e.to_string())?,
         None => Vec::new(),
     };
     let n_ident = identities.len();
-    let directory = Directory::new(identities).with_mapping(owners).with_groups(groups);
+    let directory = Directory::new(identities)
+        .with_mapping(owners)
+        .with_groups(groups);
     let ctx = Context::new(&directory, &credentials, as_of, &cfg.audit);
-    let findings: Vec<Finding> = credwarden_audit::run(&ctx).into_iter().filter(|f| f.severity >= a.min_severity).collect();
+    let findings: Vec<Finding> = credwarden_audit::run(&ctx)
+        .into_iter()
+        .filter(|f| f.severity >= a.min_severity)
+        .collect();
 
     report_rejects(&rejects, a)?;
     write_findings(g, a, &findings)?;
-    info!("as of {as_of}: {n_ident} identities, {} credentials: {}", credentials.len(), credwarden_report::summary(&findings));
+    info!(
+        "as of {as_of}: {n_ident} identities, {} credentials: {}",
+        credentials.len(),
+        credwarden_report::summary(&findings)
+    );
     Ok(match a.fail_on {
         Some(t) if findings.iter().any(|f| f.severity >= t) => EXIT_FINDINGS,
         _ => 0,
@@ -62,7 +82,8 @@ fn write_findings(g: &Global, a: &AuditArgs, findings: &[Finding]) -> Result<(),
     let color = output::stdout_color(g.color, to_file);
     let res = match &a.output {
         Some(p) => {
-            let mut f = std::fs::File::create(p).map_err(|e| format!("{}: cannot create: {e}", p.display()))?;
+            let mut f = std::fs::File::create(p)
+                .map_err(|e| format!("{}: cannot create: {e}", p.display()))?;
             credwarden_report::write(&mut f, findings, format, color).and_then(|_| f.flush())
         }
         None => {
@@ -81,15 +102,27 @@ fn report_rejects(rejects: &Rejects, a: &AuditArgs) -> Result<(), String> {
         return Ok(());
     }
     const SHOWN: usize = 20;
-    warn!("{} bad input record(s) skipped (--keep-going):", rejects.len());
+    warn!(
+        "{} bad input record(s) skipped (--keep-going):",
+        rejects.len()
+    );
     for r in rejects.items().iter().take(SHOWN) {
         warn!("  {}", r.error);
     }
     if rejects.len() > SHOWN {
-        warn!("  … and {} more{}", rejects.len() - SHOWN, if a.quarantine.is_some() { " (see the quarantine file)" } else { "" });
+        warn!(
+            "  … and {} more{}",
+            rejects.len() - SHOWN,
+            if a.quarantine.is_some() {
+                " (see the quarantine file)"
+            } else {
+                ""
+            }
+        );
     }
     if let Some(q) = &a.quarantine {
-        let mut f = std::fs::File::create(q).map_err(|e| format!("{}: cannot create quarantine file: {e}", q.display()))?;
+        let mut f = std::fs::File::create(q)
+            .map_err(|e| format!("{}: cannot create quarantine file: {e}", q.display()))?;
         for r in rejects.items() {
             let line = serde_json::json!({
                 "file": r.error.file(),

@@ -15,14 +15,19 @@ pub struct Config {
 impl Config {
     /// Load and validate; `None` gives the defaults.
     pub fn load(path: Option<&Path>) -> Result<Self, String> {
-        let Some(path) = path else { return Ok(Self::default()) };
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read config: {e}", path.display()))?;
+        let Some(path) = path else {
+            return Ok(Self::default());
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: cannot read config: {e}", path.display()))?;
         let cfg: Config = toml::from_str(&text).map_err(|e| {
             let line = e.span().map(|s| 1 + text[..s.start].matches('\n').count());
             let at = line.map(|l| format!(":{l}")).unwrap_or_default();
             format!("{}{at}: {}", path.display(), e.message())
         })?;
-        cfg.audit.validate().map_err(|e| format!("{}: {e}", path.display()))?;
+        cfg.audit
+            .validate()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(cfg)
     }
 }
@@ -48,7 +53,10 @@ mod tests {
     #[test]
     fn typos_and_bad_values_are_errors() {
         let e = load_str("[audit]\nrotation_max_dayz = 30\n").unwrap_err();
-        assert!(e.starts_with("c.toml:2: unknown field `rotation_max_dayz`"), "{e}");
+        assert!(
+            e.starts_with("c.toml:2: unknown field `rotation_max_dayz`"),
+            "{e}"
+        );
         let e = load_str("[audit]\nunused_warn_days = 100\nunused_max_days = 90\n").unwrap_err();
         assert!(e.contains("must not exceed"), "{e}");
     }

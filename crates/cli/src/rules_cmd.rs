@@ -8,7 +8,10 @@ use std::io::Write;
 /// Print every rule's metadata.
 pub fn run(_g: &Global, a: &RulesArgs) -> Result<u8, String> {
     let mut out = std::io::stdout().lock();
-    let metas: Vec<_> = credwarden_audit::rules::ALL.iter().map(|r| r.meta).collect();
+    let metas: Vec<_> = credwarden_audit::rules::ALL
+        .iter()
+        .map(|r| r.meta)
+        .collect();
     let res = match output::format(a.format, false) {
         Format::Json => metas.iter().try_for_each(|m| {
             serde_json::to_writer(&mut out, m).map_err(std::io::Error::other)?;
@@ -16,24 +19,39 @@ pub fn run(_g: &Global, a: &RulesArgs) -> Result<u8, String> {
         }),
         Format::Csv => {
             let mut w = csv::Writer::from_writer(&mut out);
-            std::iter::once(["id", "name", "severity", "attack", "d3fend", "title"].map(String::from))
-                .chain(metas.iter().map(|m| {
-                    [
-                        m.id.to_string(),
-                        m.name.to_string(),
-                        m.severity.to_string(),
-                        m.attack.iter().map(|a| a.technique).collect::<Vec<_>>().join(" "),
-                        m.d3fend.iter().map(|d| d.id).collect::<Vec<_>>().join(" "),
-                        m.title.to_string(),
-                    ]
-                }))
-                .try_for_each(|r| w.write_record(r).map_err(std::io::Error::other))
-                .and_then(|_| w.flush())
+            std::iter::once(
+                ["id", "name", "severity", "attack", "d3fend", "title"].map(String::from),
+            )
+            .chain(metas.iter().map(|m| {
+                [
+                    m.id.to_string(),
+                    m.name.to_string(),
+                    m.severity.to_string(),
+                    m.attack
+                        .iter()
+                        .map(|a| a.technique)
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    m.d3fend.iter().map(|d| d.id).collect::<Vec<_>>().join(" "),
+                    m.title.to_string(),
+                ]
+            }))
+            .try_for_each(|r| w.write_record(r).map_err(std::io::Error::other))
+            .and_then(|_| w.flush())
         }
         Format::Table => metas.iter().try_for_each(|m| {
             let attack: Vec<&str> = m.attack.iter().map(|a| a.technique).collect();
-            writeln!(out, "{:8}  {:8}  {:32}  {}\n          ATT&CK {}  D3FEND {}\n          {}\n", m.id, m.severity.to_string(), m.name, m.title, attack.join(", "),
-                m.d3fend.iter().map(|d| d.id).collect::<Vec<_>>().join(", "), m.recommendation)
+            writeln!(
+                out,
+                "{:8}  {:8}  {:32}  {}\n          ATT&CK {}  D3FEND {}\n          {}\n",
+                m.id,
+                m.severity.to_string(),
+                m.name,
+                m.title,
+                attack.join(", "),
+                m.d3fend.iter().map(|d| d.id).collect::<Vec<_>>().join(", "),
+                m.recommendation
+            )
         }),
     };
     res.map_err(|e| e.to_string())?;

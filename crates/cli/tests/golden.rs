@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn run_case(dir: &Path) -> Result<(), String> {
@@ -23,8 +26,16 @@ fn run_case(dir: &Path) -> Result<(), String> {
         .map(str::to_string)
         .collect();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_credwarden"));
-    cmd.current_dir(root()).args(&args).env_remove("RUST_LOG").env_remove("NO_COLOR").env_remove("CREDWARDEN_CONFIG");
-    for line in read("env").unwrap_or_default().lines().filter(|l| l.contains('=')) {
+    cmd.current_dir(root())
+        .args(&args)
+        .env_remove("RUST_LOG")
+        .env_remove("NO_COLOR")
+        .env_remove("CREDWARDEN_CONFIG");
+    for line in read("env")
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains('='))
+    {
         let (k, v) = line.split_once('=').unwrap();
         cmd.env(k.trim(), v.trim());
     }
@@ -41,7 +52,9 @@ fn run_case(dir: &Path) -> Result<(), String> {
     let mut errs = Vec::new();
     for (name, got) in [("code", &code), ("stdout", &stdout), ("stderr", &stderr)] {
         match read(name) {
-            Some(want) if &want != got => errs.push(format!("--- {name} differs\n--- want:\n{want}\n--- got:\n{got}")),
+            Some(want) if &want != got => errs.push(format!(
+                "--- {name} differs\n--- want:\n{want}\n--- got:\n{got}"
+            )),
             None if name != "stderr" => errs.push(format!("missing expected `{name}` file")),
             _ => {}
         }
@@ -56,14 +69,31 @@ fn run_case(dir: &Path) -> Result<(), String> {
 #[test]
 fn golden_cases() {
     let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&cases).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&cases)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
     dirs.sort();
-    assert!(dirs.len() >= 5, "golden cases not found in {}", cases.display());
+    assert!(
+        dirs.len() >= 5,
+        "golden cases not found in {}",
+        cases.display()
+    );
     let mut failed = Vec::new();
     for d in &dirs {
         if let Err(e) = run_case(d) {
-            failed.push(format!("case {}:\n{e}", d.file_name().unwrap().to_string_lossy()));
+            failed.push(format!(
+                "case {}:\n{e}",
+                d.file_name().unwrap().to_string_lossy()
+            ));
         }
     }
-    assert!(failed.is_empty(), "{} of {} golden cases failed:\n{}", failed.len(), dirs.len(), failed.join("\n\n"));
+    assert!(
+        failed.is_empty(),
+        "{} of {} golden cases failed:\n{}",
+        failed.len(),
+        dirs.len(),
+        failed.join("\n\n")
+    );
 }

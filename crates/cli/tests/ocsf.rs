@@ -6,37 +6,79 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn audit_json(extra: &[&str]) -> Vec<Value> {
     let out = Command::new(env!("CARGO_BIN_EXE_credwarden"))
         .current_dir(root())
-        .args(["audit", "--hr", "examples/hr.csv", "--inventory", "examples/iam-credential-report.csv", "examples/secrets.csv", "examples/gcp-keys.json"])
-        .args(["--groups", "examples/groups.csv", "--owners", "examples/owners.csv", "--as-of", "2025-11-17"])
+        .args([
+            "audit",
+            "--hr",
+            "examples/hr.csv",
+            "--inventory",
+            "examples/iam-credential-report.csv",
+            "examples/secrets.csv",
+            "examples/gcp-keys.json",
+        ])
+        .args([
+            "--groups",
+            "examples/groups.csv",
+            "--owners",
+            "examples/owners.csv",
+            "--as-of",
+            "2025-11-17",
+        ])
         .args(extra)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect()
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect()
 }
 
 #[test]
 fn every_finding_validates_against_ocsf_schema() {
     let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("crates/model/tests/schema/ocsf-1.3.0-detection_finding.json")).unwrap(),
+        &std::fs::read_to_string(
+            root().join("crates/model/tests/schema/ocsf-1.3.0-detection_finding.json"),
+        )
+        .unwrap(),
     )
     .unwrap();
     let validator = jsonschema::draft202012::new(&schema).expect("schema compiles");
     // Piped stdout: JSON lines is the default format.
     let findings = audit_json(&[]);
-    assert!(findings.len() >= 20, "expected the example data to produce findings");
+    assert!(
+        findings.len() >= 20,
+        "expected the example data to produce findings"
+    );
     for f in &findings {
-        let errors: Vec<String> = validator.iter_errors(f).map(|e| format!("{}: {e}", e.instance_path)).collect();
-        assert!(errors.is_empty(), "finding fails the OCSF schema: {errors:#?}\n{f:#}");
+        let errors: Vec<String> = validator
+            .iter_errors(f)
+            .map(|e| format!("{}: {e}", e.instance_path))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "finding fails the OCSF schema: {errors:#?}\n{f:#}"
+        );
         assert_eq!(f["class_uid"], 2004);
-        assert_eq!(f["type_uid"].as_u64().unwrap(), 2004 * 100 + f["activity_id"].as_u64().unwrap());
-        let sev = ["", "Informational", "Low", "Medium", "High", "Critical"][f["severity_id"].as_u64().unwrap() as usize];
+        assert_eq!(
+            f["type_uid"].as_u64().unwrap(),
+            2004 * 100 + f["activity_id"].as_u64().unwrap()
+        );
+        let sev = ["", "Informational", "Low", "Medium", "High", "Critical"]
+            [f["severity_id"].as_u64().unwrap() as usize];
         assert_eq!(f["severity"], sev);
         assert_eq!(f["metadata"]["version"], "1.3.0");
     }
@@ -52,18 +94,31 @@ fn headline_finding_carries_attack_d3fend_and_days() {
     let findings = audit_json(&[]);
     let jkim: Vec<&Value> = findings
         .iter()
-        .filter(|f| f["finding_info"]["analytic"]["uid"] == "CW-A001" && f["resources"][0]["owner"]["uid"] == "E1002")
+        .filter(|f| {
+            f["finding_info"]["analytic"]["uid"] == "CW-A001"
+                && f["resources"][0]["owner"]["uid"] == "E1002"
+        })
         .collect();
     assert_eq!(jkim.len(), 2, "jkim's access key and signing key");
     let f = jkim[0];
     assert_eq!(f["unmapped"]["facts"]["days_since_termination"], 339);
-    assert_eq!(f["finding_info"]["attacks"][0]["sub_technique"]["uid"], "T1078.004");
+    assert_eq!(
+        f["finding_info"]["attacks"][0]["sub_technique"]["uid"],
+        "T1078.004"
+    );
     assert_eq!(f["finding_info"]["attacks"][0]["technique"]["uid"], "T1078");
     assert_eq!(f["unmapped"]["d3fend"][0]["uid"], "D3-CR");
-    assert!(f["remediation"]["desc"].as_str().unwrap().contains("Revoke"));
+    assert!(f["remediation"]["desc"]
+        .as_str()
+        .unwrap()
+        .contains("Revoke"));
     // Fingerprints are stable across runs and unique per finding.
     let again = audit_json(&[]);
-    let fp = |v: &Vec<Value>| v.iter().map(|f| f["finding_info"]["uid"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let fp = |v: &Vec<Value>| {
+        v.iter()
+            .map(|f| f["finding_info"]["uid"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(fp(&findings), fp(&again));
     let mut uniq = fp(&findings);
     uniq.sort();
@@ -78,7 +133,13 @@ fn output_file_and_quarantine() {
     let q = dir.path().join("quarantine.jsonl");
     let status = Command::new(env!("CARGO_BIN_EXE_credwarden"))
         .current_dir(root())
-        .args(["audit", "--hr", "crates/cli/tests/data/hr-small.csv", "--inventory", "crates/cli/tests/data/inventory-bad-rows.csv"])
+        .args([
+            "audit",
+            "--hr",
+            "crates/cli/tests/data/hr-small.csv",
+            "--inventory",
+            "crates/cli/tests/data/inventory-bad-rows.csv",
+        ])
         .args(["--as-of", "2025-07-01", "--keep-going", "--quiet", "-o"])
         .arg(&out)
         .arg("--quarantine")
@@ -87,9 +148,16 @@ fn output_file_and_quarantine() {
         .unwrap();
     assert!(status.success());
     assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 1);
-    let rejected: Vec<Value> = std::fs::read_to_string(&q).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rejected: Vec<Value> = std::fs::read_to_string(&q)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(rejected.len(), 3);
     assert_eq!(rejected[0]["line"], 3);
     assert_eq!(rejected[0]["raw"], "k2,magic_wand,E1,");
-    assert!(rejected[2]["error"].as_str().unwrap().contains("duplicate id"));
+    assert!(rejected[2]["error"]
+        .as_str()
+        .unwrap()
+        .contains("duplicate id"));
 }

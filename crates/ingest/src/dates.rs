@@ -22,11 +22,16 @@ pub fn parse_timestamp(s: &str) -> Result<Timestamp, String> {
     }
     if let Ok(dt) = t.replacen(' ', "T", 1).parse::<DateTime>() {
         if t.len() > 10 {
-            return dt.to_zoned(TimeZone::UTC).map(|z| z.timestamp()).map_err(|e| e.to_string());
+            return dt
+                .to_zoned(TimeZone::UTC)
+                .map(|z| z.timestamp())
+                .map_err(|e| e.to_string());
         }
     }
     let d = parse_date(t)?;
-    d.to_zoned(TimeZone::UTC).map(|z| z.timestamp()).map_err(|e| e.to_string())
+    d.to_zoned(TimeZone::UTC)
+        .map(|z| z.timestamp())
+        .map_err(|e| e.to_string())
 }
 
 /// Parse a calendar date. A timestamp is accepted and reduced to its UTC date.
@@ -35,7 +40,9 @@ pub fn parse_date(s: &str) -> Result<Date, String> {
     if t.len() == 10 {
         let iso = t.replace('/', "-");
         if iso.as_bytes().get(4) == Some(&b'-') {
-            return iso.parse::<Date>().map_err(|_| format!("invalid date {} ({HINT})", crate::error::quote(t)));
+            return iso
+                .parse::<Date>()
+                .map_err(|_| format!("invalid date {} ({HINT})", crate::error::quote(t)));
         }
     }
     if t.len() > 10 {
@@ -57,16 +64,42 @@ mod tests {
     fn accepts_documented_forms() {
         assert_eq!(parse_date("2024-02-29").unwrap().to_string(), "2024-02-29");
         assert_eq!(parse_date("2024/02/29").unwrap().to_string(), "2024-02-29");
-        assert_eq!(parse_date("2024-03-01T01:00:00+09:00").unwrap().to_string(), "2024-02-29");
-        assert_eq!(parse_timestamp("2015-03-21T17:57:00+00:00").unwrap().to_string(), "2015-03-21T17:57:00Z");
-        assert_eq!(parse_timestamp("2024-01-02 03:04:05").unwrap().to_string(), "2024-01-02T03:04:05Z");
-        assert_eq!(parse_timestamp("2024-01-02").unwrap().to_string(), "2024-01-02T00:00:00Z");
-        assert_eq!(parse_timestamp("2024-01-02T03:04:05.123456Z").unwrap().as_millisecond(), 1704164645123);
+        assert_eq!(
+            parse_date("2024-03-01T01:00:00+09:00").unwrap().to_string(),
+            "2024-02-29"
+        );
+        assert_eq!(
+            parse_timestamp("2015-03-21T17:57:00+00:00")
+                .unwrap()
+                .to_string(),
+            "2015-03-21T17:57:00Z"
+        );
+        assert_eq!(
+            parse_timestamp("2024-01-02 03:04:05").unwrap().to_string(),
+            "2024-01-02T03:04:05Z"
+        );
+        assert_eq!(
+            parse_timestamp("2024-01-02").unwrap().to_string(),
+            "2024-01-02T00:00:00Z"
+        );
+        assert_eq!(
+            parse_timestamp("2024-01-02T03:04:05.123456Z")
+                .unwrap()
+                .as_millisecond(),
+            1704164645123
+        );
     }
 
     #[test]
     fn refuses_bad_and_ambiguous_dates() {
-        for bad in ["2024-02-30", "01/02/2024", "yesterday", "", "2024-13-01", "20240101"] {
+        for bad in [
+            "2024-02-30",
+            "01/02/2024",
+            "yesterday",
+            "",
+            "2024-13-01",
+            "20240101",
+        ] {
             assert!(parse_date(bad).is_err(), "{bad} should be refused");
         }
         assert!(parse_timestamp("2024-01-02T25:00:00Z").is_err());

@@ -78,7 +78,12 @@ pub enum IngestError {
 impl IngestError {
     /// Field error helper: quotes at most 64 characters of the value.
     pub fn field(file: &str, line: u64, field: &str, reason: impl fmt::Display) -> Self {
-        Self::Field { file: file.to_string(), line, field: field.to_string(), reason: reason.to_string() }
+        Self::Field {
+            file: file.to_string(),
+            line,
+            field: field.to_string(),
+            reason: reason.to_string(),
+        }
     }
 
     /// The file this error is about.
@@ -135,7 +140,10 @@ pub struct Rejects {
 impl Rejects {
     /// A ledger; `keep_going` chooses between collecting and failing fast.
     pub fn new(keep_going: bool) -> Self {
-        Self { keep_going, items: Vec::new() }
+        Self {
+            keep_going,
+            items: Vec::new(),
+        }
     }
 
     /// Whether bad input is collected rather than fatal.
@@ -146,7 +154,10 @@ impl Rejects {
     /// Record a bad row, or fail with it.
     pub fn reject(&mut self, error: IngestError, raw: Option<&str>) -> Result<(), IngestError> {
         if self.keep_going {
-            self.items.push(Reject { error, raw: raw.map(str::to_string) });
+            self.items.push(Reject {
+                error,
+                raw: raw.map(str::to_string),
+            });
             Ok(())
         } else {
             Err(error)

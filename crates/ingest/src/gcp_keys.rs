@@ -29,7 +29,14 @@ pub fn read(input: &Input, rejects: &mut Rejects) -> Result<Vec<Credential>, Ing
             Ok(Value::Array(a)) => a,
             Ok(v) => vec![v],
             Err(e) => {
-                rejects.reject(IngestError::Syntax { file: input.label.clone(), line, reason: e.to_string() }, Some(raw.get()))?;
+                rejects.reject(
+                    IngestError::Syntax {
+                        file: input.label.clone(),
+                        line,
+                        reason: e.to_string(),
+                    },
+                    Some(raw.get()),
+                )?;
                 continue;
             }
         };
@@ -37,7 +44,12 @@ pub fn read(input: &Input, rejects: &mut Rejects) -> Result<Vec<Credential>, Ing
             match key(&input.label, line, &v) {
                 Ok(Some(c)) => {
                     if let Some(&first) = seen.get(&c.id) {
-                        let e = IngestError::Duplicate { file: input.label.clone(), line, id: c.id.clone(), first_line: first };
+                        let e = IngestError::Duplicate {
+                            file: input.label.clone(),
+                            line,
+                            id: c.id.clone(),
+                            first_line: first,
+                        };
                         rejects.reject(e, Some(raw.get()))?;
                         continue;
                     }
@@ -54,12 +66,22 @@ pub fn read(input: &Input, rejects: &mut Rejects) -> Result<Vec<Credential>, Ing
 
 fn key(file: &str, line: u64, v: &Value) -> Result<Option<Credential>, IngestError> {
     let err = |f: &str, r: String| IngestError::field(file, line, f, r);
-    let name = v["name"].as_str().ok_or_else(|| err("name", "missing key resource name".into()))?;
+    let name = v["name"]
+        .as_str()
+        .ok_or_else(|| err("name", "missing key resource name".into()))?;
     // projects/{project}/serviceAccounts/{email}/keys/{key_id}
     let parts: Vec<&str> = name.split('/').collect();
     let (project, sa, key_id) = match parts.as_slice() {
         ["projects", p, "serviceAccounts", sa, "keys", k] if !k.is_empty() => (*p, *sa, *k),
-        _ => return Err(err("name", format!("expected projects/P/serviceAccounts/SA/keys/ID, found {}", quote(name)))),
+        _ => {
+            return Err(err(
+                "name",
+                format!(
+                    "expected projects/P/serviceAccounts/SA/keys/ID, found {}",
+                    quote(name)
+                ),
+            ))
+        }
     };
     if v["keyType"].as_str() == Some("SYSTEM_MANAGED") {
         return Ok(None);
@@ -70,8 +92,20 @@ fn key(file: &str, line: u64, v: &Value) -> Result<Option<Credential>, IngestErr
             Some(t) => parse_timestamp(t).map(Some).map_err(|e| err(f, e)),
         }
     };
-    let project = if project == "-" { sa.split('@').nth(1).and_then(|d| d.split('.').next()).unwrap_or("-") } else { project };
-    let mut c = Credential::new(key_id, CredentialKind::ServiceAccountKey, format!("gcp:{project}"), SourceRef::new(file, line));
+    let project = if project == "-" {
+        sa.split('@')
+            .nth(1)
+            .and_then(|d| d.split('.').next())
+            .unwrap_or("-")
+    } else {
+        project
+    };
+    let mut c = Credential::new(
+        key_id,
+        CredentialKind::ServiceAccountKey,
+        format!("gcp:{project}"),
+        SourceRef::new(file, line),
+    );
     c.principal = Some(sa.to_string());
     c.created = time("validAfterTime")?;
     // 9999-12-31T23:59:59Z is gcloud's "never expires".
@@ -79,15 +113,29 @@ fn key(file: &str, line: u64, v: &Value) -> Result<Option<Credential>, IngestErr
     c.status = match &v["disabled"] {
         Value::Bool(true) => CredentialStatus::Inactive,
         Value::Bool(false) | Value::Null => CredentialStatus::Active,
-        other => return Err(err("disabled", format!("expected true or false, found {other}"))),
+        other => {
+            return Err(err(
+                "disabled",
+                format!("expected true or false, found {other}"),
+            ))
+        }
     };
     if let Some(lu) = time("lastUsedTime")? {
         c.last_used = Some(lu);
         c.usage_known = true;
     }
-    c.owner = [&v["owner"], &v["labels"]["owner"], &v["annotations"]["owner"]]
-        .into_iter()
-        .find_map(|o| o.as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string));
+    c.owner = [
+        &v["owner"],
+        &v["labels"]["owner"],
+        &v["annotations"]["owner"],
+    ]
+    .into_iter()
+    .find_map(|o| {
+        o.as_str()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    });
     Ok(Some(c))
 }
 
@@ -119,7 +167,13 @@ mod tests {
     #[test]
     fn bad_name_is_located() {
         let mut rj = Rejects::new(false);
-        let e = read(&Input::new("k.json", "[{\"name\": \"projects/p/keys/x\"}]"), &mut rj).unwrap_err();
-        assert!(e.to_string().starts_with("k.json:1: field `name`: expected projects/P/serviceAccounts/SA/keys/ID"));
+        let e = read(
+            &Input::new("k.json", "[{\"name\": \"projects/p/keys/x\"}]"),
+            &mut rj,
+        )
+        .unwrap_err();
+        assert!(e
+            .to_string()
+            .starts_with("k.json:1: field `name`: expected projects/P/serviceAccounts/SA/keys/ID"));
     }
 }

@@ -9,18 +9,164 @@ use serde_json::Value;
 
 /// Roster fields and the header spellings accepted for each (normalized: lower-case alphanumerics).
 pub const FIELDS: &[FieldSpec] = &[
-    FieldSpec { name: "id", required: true, aliases: &["employeeid", "employeenumber", "employeeno", "empid", "empno", "workerid", "personid", "personnelnumber", "staffid", "associateid", "uid", "identityid"] },
-    FieldSpec { name: "emails", required: false, aliases: &["email", "workemail", "emailaddress", "workemailaddress", "primaryemail", "businessemail", "mail", "emailaddresses"] },
-    FieldSpec { name: "usernames", required: false, aliases: &["username", "login", "logins", "userid", "user", "samaccountname", "userprincipalname", "upn", "networkid", "handle", "aliases", "alias", "githubusername"] },
-    FieldSpec { name: "display_name", required: false, aliases: &["displayname", "name", "fullname", "employeename", "workername", "preferredname", "legalname"] },
-    FieldSpec { name: "first_name", required: false, aliases: &["firstname", "givenname", "forename"] },
-    FieldSpec { name: "last_name", required: false, aliases: &["lastname", "surname", "familyname"] },
-    FieldSpec { name: "kind", required: false, aliases: &["type", "employeetype", "employmenttype", "workertype", "workerkind", "identitykind", "employeeclass", "workercategory", "usertype"] },
-    FieldSpec { name: "status", required: true, aliases: &["employmentstatus", "employeestatus", "workerstatus", "state", "active", "isactive"] },
-    FieldSpec { name: "start_date", required: false, aliases: &["startdate", "hiredate", "dateofhire", "originalhiredate", "joindate", "joiningdate", "dateofjoining", "contractstart", "contractstartdate"] },
-    FieldSpec { name: "end_date", required: false, aliases: &["enddate", "terminationdate", "termdate", "lastday", "lastdayofwork", "separationdate", "leavedate", "dateofleaving", "exitdate", "contractend", "contractenddate", "terminationeffectivedate"] },
-    FieldSpec { name: "manager", required: false, aliases: &["managerid", "manageremail", "supervisor", "supervisorid", "reportsto", "linemanager"] },
-    FieldSpec { name: "department", required: false, aliases: &["dept", "team", "org", "organization", "businessunit", "division"] },
+    FieldSpec {
+        name: "id",
+        required: true,
+        aliases: &[
+            "employeeid",
+            "employeenumber",
+            "employeeno",
+            "empid",
+            "empno",
+            "workerid",
+            "personid",
+            "personnelnumber",
+            "staffid",
+            "associateid",
+            "uid",
+            "identityid",
+        ],
+    },
+    FieldSpec {
+        name: "emails",
+        required: false,
+        aliases: &[
+            "email",
+            "workemail",
+            "emailaddress",
+            "workemailaddress",
+            "primaryemail",
+            "businessemail",
+            "mail",
+            "emailaddresses",
+        ],
+    },
+    FieldSpec {
+        name: "usernames",
+        required: false,
+        aliases: &[
+            "username",
+            "login",
+            "logins",
+            "userid",
+            "user",
+            "samaccountname",
+            "userprincipalname",
+            "upn",
+            "networkid",
+            "handle",
+            "aliases",
+            "alias",
+            "githubusername",
+        ],
+    },
+    FieldSpec {
+        name: "display_name",
+        required: false,
+        aliases: &[
+            "displayname",
+            "name",
+            "fullname",
+            "employeename",
+            "workername",
+            "preferredname",
+            "legalname",
+        ],
+    },
+    FieldSpec {
+        name: "first_name",
+        required: false,
+        aliases: &["firstname", "givenname", "forename"],
+    },
+    FieldSpec {
+        name: "last_name",
+        required: false,
+        aliases: &["lastname", "surname", "familyname"],
+    },
+    FieldSpec {
+        name: "kind",
+        required: false,
+        aliases: &[
+            "type",
+            "employeetype",
+            "employmenttype",
+            "workertype",
+            "workerkind",
+            "identitykind",
+            "employeeclass",
+            "workercategory",
+            "usertype",
+        ],
+    },
+    FieldSpec {
+        name: "status",
+        required: true,
+        aliases: &[
+            "employmentstatus",
+            "employeestatus",
+            "workerstatus",
+            "state",
+            "active",
+            "isactive",
+        ],
+    },
+    FieldSpec {
+        name: "start_date",
+        required: false,
+        aliases: &[
+            "startdate",
+            "hiredate",
+            "dateofhire",
+            "originalhiredate",
+            "joindate",
+            "joiningdate",
+            "dateofjoining",
+            "contractstart",
+            "contractstartdate",
+        ],
+    },
+    FieldSpec {
+        name: "end_date",
+        required: false,
+        aliases: &[
+            "enddate",
+            "terminationdate",
+            "termdate",
+            "lastday",
+            "lastdayofwork",
+            "separationdate",
+            "leavedate",
+            "dateofleaving",
+            "exitdate",
+            "contractend",
+            "contractenddate",
+            "terminationeffectivedate",
+        ],
+    },
+    FieldSpec {
+        name: "manager",
+        required: false,
+        aliases: &[
+            "managerid",
+            "manageremail",
+            "supervisor",
+            "supervisorid",
+            "reportsto",
+            "linemanager",
+        ],
+    },
+    FieldSpec {
+        name: "department",
+        required: false,
+        aliases: &[
+            "dept",
+            "team",
+            "org",
+            "organization",
+            "businessunit",
+            "division",
+        ],
+    },
 ];
 
 const SCIM_LIST: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
@@ -31,18 +177,29 @@ pub fn read(input: &Input, rejects: &mut Rejects) -> Result<Vec<Identity>, Inges
     if is_scim(input) {
         return read_scim(input, rejects);
     }
-    let rows = any_records(input, FIELDS, &["identities", "employees", "workers", "people", "users"])?;
-    convert(rows, rejects, |r| identity(r).map(|i| (i.id.to_lowercase(), i.id.clone(), i)))
+    let rows = any_records(
+        input,
+        FIELDS,
+        &["identities", "employees", "workers", "people", "users"],
+    )?;
+    convert(rows, rejects, |r| {
+        identity(r).map(|i| (i.id.to_lowercase(), i.id.clone(), i))
+    })
 }
 
 fn status_value(r: &Record) -> Result<IdentityStatus, IngestError> {
     let key = crate::records::norm_key(&r.key("status"));
-    let v = r.str("status").ok_or_else(|| r.err("status", "required value is empty"))?;
+    let v = r
+        .str("status")
+        .ok_or_else(|| r.err("status", "required value is empty"))?;
     if key == "active" || key == "isactive" {
         return match v.to_ascii_lowercase().as_str() {
             "true" | "yes" | "y" | "1" => Ok(IdentityStatus::Active),
             "false" | "no" | "n" | "0" => Ok(IdentityStatus::Terminated),
-            _ => Err(r.err("status", format!("expected true or false, found {}", quote(v)))),
+            _ => Err(r.err(
+                "status",
+                format!("expected true or false, found {}", quote(v)),
+            )),
         };
     }
     v.parse().map_err(|e: String| r.err("status", e))
@@ -57,13 +214,18 @@ fn lower_list(v: Vec<String>) -> Vec<String> {
 fn identity(r: &Record) -> Result<Identity, IngestError> {
     let id = r.require("id", |s| Ok(s.to_string()))?;
     let status = status_value(r)?;
-    let kind = r.parse("kind", |s| s.parse::<IdentityKind>())?.unwrap_or(IdentityKind::Employee);
+    let kind = r
+        .parse("kind", |s| s.parse::<IdentityKind>())?
+        .unwrap_or(IdentityKind::Employee);
     let emails = lower_list(r.list("emails"));
     if let Some(bad) = emails.iter().find(|e| !e.contains('@')) {
         return Err(r.err("emails", format!("not an email address: {}", quote(bad))));
     }
     let display_name = r.str("display_name").map(str::to_string).or_else(|| {
-        let parts: Vec<&str> = [r.str("first_name"), r.str("last_name")].into_iter().flatten().collect();
+        let parts: Vec<&str> = [r.str("first_name"), r.str("last_name")]
+            .into_iter()
+            .flatten()
+            .collect();
         (!parts.is_empty()).then(|| parts.join(" "))
     });
     let start_date = r.parse("start_date", parse_date)?;
@@ -101,8 +263,10 @@ fn read_scim(input: &Input, rejects: &mut Rejects) -> Result<Vec<Identity>, Inge
     let mut out = Vec::new();
     let mut seen = Dedup::default();
     for (line, raw) in json_values(input, &["Resources"])? {
-        let user = scim_user(&input.label, line, raw.get())
-            .and_then(|i| seen.check(i.id.to_lowercase(), &i.id, &input.label, line).map(|_| i));
+        let user = scim_user(&input.label, line, raw.get()).and_then(|i| {
+            seen.check(i.id.to_lowercase(), &i.id, &input.label, line)
+                .map(|_| i)
+        });
         match user {
             Ok(i) => out.push(i),
             Err(e) => rejects.reject(e, Some(raw.get()))?,
@@ -114,12 +278,24 @@ fn read_scim(input: &Input, rejects: &mut Rejects) -> Result<Vec<Identity>, Inge
 fn scim_user(file: &str, line: u64, raw: &str) -> Result<Identity, IngestError> {
     let err = |field: &str, reason: String| IngestError::field(file, line, field, reason);
     let u: Value = serde_json::from_str(raw).map_err(|e| err("(record)", e.to_string()))?;
-    let s = |v: &Value| v.as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
-    let id = s(&u["id"]).or_else(|| s(&u["externalId"])).ok_or_else(|| err("id", "SCIM user has no id".into()))?;
+    let s = |v: &Value| {
+        v.as_str()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let id = s(&u["id"])
+        .or_else(|| s(&u["externalId"]))
+        .ok_or_else(|| err("id", "SCIM user has no id".into()))?;
     let active = match &u["active"] {
         Value::Bool(b) => *b,
         Value::Null => true,
-        other => return Err(err("active", format!("expected true or false, found {other}"))),
+        other => {
+            return Err(err(
+                "active",
+                format!("expected true or false, found {other}"),
+            ))
+        }
     };
     let ent = &u[SCIM_ENTERPRISE];
     let date_of = |field: &str, v: &Value| -> Result<Option<jiff::civil::Date>, IngestError> {
@@ -137,7 +313,12 @@ fn scim_user(file: &str, line: u64, raw: &str) -> Result<Identity, IngestError> 
     }
     let mut emails: Vec<String> = u["emails"]
         .as_array()
-        .map(|a| a.iter().filter_map(|e| s(&e["value"])).map(|e| e.to_lowercase()).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| s(&e["value"]))
+                .map(|e| e.to_lowercase())
+                .collect()
+        })
         .unwrap_or_default();
     emails.dedup();
     let mut usernames = Vec::new();
@@ -154,18 +335,29 @@ fn scim_user(file: &str, line: u64, raw: &str) -> Result<Identity, IngestError> 
     if let Some(n) = s(&ent["employeeNumber"]) {
         usernames.push(n.to_lowercase());
     }
-    let kind = s(&u["userType"]).and_then(|t| t.parse().ok()).unwrap_or(IdentityKind::Employee);
-    let display_name = s(&u["displayName"]).or_else(|| s(&u["name"]["formatted"])).or_else(|| {
-        let parts: Vec<String> = [s(&u["name"]["givenName"]), s(&u["name"]["familyName"])].into_iter().flatten().collect();
-        (!parts.is_empty()).then(|| parts.join(" "))
-    });
+    let kind = s(&u["userType"])
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(IdentityKind::Employee);
+    let display_name = s(&u["displayName"])
+        .or_else(|| s(&u["name"]["formatted"]))
+        .or_else(|| {
+            let parts: Vec<String> = [s(&u["name"]["givenName"]), s(&u["name"]["familyName"])]
+                .into_iter()
+                .flatten()
+                .collect();
+            (!parts.is_empty()).then(|| parts.join(" "))
+        });
     Ok(Identity {
         id,
         display_name,
         emails,
         usernames,
         kind,
-        status: if active { IdentityStatus::Active } else { IdentityStatus::Terminated },
+        status: if active {
+            IdentityStatus::Active
+        } else {
+            IdentityStatus::Terminated
+        },
         start_date: date_of("startDate", &ent["startDate"])?,
         end_date,
         manager: s(&ent["manager"]["value"]),
@@ -203,7 +395,10 @@ mod tests {
     fn missing_status_column_is_named() {
         let (r, _) = read_str("id,email\nE1,a@b.c\n", false);
         let e = r.unwrap_err().to_string();
-        assert!(e.starts_with("hr.csv:1: missing required column(s) `status`"), "{e}");
+        assert!(
+            e.starts_with("hr.csv:1: missing required column(s) `status`"),
+            "{e}"
+        );
         assert!(e.contains("found columns: id, email"), "{e}");
     }
 
@@ -211,11 +406,21 @@ mod tests {
     fn bad_date_is_located_and_keep_going_continues() {
         let text = "id,status,end_date\nE1,terminated,2024-02-30\nE2,active,\nE2,active,\n";
         let (r, _) = read_str(text, false);
-        assert_eq!(r.unwrap_err().to_string().split(": invalid").next().unwrap(), "hr.csv:2: field `end_date`");
+        assert_eq!(
+            r.unwrap_err()
+                .to_string()
+                .split(": invalid")
+                .next()
+                .unwrap(),
+            "hr.csv:2: field `end_date`"
+        );
         let (r, rj) = read_str(text, true);
         assert_eq!(r.unwrap().len(), 1);
         assert_eq!(rj.len(), 2);
-        assert!(rj.items()[1].error.to_string().contains("duplicate id \"E2\" (first seen at line 3)"));
+        assert!(rj.items()[1]
+            .error
+            .to_string()
+            .contains("duplicate id \"E2\" (first seen at line 3)"));
     }
 
     #[test]

@@ -42,7 +42,11 @@ pub const ROOT_USER: &str = "<root_account>";
 
 /// True if the first line is a credential-report header.
 pub fn sniff(text: &str) -> bool {
-    let first = text.trim_start_matches('\u{feff}').lines().next().unwrap_or("");
+    let first = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .unwrap_or("");
     first.trim().starts_with("user,arn,user_creation_time")
 }
 
@@ -64,7 +68,10 @@ impl Row<'_> {
             "true" | "TRUE" | "True" => Ok(Some(true)),
             "false" | "FALSE" | "False" => Ok(Some(false)),
             "not_supported" | "N/A" => Ok(None),
-            v => Err(self.err(c, format!("expected true, false or not_supported, found {}", quote(v)))),
+            v => Err(self.err(
+                c,
+                format!("expected true, false or not_supported, found {}", quote(v)),
+            )),
         }
     }
     fn time(&self, c: &'static str) -> Result<Option<Timestamp>, IngestError> {
@@ -79,10 +86,23 @@ impl Row<'_> {
 pub fn read(input: &Input, rejects: &mut Rejects) -> Result<Vec<Credential>, IngestError> {
     input.non_empty()?;
     let file = input.label.as_str();
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(input.text.as_bytes());
-    let headers = rdr.headers().map_err(|e| IngestError::Syntax { file: file.into(), line: 1, reason: e.to_string() })?.clone();
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(input.text.as_bytes());
+    let headers = rdr
+        .headers()
+        .map_err(|e| IngestError::Syntax {
+            file: file.into(),
+            line: 1,
+            reason: e.to_string(),
+        })?
+        .clone();
     let found: Vec<&str> = headers.iter().map(str::trim).collect();
-    let missing: Vec<&str> = COLUMNS.iter().copied().filter(|c| !found.contains(c)).collect();
+    let missing: Vec<&str> = COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| !found.contains(c))
+        .collect();
     if !missing.is_empty() {
         return Err(IngestError::MissingColumns {
             file: file.into(),
@@ -91,8 +111,15 @@ pub fn read(input: &Input, rejects: &mut Rejects) -> Result<Vec<Credential>, Ing
             found: found.join(", "),
         });
     }
-    let index: Vec<(usize, &'static str)> =
-        COLUMNS.iter().map(|c| (found.iter().position(|f| f == c).expect("checked above"), *c)).collect();
+    let index: Vec<(usize, &'static str)> = COLUMNS
+        .iter()
+        .map(|c| {
+            (
+                found.iter().position(|f| f == c).expect("checked above"),
+                *c,
+            )
+        })
+        .collect();
     let mut out = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
     for rec in rdr.records() {
@@ -100,7 +127,14 @@ pub fn read(input: &Input, rejects: &mut Rejects) -> Result<Vec<Credential>, Ing
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                rejects.reject(IngestError::Syntax { file: file.into(), line, reason: e.to_string() }, None)?;
+                rejects.reject(
+                    IngestError::Syntax {
+                        file: file.into(),
+                        line,
+                        reason: e.to_string(),
+                    },
+                    None,
+                )?;
                 continue;
             }
         };
@@ -112,15 +146,34 @@ pub fn read(input: &Input, rejects: &mut Rejects) -> Result<Vec<Credential>, Ing
             let e = IngestError::Syntax {
                 file: file.into(),
                 line,
-                reason: format!("expected {} fields as in the header, found {}", headers.len(), rec.len()),
+                reason: format!(
+                    "expected {} fields as in the header, found {}",
+                    headers.len(),
+                    rec.len()
+                ),
             };
             rejects.reject(e, Some(&raw))?;
             continue;
         }
-        let row = Row { file, line, cells: index.iter().map(|&(i, c)| (c, rec.get(i).unwrap_or(""))).collect() };
+        let row = Row {
+            file,
+            line,
+            cells: index
+                .iter()
+                .map(|&(i, c)| (c, rec.get(i).unwrap_or("")))
+                .collect(),
+        };
         let arn = row.get("arn").to_string();
         if let Some(&first) = seen.get(&arn) {
-            rejects.reject(IngestError::Duplicate { file: file.into(), line, id: arn, first_line: first }, Some(&raw))?;
+            rejects.reject(
+                IngestError::Duplicate {
+                    file: file.into(),
+                    line,
+                    id: arn,
+                    first_line: first,
+                },
+                Some(&raw),
+            )?;
             continue;
         }
         match credentials(&row) {
@@ -147,7 +200,8 @@ fn credentials(row: &Row) -> Result<Vec<Credential>, IngestError> {
         return Err(row.err("user", "required value is empty"));
     }
     let arn = row.get("arn");
-    let account = account_of(arn).ok_or_else(|| row.err("arn", format!("not an IAM ARN: {}", quote(arn))))?;
+    let account =
+        account_of(arn).ok_or_else(|| row.err("arn", format!("not an IAM ARN: {}", quote(arn))))?;
     let is_root = user == ROOT_USER;
     let system = format!("aws:{account}");
     let src = SourceRef::new(row.file, row.line);
@@ -155,7 +209,11 @@ fn credentials(row: &Row) -> Result<Vec<Credential>, IngestError> {
     let mfa = row.flag("mfa_active")?;
     let base = |suffix: &str, kind: CredentialKind| {
         let mut c = Credential::new(format!("{arn}#{suffix}"), kind, system.clone(), src.clone());
-        c.principal = Some(if is_root { "root".to_string() } else { user.to_string() });
+        c.principal = Some(if is_root {
+            "root".to_string()
+        } else {
+            user.to_string()
+        });
         c.account_level = is_root;
         c
     };
@@ -176,8 +234,16 @@ fn credentials(row: &Row) -> Result<Vec<Credential>, IngestError> {
     }
     for n in ["1", "2"] {
         let (active, rotated, used) = match n {
-            "1" => ("access_key_1_active", "access_key_1_last_rotated", "access_key_1_last_used_date"),
-            _ => ("access_key_2_active", "access_key_2_last_rotated", "access_key_2_last_used_date"),
+            "1" => (
+                "access_key_1_active",
+                "access_key_1_last_rotated",
+                "access_key_1_last_used_date",
+            ),
+            _ => (
+                "access_key_2_active",
+                "access_key_2_last_rotated",
+                "access_key_2_last_used_date",
+            ),
         };
         let is_active = row.flag(active)?.unwrap_or(false);
         let rotated_at = row.time(rotated)?;
@@ -189,17 +255,35 @@ fn credentials(row: &Row) -> Result<Vec<Credential>, IngestError> {
         c.created = rotated_at;
         c.last_used = row.time(used)?;
         c.usage_known = true;
-        c.status = if is_active { CredentialStatus::Active } else { CredentialStatus::Inactive };
+        c.status = if is_active {
+            CredentialStatus::Active
+        } else {
+            CredentialStatus::Inactive
+        };
         if let (Some(region), Some(service)) = (
-            Some(row.get(if n == "1" { "access_key_1_last_used_region" } else { "access_key_2_last_used_region" })).filter(|v| *v != "N/A" && !v.is_empty()),
-            Some(row.get(if n == "1" { "access_key_1_last_used_service" } else { "access_key_2_last_used_service" })).filter(|v| *v != "N/A" && !v.is_empty()),
+            Some(row.get(if n == "1" {
+                "access_key_1_last_used_region"
+            } else {
+                "access_key_2_last_used_region"
+            }))
+            .filter(|v| *v != "N/A" && !v.is_empty()),
+            Some(row.get(if n == "1" {
+                "access_key_1_last_used_service"
+            } else {
+                "access_key_2_last_used_service"
+            }))
+            .filter(|v| *v != "N/A" && !v.is_empty()),
         ) {
             c.scopes.push(format!("last_used:{service}@{region}"));
         }
         out.push(c);
     }
     for n in ["1", "2"] {
-        let (active, rotated) = if n == "1" { ("cert_1_active", "cert_1_last_rotated") } else { ("cert_2_active", "cert_2_last_rotated") };
+        let (active, rotated) = if n == "1" {
+            ("cert_1_active", "cert_1_last_rotated")
+        } else {
+            ("cert_2_active", "cert_2_last_rotated")
+        };
         let is_active = row.flag(active)?.unwrap_or(false);
         let rotated_at = row.time(rotated)?;
         if !is_active && rotated_at.is_none() {
@@ -207,7 +291,11 @@ fn credentials(row: &Row) -> Result<Vec<Credential>, IngestError> {
         }
         let mut c = base(&format!("cert_{n}"), CredentialKind::Certificate);
         c.created = rotated_at;
-        c.status = if is_active { CredentialStatus::Active } else { CredentialStatus::Inactive };
+        c.status = if is_active {
+            CredentialStatus::Active
+        } else {
+            CredentialStatus::Inactive
+        };
         out.push(c);
     }
     Ok(out)
@@ -251,7 +339,10 @@ mod tests {
         assert!(v[1].account_level && v[1].status == CredentialStatus::Active);
         assert_eq!(v[2].mfa, Some(false));
         assert!(!v[2].usage_known, "no_information means unknown, not never");
-        assert!(v[3].usage_known && v[3].last_used.is_none(), "N/A last used on a key means never used");
+        assert!(
+            v[3].usage_known && v[3].last_used.is_none(),
+            "N/A last used on a key means never used"
+        );
         assert_eq!(v[4].status, CredentialStatus::Inactive);
         assert_eq!(v[3].system, "aws:123456789012");
     }
@@ -259,13 +350,24 @@ mod tests {
     #[test]
     fn wrong_header_and_bad_values_are_located() {
         let mut rj = Rejects::new(false);
-        let e = read(&Input::new("r.csv", "user,arn\nx,y\n"), &mut rj).unwrap_err().to_string();
-        assert!(e.starts_with("r.csv:1: missing required column(s) user_creation_time, password_enabled"), "{e}");
+        let e = read(&Input::new("r.csv", "user,arn\nx,y\n"), &mut rj)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(
+                "r.csv:1: missing required column(s) user_creation_time, password_enabled"
+            ),
+            "{e}"
+        );
         let text = report(&["bob,arn:aws:iam::123456789012:user/bob,2019-01-01T00:00:00+00:00,maybe,N/A,N/A,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A"]);
-        let e = read(&Input::new("r.csv", text.clone()), &mut rj).unwrap_err().to_string();
+        let e = read(&Input::new("r.csv", text.clone()), &mut rj)
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "r.csv:2: field `password_enabled`: expected true, false or not_supported, found \"maybe\"");
         let mut keep = Rejects::new(true);
-        assert!(read(&Input::new("r.csv", text), &mut keep).unwrap().is_empty());
+        assert!(read(&Input::new("r.csv", text), &mut keep)
+            .unwrap()
+            .is_empty());
         assert_eq!(keep.len(), 1);
     }
 

@@ -11,26 +11,162 @@ use credwarden_model::{Credential, CredentialKind, CredentialStatus, SourceRef};
 
 /// Inventory fields and accepted spellings.
 pub const FIELDS: &[FieldSpec] = &[
-    FieldSpec { name: "id", required: true, aliases: &["credentialid", "keyid", "kid", "uid", "secretid", "accesskeyid", "fingerprint"] },
-    FieldSpec { name: "kind", required: true, aliases: &["type", "credentialtype", "credentialkind", "keytype", "secrettype"] },
-    FieldSpec { name: "system", required: false, aliases: &["service", "provider", "platform", "application", "app", "account", "store", "vault"] },
-    FieldSpec { name: "owner", required: false, aliases: &["owneremail", "ownedby", "ownerid", "assignee", "holder", "custodian", "createdby"] },
-    FieldSpec { name: "principal", required: false, aliases: &["user", "username", "serviceaccount", "dbuser", "login", "iamuser"] },
-    FieldSpec { name: "created", required: false, aliases: &["createdat", "creationdate", "createddate", "createdon", "issued", "issuedat", "notbefore", "validfrom"] },
-    FieldSpec { name: "last_rotated", required: false, aliases: &["lastrotated", "rotated", "rotatedat", "lastrotation", "lastrotationdate", "lastrotatedat"] },
-    FieldSpec { name: "last_used", required: false, aliases: &["lastused", "lastusedat", "lastuseddate", "lastaccessed", "lastseen", "lastusedtime"] },
-    FieldSpec { name: "expires", required: false, aliases: &["expiresat", "expiry", "expiration", "expirationdate", "notafter", "validuntil", "validto", "validbefore"] },
-    FieldSpec { name: "status", required: false, aliases: &["state", "enabled", "active"] },
-    FieldSpec { name: "scopes", required: false, aliases: &["scope", "permissions", "roles", "policies", "grants"] },
-    FieldSpec { name: "readers", required: false, aliases: &["reader", "readableby", "canread", "accessors", "visibleto", "readaccess", "accessgroups"] },
-    FieldSpec { name: "mfa", required: false, aliases: &["mfaactive", "mfaenabled", "twofactor"] },
+    FieldSpec {
+        name: "id",
+        required: true,
+        aliases: &[
+            "credentialid",
+            "keyid",
+            "kid",
+            "uid",
+            "secretid",
+            "accesskeyid",
+            "fingerprint",
+        ],
+    },
+    FieldSpec {
+        name: "kind",
+        required: true,
+        aliases: &[
+            "type",
+            "credentialtype",
+            "credentialkind",
+            "keytype",
+            "secrettype",
+        ],
+    },
+    FieldSpec {
+        name: "system",
+        required: false,
+        aliases: &[
+            "service",
+            "provider",
+            "platform",
+            "application",
+            "app",
+            "account",
+            "store",
+            "vault",
+        ],
+    },
+    FieldSpec {
+        name: "owner",
+        required: false,
+        aliases: &[
+            "owneremail",
+            "ownedby",
+            "ownerid",
+            "assignee",
+            "holder",
+            "custodian",
+            "createdby",
+        ],
+    },
+    FieldSpec {
+        name: "principal",
+        required: false,
+        aliases: &[
+            "user",
+            "username",
+            "serviceaccount",
+            "dbuser",
+            "login",
+            "iamuser",
+        ],
+    },
+    FieldSpec {
+        name: "created",
+        required: false,
+        aliases: &[
+            "createdat",
+            "creationdate",
+            "createddate",
+            "createdon",
+            "issued",
+            "issuedat",
+            "notbefore",
+            "validfrom",
+        ],
+    },
+    FieldSpec {
+        name: "last_rotated",
+        required: false,
+        aliases: &[
+            "lastrotated",
+            "rotated",
+            "rotatedat",
+            "lastrotation",
+            "lastrotationdate",
+            "lastrotatedat",
+        ],
+    },
+    FieldSpec {
+        name: "last_used",
+        required: false,
+        aliases: &[
+            "lastused",
+            "lastusedat",
+            "lastuseddate",
+            "lastaccessed",
+            "lastseen",
+            "lastusedtime",
+        ],
+    },
+    FieldSpec {
+        name: "expires",
+        required: false,
+        aliases: &[
+            "expiresat",
+            "expiry",
+            "expiration",
+            "expirationdate",
+            "notafter",
+            "validuntil",
+            "validto",
+            "validbefore",
+        ],
+    },
+    FieldSpec {
+        name: "status",
+        required: false,
+        aliases: &["state", "enabled", "active"],
+    },
+    FieldSpec {
+        name: "scopes",
+        required: false,
+        aliases: &["scope", "permissions", "roles", "policies", "grants"],
+    },
+    FieldSpec {
+        name: "readers",
+        required: false,
+        aliases: &[
+            "reader",
+            "readableby",
+            "canread",
+            "accessors",
+            "visibleto",
+            "readaccess",
+            "accessgroups",
+        ],
+    },
+    FieldSpec {
+        name: "mfa",
+        required: false,
+        aliases: &["mfaactive", "mfaenabled", "twofactor"],
+    },
 ];
 
 /// Read an inventory.
 pub fn read(input: &Input, rejects: &mut Rejects) -> Result<Vec<Credential>, IngestError> {
-    let rows = any_records(input, FIELDS, &["credentials", "inventory", "secrets", "keys", "items"])?;
+    let rows = any_records(
+        input,
+        FIELDS,
+        &["credentials", "inventory", "secrets", "keys", "items"],
+    )?;
     // The same id may exist in two systems (an `admin` DB user in two databases): dedup per system.
-    convert(rows, rejects, |r| credential(r).map(|c| (format!("{}\u{1f}{}", c.system, c.id), c.id.clone(), c)))
+    convert(rows, rejects, |r| {
+        credential(r).map(|c| (format!("{}\u{1f}{}", c.system, c.id), c.id.clone(), c))
+    })
 }
 
 fn boolish(s: &str) -> Result<bool, String> {
@@ -66,14 +202,18 @@ fn credential(r: &Record) -> Result<Credential, IngestError> {
             _ => CredentialStatus::Active,
         }
     } else {
-        r.parse("status", |s| s.parse::<CredentialStatus>())?.unwrap_or(CredentialStatus::Active)
+        r.parse("status", |s| s.parse::<CredentialStatus>())?
+            .unwrap_or(CredentialStatus::Active)
     };
     c.scopes = r.list("scopes");
     c.readers = r.list("readers");
     c.mfa = r.parse("mfa", boolish)?;
     if let (Some(a), Some(b)) = (c.created, c.last_rotated) {
         if b < a {
-            return Err(r.err("last_rotated", format!("last rotation {b} is before creation {a}")));
+            return Err(r.err(
+                "last_rotated",
+                format!("last rotation {b} is before creation {a}"),
+            ));
         }
     }
     Ok(c)
@@ -101,8 +241,18 @@ mod tests {
     fn errors_name_the_field() {
         let mut rj = Rejects::new(false);
         let e = read(&Input::new("inv.csv", "id,kind\nk1,magic_wand\n"), &mut rj).unwrap_err();
-        assert_eq!(e.to_string(), "inv.csv:2: field `kind`: unknown credential kind \"magic_wand\"");
-        let e = read(&Input::new("inv.csv", "id,type,system\nk1,api_key,x\nk1,api_key,x\n"), &mut rj).unwrap_err();
-        assert_eq!(e.to_string(), "inv.csv:3: duplicate id \"k1\" (first seen at line 2)");
+        assert_eq!(
+            e.to_string(),
+            "inv.csv:2: field `kind`: unknown credential kind \"magic_wand\""
+        );
+        let e = read(
+            &Input::new("inv.csv", "id,type,system\nk1,api_key,x\nk1,api_key,x\n"),
+            &mut rj,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "inv.csv:3: duplicate id \"k1\" (first seen at line 2)"
+        );
     }
 }

@@ -21,8 +21,11 @@ pub enum InventoryFormat {
 
 impl InventoryFormat {
     /// All formats with their prefix names.
-    pub const ALL: [(&'static str, InventoryFormat); 3] =
-        [("iam-report", Self::IamReport), ("gcp-keys", Self::GcpKeys), ("inventory", Self::Generic)];
+    pub const ALL: [(&'static str, InventoryFormat); 3] = [
+        ("iam-report", Self::IamReport),
+        ("gcp-keys", Self::GcpKeys),
+        ("inventory", Self::Generic),
+    ];
 
     /// Guess from content.
     pub fn sniff(input: &Input) -> Self {
@@ -38,7 +41,11 @@ impl InventoryFormat {
 
 impl fmt::Display for InventoryFormat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = Self::ALL.iter().find(|(_, v)| v == self).map(|(n, _)| *n).unwrap_or("?");
+        let name = Self::ALL
+            .iter()
+            .find(|(_, v)| v == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("?");
         f.write_str(name)
     }
 }
@@ -54,7 +61,10 @@ pub fn split_prefix(arg: &str) -> (Option<InventoryFormat>, PathBuf) {
 }
 
 /// Read an inventory argument (path with optional `FORMAT:` prefix).
-pub fn read_inventory(arg: &str, rejects: &mut Rejects) -> Result<(InventoryFormat, Vec<Credential>), IngestError> {
+pub fn read_inventory(
+    arg: &str,
+    rejects: &mut Rejects,
+) -> Result<(InventoryFormat, Vec<Credential>), IngestError> {
     let (forced, path) = split_prefix(arg);
     let input = Input::read(&path)?;
     input.non_empty()?;

@@ -26,12 +26,20 @@ impl Input {
         let res = if label == "-" {
             std::io::stdin().read_to_end(&mut bytes).map(|_| ())
         } else {
-            std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)).map(|_| ())
+            std::fs::File::open(path)
+                .and_then(|mut f| f.read_to_end(&mut bytes))
+                .map(|_| ())
         };
-        res.map_err(|e| IngestError::Io { file: label.clone(), reason: e.to_string() })?;
+        res.map_err(|e| IngestError::Io {
+            file: label.clone(),
+            reason: e.to_string(),
+        })?;
         let text = String::from_utf8(bytes).map_err(|e| {
             let off = e.utf8_error().valid_up_to();
-            IngestError::Format { file: label.clone(), reason: format!("not valid UTF-8 at byte offset {off}") }
+            IngestError::Format {
+                file: label.clone(),
+                reason: format!("not valid UTF-8 at byte offset {off}"),
+            }
         })?;
         Ok(Self::new(label, text))
     }
@@ -39,14 +47,22 @@ impl Input {
     /// Wrap text already in memory.
     pub fn new(label: impl Into<String>, text: impl Into<String>) -> Self {
         let text = text.into();
-        let text = text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text);
-        Self { label: label.into(), text }
+        let text = text
+            .strip_prefix('\u{feff}')
+            .map(str::to_string)
+            .unwrap_or(text);
+        Self {
+            label: label.into(),
+            text,
+        }
     }
 
     /// Fail with [`IngestError::Empty`] when there is nothing but whitespace.
     pub fn non_empty(&self) -> Result<(), IngestError> {
         if self.text.trim().is_empty() {
-            Err(IngestError::Empty { file: self.label.clone() })
+            Err(IngestError::Empty {
+                file: self.label.clone(),
+            })
         } else {
             Ok(())
         }
@@ -59,7 +75,10 @@ impl Input {
 
     /// 1-based line number of a byte offset.
     pub fn line_of(&self, offset: usize) -> u64 {
-        1 + self.text.as_bytes()[..offset.min(self.text.len())].iter().filter(|&&b| b == b'\n').count() as u64
+        1 + self.text.as_bytes()[..offset.min(self.text.len())]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64
     }
 }
 
@@ -77,12 +96,17 @@ pub struct FieldSpec {
 
 /// Normalize a header or key: lower-case ASCII letters and digits only.
 pub(crate) fn norm_key(k: &str) -> String {
-    k.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).collect()
+    k.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
 }
 
 fn spec_for<'s>(specs: &'s [FieldSpec], key: &str) -> Option<&'s FieldSpec> {
     let n = norm_key(key);
-    specs.iter().find(|s| norm_key(s.name) == n || s.aliases.contains(&n.as_str()))
+    specs
+        .iter()
+        .find(|s| norm_key(s.name) == n || s.aliases.contains(&n.as_str()))
 }
 
 /// A value as read.
@@ -125,14 +149,21 @@ impl<'i> Record<'i> {
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
                 .collect(),
-            Some((_, Cell::List(v))) => v.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+            Some((_, Cell::List(v))) => v
+                .iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
             None => Vec::new(),
         }
     }
 
     /// The key as spelled in the input (for error messages).
     pub fn key(&self, field: &'static str) -> String {
-        self.fields.get(field).map(|(k, _)| k.clone()).unwrap_or_else(|| field.to_string())
+        self.fields
+            .get(field)
+            .map(|(k, _)| k.clone())
+            .unwrap_or_else(|| field.to_string())
     }
 
     /// Located field error.
@@ -141,7 +172,11 @@ impl<'i> Record<'i> {
     }
 
     /// Parse a field with `f`, turning its error into a located one. `None` when absent or empty.
-    pub fn parse<T>(&self, field: &'static str, f: impl Fn(&str) -> Result<T, String>) -> Result<Option<T>, IngestError> {
+    pub fn parse<T>(
+        &self,
+        field: &'static str,
+        f: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, IngestError> {
         match self.str(field) {
             None => Ok(None),
             Some(v) => f(v).map(Some).map_err(|e| self.err(field, e)),
@@ -149,8 +184,13 @@ impl<'i> Record<'i> {
     }
 
     /// Like [`Record::parse`] but the field must be present.
-    pub fn require<T>(&self, field: &'static str, f: impl Fn(&str) -> Result<T, String>) -> Result<T, IngestError> {
-        self.parse(field, f)?.ok_or_else(|| self.err(field, "required value is empty"))
+    pub fn require<T>(
+        &self,
+        field: &'static str,
+        f: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<T, IngestError> {
+        self.parse(field, f)?
+            .ok_or_else(|| self.err(field, "required value is empty"))
     }
 }
 
@@ -159,10 +199,17 @@ impl<'i> Record<'i> {
 pub fn csv_records<'i>(input: &'i Input, specs: &[FieldSpec]) -> Result<Rows<'i>, IngestError> {
     input.non_empty()?;
     let file = input.label.as_str();
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(input.text.as_bytes());
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(input.text.as_bytes());
     let headers = rdr
         .headers()
-        .map_err(|e| IngestError::Syntax { file: file.into(), line: 1, reason: e.to_string() })?
+        .map_err(|e| IngestError::Syntax {
+            file: file.into(),
+            line: 1,
+            reason: e.to_string(),
+        })?
         .clone();
     let mut cols: Vec<Option<&FieldSpec>> = Vec::with_capacity(headers.len());
     let mut seen = Vec::new();
@@ -173,7 +220,13 @@ pub fn csv_records<'i>(input: &'i Input, specs: &[FieldSpec]) -> Result<Rows<'i>
         }
         cols.push(s);
     }
-    check_required(file, 1, specs, &seen, headers.iter().map(str::to_string).collect())?;
+    check_required(
+        file,
+        1,
+        specs,
+        &seen,
+        headers.iter().map(str::to_string).collect(),
+    )?;
     let mut out = Vec::new();
     let mut rec = csv::StringRecord::new();
     loop {
@@ -183,7 +236,14 @@ pub fn csv_records<'i>(input: &'i Input, specs: &[FieldSpec]) -> Result<Rows<'i>
             Ok(true) => {}
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(line);
-                out.push(Err(Reject { error: IngestError::Syntax { file: file.into(), line, reason: e.to_string() }, raw: None }));
+                out.push(Err(Reject {
+                    error: IngestError::Syntax {
+                        file: file.into(),
+                        line,
+                        reason: e.to_string(),
+                    },
+                    raw: None,
+                }));
                 continue;
             }
         }
@@ -195,18 +255,33 @@ pub fn csv_records<'i>(input: &'i Input, specs: &[FieldSpec]) -> Result<Rows<'i>
             let error = IngestError::Syntax {
                 file: file.into(),
                 line,
-                reason: format!("expected {} fields as in the header, found {}", headers.len(), rec.len()),
+                reason: format!(
+                    "expected {} fields as in the header, found {}",
+                    headers.len(),
+                    rec.len()
+                ),
             };
-            out.push(Err(Reject { error, raw: Some(raw) }));
+            out.push(Err(Reject {
+                error,
+                raw: Some(raw),
+            }));
             continue;
         }
         let mut fields = HashMap::new();
         for (i, cell) in rec.iter().enumerate() {
             if let Some(s) = cols[i] {
-                fields.insert(s.name, (headers[i].to_string(), Cell::Text(cell.to_string())));
+                fields.insert(
+                    s.name,
+                    (headers[i].to_string(), Cell::Text(cell.to_string())),
+                );
             }
         }
-        out.push(Ok(Record { file, line, raw, fields }));
+        out.push(Ok(Record {
+            file,
+            line,
+            raw,
+            fields,
+        }));
     }
     Ok(out)
 }
@@ -223,7 +298,13 @@ pub(crate) fn locate(input: &Input, rec: &csv::StringRecord) -> Option<(u64, Str
     Some((input.line_of(start), raw))
 }
 
-fn check_required(file: &str, line: u64, specs: &[FieldSpec], seen: &[&str], found: Vec<String>) -> Result<(), IngestError> {
+fn check_required(
+    file: &str,
+    line: u64,
+    specs: &[FieldSpec],
+    seen: &[&str],
+    found: Vec<String>,
+) -> Result<(), IngestError> {
     let missing: Vec<String> = specs
         .iter()
         .filter(|s| s.required && !seen.contains(&s.name))
@@ -243,20 +324,31 @@ fn check_required(file: &str, line: u64, specs: &[FieldSpec], seen: &[&str], fou
             file: file.into(),
             line,
             missing: missing.join(", "),
-            found: if found.is_empty() { "(none)".into() } else { found.join(", ") },
+            found: if found.is_empty() {
+                "(none)".into()
+            } else {
+                found.join(", ")
+            },
         })
     }
 }
 
 /// The JSON records of a document: a top-level array, an object holding an array under one of
 /// `array_keys`, or JSON lines. Each comes with its 1-based line.
-pub fn json_values<'i>(input: &'i Input, array_keys: &[&str]) -> Result<Vec<(u64, &'i RawValue)>, IngestError> {
+pub fn json_values<'i>(
+    input: &'i Input,
+    array_keys: &[&str],
+) -> Result<Vec<(u64, &'i RawValue)>, IngestError> {
     input.non_empty()?;
     let file = &input.label;
     let text = input.text.as_str();
     let base = text.as_ptr() as usize;
     let at = |r: &RawValue| input.line_of(r.get().as_ptr() as usize - base);
-    let syntax = |e: serde_json::Error| IngestError::Syntax { file: file.clone(), line: e.line() as u64, reason: format!("invalid JSON: {e}") };
+    let syntax = |e: serde_json::Error| IngestError::Syntax {
+        file: file.clone(),
+        line: e.line() as u64,
+        reason: format!("invalid JSON: {e}"),
+    };
     let trimmed = text.trim_start();
     if trimmed.starts_with('[') {
         let items: Vec<&RawValue> = serde_json::from_str(text).map_err(syntax)?;
@@ -267,11 +359,12 @@ pub fn json_values<'i>(input: &'i Input, array_keys: &[&str]) -> Result<Vec<(u64
         Ok(obj) => {
             for k in array_keys {
                 if let Some(arr) = obj.get(k) {
-                    let items: Vec<&RawValue> = serde_json::from_str(arr.get()).map_err(|e| IngestError::Syntax {
-                        file: file.clone(),
-                        line: at(arr),
-                        reason: format!("`{k}` must be an array of objects: {e}"),
-                    })?;
+                    let items: Vec<&RawValue> =
+                        serde_json::from_str(arr.get()).map_err(|e| IngestError::Syntax {
+                            file: file.clone(),
+                            line: at(arr),
+                            reason: format!("`{k}` must be an array of objects: {e}"),
+                        })?;
                     return Ok(items.into_iter().map(|r| (at(r), r)).collect());
                 }
             }
@@ -294,7 +387,11 @@ pub fn json_values<'i>(input: &'i Input, array_keys: &[&str]) -> Result<Vec<(u64
                 match serde_json::from_str::<&RawValue>(slice) {
                     Ok(r) => out.push((i as u64 + 1, r)),
                     Err(e) => {
-                        return Err(IngestError::Syntax { file: file.clone(), line: i as u64 + 1, reason: format!("invalid JSON line: {e}") })
+                        return Err(IngestError::Syntax {
+                            file: file.clone(),
+                            line: i as u64 + 1,
+                            reason: format!("invalid JSON line: {e}"),
+                        })
                     }
                 }
             }
@@ -306,20 +403,40 @@ pub fn json_values<'i>(input: &'i Input, array_keys: &[&str]) -> Result<Vec<(u64
 
 /// Turn JSON objects into [`Record`]s matched against `specs`; non-objects and bad values go to
 /// `Err` rows, in document order. `json_values` locates them.
-pub fn json_records<'i>(input: &'i Input, specs: &[FieldSpec], array_keys: &[&str]) -> Result<Rows<'i>, IngestError> {
+pub fn json_records<'i>(
+    input: &'i Input,
+    specs: &[FieldSpec],
+    array_keys: &[&str],
+) -> Result<Rows<'i>, IngestError> {
     Ok(json_values(input, array_keys)?
         .into_iter()
-        .map(|(line, raw)| object_record(input, line, raw, specs).map_err(|error| Reject { error, raw: Some(raw.get().to_string()) }))
+        .map(|(line, raw)| {
+            object_record(input, line, raw, specs).map_err(|error| Reject {
+                error,
+                raw: Some(raw.get().to_string()),
+            })
+        })
         .collect())
 }
 
-fn object_record<'i>(input: &'i Input, line: u64, raw: &RawValue, specs: &[FieldSpec]) -> Result<Record<'i>, IngestError> {
+fn object_record<'i>(
+    input: &'i Input,
+    line: u64,
+    raw: &RawValue,
+    specs: &[FieldSpec],
+) -> Result<Record<'i>, IngestError> {
     let file = input.label.as_str();
-    let obj: serde_json::Map<String, Value> = serde_json::from_str(raw.get())
-        .map_err(|_| IngestError::Syntax { file: file.into(), line, reason: "expected a JSON object for each record".into() })?;
+    let obj: serde_json::Map<String, Value> =
+        serde_json::from_str(raw.get()).map_err(|_| IngestError::Syntax {
+            file: file.into(),
+            line,
+            reason: "expected a JSON object for each record".into(),
+        })?;
     let mut fields = HashMap::new();
     for (k, v) in &obj {
-        let Some(spec) = spec_for(specs, k) else { continue };
+        let Some(spec) = spec_for(specs, k) else {
+            continue;
+        };
         if fields.contains_key(spec.name) {
             continue;
         }
@@ -338,24 +455,58 @@ fn object_record<'i>(input: &'i Input, line: u64, raw: &RawValue, specs: &[Field
                         Value::Object(o) if o.get("value").is_some_and(Value::is_string) => {
                             list.push(o["value"].as_str().unwrap_or_default().to_string())
                         }
-                        _ => return Err(IngestError::field(file, line, k, "expected a list of strings")),
+                        _ => {
+                            return Err(IngestError::field(
+                                file,
+                                line,
+                                k,
+                                "expected a list of strings",
+                            ))
+                        }
                     }
                 }
                 Cell::List(list)
             }
-            Value::Object(_) => return Err(IngestError::field(file, line, k, format!("expected a string, found an object {}", quote(&v.to_string())))),
+            Value::Object(_) => {
+                return Err(IngestError::field(
+                    file,
+                    line,
+                    k,
+                    format!(
+                        "expected a string, found an object {}",
+                        quote(&v.to_string())
+                    ),
+                ))
+            }
         };
         fields.insert(spec.name, (k.clone(), cell));
     }
     let present: Vec<&str> = fields.keys().copied().collect();
-    if let Some(s) = specs.iter().find(|s| s.required && !present.contains(&s.name)) {
-        return Err(IngestError::field(file, line, s.name, "required field is missing"));
+    if let Some(s) = specs
+        .iter()
+        .find(|s| s.required && !present.contains(&s.name))
+    {
+        return Err(IngestError::field(
+            file,
+            line,
+            s.name,
+            "required field is missing",
+        ));
     }
-    Ok(Record { file, line, raw: raw.get().to_string(), fields })
+    Ok(Record {
+        file,
+        line,
+        raw: raw.get().to_string(),
+        fields,
+    })
 }
 
 /// Read CSV or JSON (sniffed from content) into records.
-pub fn any_records<'i>(input: &'i Input, specs: &[FieldSpec], array_keys: &[&str]) -> Result<Rows<'i>, IngestError> {
+pub fn any_records<'i>(
+    input: &'i Input,
+    specs: &[FieldSpec],
+    array_keys: &[&str],
+) -> Result<Rows<'i>, IngestError> {
     if input.looks_like_json() {
         json_records(input, specs, array_keys)
     } else {
@@ -372,9 +523,20 @@ pub struct Dedup(HashMap<String, u64>);
 
 impl Dedup {
     /// `Err(Duplicate)` if `key` was seen before; otherwise remembers it.
-    pub fn check(&mut self, key: String, id: &str, file: &str, line: u64) -> Result<(), IngestError> {
+    pub fn check(
+        &mut self,
+        key: String,
+        id: &str,
+        file: &str,
+        line: u64,
+    ) -> Result<(), IngestError> {
         if let Some(&first_line) = self.0.get(&key) {
-            return Err(IngestError::Duplicate { file: file.into(), line, id: id.to_string(), first_line });
+            return Err(IngestError::Duplicate {
+                file: file.into(),
+                line,
+                id: id.to_string(),
+                first_line,
+            });
         }
         self.0.insert(key, line);
         Ok(())
@@ -384,7 +546,11 @@ impl Dedup {
 /// Convert rows in input order with `f` (which returns the dedup key, the id as shown, and the item),
 /// so that malformed rows, bad values and duplicate ids reach `rejects` in file order: without
 /// `--keep-going` the first error in the file is the one reported.
-pub fn convert<T>(rows: Rows<'_>, rejects: &mut Rejects, f: impl Fn(&Record) -> Result<(String, String, T), IngestError>) -> Result<Vec<T>, IngestError> {
+pub fn convert<T>(
+    rows: Rows<'_>,
+    rejects: &mut Rejects,
+    f: impl Fn(&Record) -> Result<(String, String, T), IngestError>,
+) -> Result<Vec<T>, IngestError> {
     let mut seen = Dedup::default();
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {

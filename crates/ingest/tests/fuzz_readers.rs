@@ -75,7 +75,22 @@ proptest! {
 fn valid_documents_parse() {
     let mut rj = Rejects::new(false);
     assert_eq!(hr::read(&Input::new("f", HR), &mut rj).unwrap().len(), 2);
-    assert_eq!(iam_report::read(&Input::new("f", REPORT), &mut rj).unwrap().len(), 2);
-    assert_eq!(inventory::read(&Input::new("f", INV), &mut rj).unwrap().len(), 1);
-    assert_eq!(gcp_keys::read(&Input::new("f", GCP), &mut rj).unwrap().len(), 1);
+    assert_eq!(
+        iam_report::read(&Input::new("f", REPORT), &mut rj)
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        inventory::read(&Input::new("f", INV), &mut rj)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        gcp_keys::read(&Input::new("f", GCP), &mut rj)
+            .unwrap()
+            .len(),
+        1
+    );
 }

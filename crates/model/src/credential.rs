@@ -67,22 +67,26 @@ impl fmt::Display for CredentialKind {
 impl FromStr for CredentialKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let n: String = s.chars().filter(|c| c.is_ascii_alphanumeric()).flat_map(|c| c.to_lowercase()).collect();
+        let n: String = s
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .flat_map(|c| c.to_lowercase())
+            .collect();
         Ok(match n.as_str() {
             "accesskey" | "awsaccesskey" | "cloudaccesskey" | "iamaccesskey" => Self::AccessKey,
             "consolepassword" | "password" | "loginprofile" => Self::ConsolePassword,
             "certificate" | "cert" | "x509" | "signingcertificate" => Self::Certificate,
-            "serviceaccountkey" | "sakey" | "gcpkey" | "serviceprincipalsecret" => Self::ServiceAccountKey,
+            "serviceaccountkey" | "sakey" | "gcpkey" | "serviceprincipalsecret" => {
+                Self::ServiceAccountKey
+            }
             "apikey" | "apitoken" | "token" | "pat" | "personalaccesstoken" => Self::ApiKey,
             "sshkey" | "ssh" | "sshpublickey" => Self::SshKey,
             "dbuser" | "database" | "databaseuser" | "dblogin" => Self::DbUser,
-            "signingkey" | "jwtsigningkey" | "jwk" | "jwks" | "tokensigningkey" | "samlsigningkey" => {
-                Self::SigningKey
-            }
+            "signingkey" | "jwtsigningkey" | "jwk" | "jwks" | "tokensigningkey"
+            | "samlsigningkey" => Self::SigningKey,
             "kmskey" | "kms" | "hsmkey" => Self::KmsKey,
-            "sharedsecret" | "secret" | "hmacsecret" | "webhooksecret" | "sharedapisecret" | "clientsecret" => {
-                Self::SharedSecret
-            }
+            "sharedsecret" | "secret" | "hmacsecret" | "webhooksecret" | "sharedapisecret"
+            | "clientsecret" => Self::SharedSecret,
             "other" => Self::Other,
             _ => return Err(format!("unknown credential kind {s:?}")),
         })
@@ -104,14 +108,21 @@ pub enum CredentialStatus {
 impl FromStr for CredentialStatus {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let n: String = s.chars().filter(|c| c.is_ascii_alphanumeric()).flat_map(|c| c.to_lowercase()).collect();
+        let n: String = s
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .flat_map(|c| c.to_lowercase())
+            .collect();
         Ok(match n.as_str() {
             "active" | "enabled" | "valid" | "true" | "inuse" | "current" => Self::Active,
             "inactive" | "disabled" | "suspended" | "false" | "paused" => Self::Inactive,
-            "revoked" | "deleted" | "expired" | "destroyed" | "retired" | "rotatedout" | "pendingdeletion" => {
-                Self::Revoked
+            "revoked" | "deleted" | "expired" | "destroyed" | "retired" | "rotatedout"
+            | "pendingdeletion" => Self::Revoked,
+            _ => {
+                return Err(format!(
+                    "unknown credential status {s:?} (expected active, inactive or revoked)"
+                ))
             }
-            _ => return Err(format!("unknown credential status {s:?} (expected active, inactive or revoked)")),
         })
     }
 }
@@ -166,7 +177,12 @@ pub struct Credential {
 
 impl Credential {
     /// Minimal credential, for builders and tests.
-    pub fn new(id: impl Into<String>, kind: CredentialKind, system: impl Into<String>, source: SourceRef) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        kind: CredentialKind,
+        system: impl Into<String>,
+        source: SourceRef,
+    ) -> Self {
         Self {
             id: id.into(),
             kind,

@@ -39,7 +39,10 @@ fn local_part(s: &str) -> Option<&str> {
 impl Directory {
     /// Index a roster.
     pub fn new(identities: Vec<Identity>) -> Self {
-        let mut d = Directory { identities, ..Default::default() };
+        let mut d = Directory {
+            identities,
+            ..Default::default()
+        };
         for (i, id) in d.identities.iter().enumerate() {
             for a in id.aliases() {
                 let a = norm(&a);
@@ -91,7 +94,9 @@ impl Directory {
         Some(match set.len() {
             0 => return None,
             1 => Resolution::Found(*set.iter().next().expect("len 1"), how),
-            _ => Resolution::Ambiguous(set.iter().map(|&i| self.identities[i].id.clone()).collect()),
+            _ => {
+                Resolution::Ambiguous(set.iter().map(|&i| self.identities[i].id.clone()).collect())
+            }
         })
     }
 
@@ -164,7 +169,11 @@ mod tests {
             id: id.into(),
             display_name: None,
             emails: vec![email.into()],
-            usernames: if user.is_empty() { vec![] } else { vec![user.into()] },
+            usernames: if user.is_empty() {
+                vec![]
+            } else {
+                vec![user.into()]
+            },
             kind: IdentityKind::Employee,
             status: IdentityStatus::Active,
             start_date: None,
@@ -187,10 +196,19 @@ mod tests {
     fn resolves_by_every_alias() {
         let d = dir();
         assert_eq!(d.resolve("E1"), Resolution::Found(0, "alias"));
-        assert_eq!(d.resolve("ALICE.SMITH@corp.example"), Resolution::Found(0, "alias"));
+        assert_eq!(
+            d.resolve("ALICE.SMITH@corp.example"),
+            Resolution::Found(0, "alias")
+        );
         assert_eq!(d.resolve("asmith"), Resolution::Found(0, "alias"));
-        assert_eq!(d.resolve("alice.smith"), Resolution::Found(0, "email local part"));
-        assert_eq!(d.resolve("asmith@other.example"), Resolution::Found(0, "email local part"));
+        assert_eq!(
+            d.resolve("alice.smith"),
+            Resolution::Found(0, "email local part")
+        );
+        assert_eq!(
+            d.resolve("asmith@other.example"),
+            Resolution::Found(0, "email local part")
+        );
     }
 
     #[test]
@@ -204,10 +222,19 @@ mod tests {
     #[test]
     fn mapping_wins_and_groups_expand_without_cycles() {
         let d = dir()
-            .with_mapping([("ci-deployer".to_string(), "bob@contractor.example".to_string())])
+            .with_mapping([(
+                "ci-deployer".to_string(),
+                "bob@contractor.example".to_string(),
+            )])
             .with_groups([
-                ("login-team".to_string(), vec!["E1".to_string(), "ops".to_string()]),
-                ("ops".to_string(), vec!["E2".to_string(), "login-team".to_string()]),
+                (
+                    "login-team".to_string(),
+                    vec!["E1".to_string(), "ops".to_string()],
+                ),
+                (
+                    "ops".to_string(),
+                    vec!["E2".to_string(), "login-team".to_string()],
+                ),
             ]);
         assert_eq!(d.resolve("ci-deployer"), Resolution::Found(2, "mapping"));
         assert_eq!(d.expand_reader("Login-Team"), vec!["E1", "E2"]);

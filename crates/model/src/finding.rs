@@ -26,7 +26,13 @@ pub enum Severity {
 
 impl Severity {
     /// All severities, lowest first.
-    pub const ALL: [Severity; 5] = [Self::Info, Self::Low, Self::Medium, Self::High, Self::Critical];
+    pub const ALL: [Severity; 5] = [
+        Self::Info,
+        Self::Low,
+        Self::Medium,
+        Self::High,
+        Self::Critical,
+    ];
 
     /// OCSF `severity_id`.
     pub fn ocsf_id(self) -> u8 {
@@ -66,7 +72,11 @@ impl FromStr for Severity {
             "medium" | "med" | "3" => Self::Medium,
             "high" | "4" => Self::High,
             "critical" | "crit" | "5" => Self::Critical,
-            _ => return Err(format!("unknown severity {s:?} (expected info, low, medium, high or critical)")),
+            _ => {
+                return Err(format!(
+                    "unknown severity {s:?} (expected info, low, medium, high or critical)"
+                ))
+            }
         })
     }
 }
@@ -153,7 +163,11 @@ impl Subject {
 
     /// Subject for an identity alone.
     pub fn identity(i: &Identity) -> Self {
-        Self { identity_id: Some(i.id.clone()), identity_label: Some(i.label()), ..Self::default() }
+        Self {
+            identity_id: Some(i.id.clone()),
+            identity_label: Some(i.label()),
+            ..Self::default()
+        }
     }
 }
 
@@ -184,7 +198,12 @@ pub struct Finding {
 
 impl Finding {
     /// A new finding with the rule's default severity and no facts.
-    pub fn new(rule: &'static RuleMeta, subject: Subject, message: String, time: Timestamp) -> Self {
+    pub fn new(
+        rule: &'static RuleMeta,
+        subject: Subject,
+        message: String,
+        time: Timestamp,
+    ) -> Self {
         Self {
             rule,
             severity: rule.severity,

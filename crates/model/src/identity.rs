@@ -35,13 +35,18 @@ impl FromStr for IdentityKind {
     fn from_str(s: &str) -> Result<Self, String> {
         let n = normalize_word(s);
         Ok(match n.as_str() {
-            "employee" | "fulltime" | "parttime" | "regular" | "permanent" | "staff" | "fte" | "intern" => {
-                Self::Employee
+            "employee" | "fulltime" | "parttime" | "regular" | "permanent" | "staff" | "fte"
+            | "intern" => Self::Employee,
+            "contractor" | "contract" | "contingent" | "contingentworker" | "vendor"
+            | "consultant" | "temp" | "temporary" | "freelancer" | "external" => Self::Contractor,
+            "service" | "serviceaccount" | "workload" | "system" | "bot" | "machine" => {
+                Self::Service
             }
-            "contractor" | "contract" | "contingent" | "contingentworker" | "vendor" | "consultant"
-            | "temp" | "temporary" | "freelancer" | "external" => Self::Contractor,
-            "service" | "serviceaccount" | "workload" | "system" | "bot" | "machine" => Self::Service,
-            _ => return Err(format!("unknown identity kind {s:?} (expected employee, contractor or service)")),
+            _ => {
+                return Err(format!(
+                    "unknown identity kind {s:?} (expected employee, contractor or service)"
+                ))
+            }
         })
     }
 }
@@ -54,9 +59,8 @@ impl FromStr for IdentityStatus {
             "active" | "employed" | "current" | "enabled" | "a" => Self::Active,
             "leave" | "onleave" | "loa" | "leaveofabsence" | "suspended" | "l" => Self::Leave,
             "terminated" | "termed" | "term" | "inactive" | "separated" | "offboarded" | "left"
-            | "departed" | "resigned" | "retired" | "disabled" | "deprovisioned" | "former" | "t" => {
-                Self::Terminated
-            }
+            | "departed" | "resigned" | "retired" | "disabled" | "deprovisioned" | "former"
+            | "t" => Self::Terminated,
             _ => {
                 return Err(format!(
                     "unknown employment status {s:?} (expected active, leave or terminated)"
@@ -67,7 +71,10 @@ impl FromStr for IdentityStatus {
 }
 
 fn normalize_word(s: &str) -> String {
-    s.chars().filter(|c| c.is_ascii_alphanumeric()).flat_map(|c| c.to_lowercase()).collect()
+    s.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .flat_map(|c| c.to_lowercase())
+        .collect()
 }
 
 impl fmt::Display for IdentityKind {
@@ -158,10 +165,22 @@ mod tests {
 
     #[test]
     fn status_and_kind_spellings() {
-        assert_eq!("Terminated".parse::<IdentityStatus>().unwrap(), IdentityStatus::Terminated);
-        assert_eq!("On Leave".parse::<IdentityStatus>().unwrap(), IdentityStatus::Leave);
-        assert_eq!("Full-Time".parse::<IdentityKind>().unwrap(), IdentityKind::Employee);
-        assert_eq!("Contingent Worker".parse::<IdentityKind>().unwrap(), IdentityKind::Contractor);
+        assert_eq!(
+            "Terminated".parse::<IdentityStatus>().unwrap(),
+            IdentityStatus::Terminated
+        );
+        assert_eq!(
+            "On Leave".parse::<IdentityStatus>().unwrap(),
+            IdentityStatus::Leave
+        );
+        assert_eq!(
+            "Full-Time".parse::<IdentityKind>().unwrap(),
+            IdentityKind::Employee
+        );
+        assert_eq!(
+            "Contingent Worker".parse::<IdentityKind>().unwrap(),
+            IdentityKind::Contractor
+        );
         assert!("sometimes".parse::<IdentityStatus>().is_err());
     }
 

@@ -221,7 +221,10 @@ pub struct Unmapped {
 }
 
 fn attack_url(id: &str) -> String {
-    format!("https://attack.mitre.org/techniques/{}/", id.replace('.', "/"))
+    format!(
+        "https://attack.mitre.org/techniques/{}/",
+        id.replace('.', "/")
+    )
 }
 
 fn d3fend_url(name: &str) -> String {
@@ -250,7 +253,11 @@ impl DetectionFinding {
                     Some((p, _)) => (p, true),
                     None => (a.technique, false),
                 };
-                let parent_name = if sub { a.name.split(": ").next().unwrap_or(a.name) } else { a.name };
+                let parent_name = if sub {
+                    a.name.split(": ").next().unwrap_or(a.name)
+                } else {
+                    a.name
+                };
                 Attack {
                     tactic: NamedUid {
                         uid: a.tactic.to_string(),
@@ -265,7 +272,11 @@ impl DetectionFinding {
                     sub_technique: sub.then(|| NamedUid {
                         uid: a.technique.to_string(),
                         // ATT&CK names sub-techniques without the parent ("Cloud Accounts").
-                        name: a.name.split_once(": ").map_or(a.name, |(_, s)| s).to_string(),
+                        name: a
+                            .name
+                            .split_once(": ")
+                            .map_or(a.name, |(_, s)| s)
+                            .to_string(),
                         src_url: attack_url(a.technique),
                     }),
                     version: ATTACK_VERSION,
@@ -276,7 +287,9 @@ impl DetectionFinding {
             .rule
             .d3fend
             .iter()
-            .map(|d| serde_json::json!({"uid": d.id, "name": d.name, "src_url": d3fend_url(d.name)}))
+            .map(
+                |d| serde_json::json!({"uid": d.id, "name": d.name, "src_url": d3fend_url(d.name)}),
+            )
             .collect();
         let s = &f.subject;
         let mut resources = Vec::new();
@@ -284,9 +297,15 @@ impl DetectionFinding {
             resources.push(Resource {
                 uid: cid.clone(),
                 name: s.principal.clone(),
-                type_: format!("credential/{}", s.credential_kind.as_deref().unwrap_or("other")),
+                type_: format!(
+                    "credential/{}",
+                    s.credential_kind.as_deref().unwrap_or("other")
+                ),
                 namespace: s.system.clone(),
-                owner: s.identity_id.as_ref().map(|id| User { uid: id.clone(), name: s.identity_label.clone() }),
+                owner: s.identity_id.as_ref().map(|id| User {
+                    uid: id.clone(),
+                    name: s.identity_label.clone(),
+                }),
                 data: None,
             });
         } else if let Some(iid) = &s.identity_id {
@@ -339,14 +358,20 @@ impl DetectionFinding {
             },
             metadata: Metadata {
                 version: OCSF_VERSION,
-                product: Product { name: "credwarden", vendor_name: "credwarden", version: crate::PRODUCT_VERSION },
+                product: Product {
+                    name: "credwarden",
+                    vendor_name: "credwarden",
+                    version: crate::PRODUCT_VERSION,
+                },
                 labels: vec![format!("rule:{}", f.rule.id)],
             },
             resources,
             evidences: f
                 .evidence
                 .iter()
-                .map(|e| Evidence { data: serde_json::json!({"file": e.file, "line": e.line}) })
+                .map(|e| Evidence {
+                    data: serde_json::json!({"file": e.file, "line": e.line}),
+                })
                 .collect(),
             remediation: Remediation {
                 desc: f.rule.recommendation,

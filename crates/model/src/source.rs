@@ -15,7 +15,10 @@ pub struct SourceRef {
 impl SourceRef {
     /// Build a pointer to `file` at `line`.
     pub fn new(file: impl Into<String>, line: u64) -> Self {
-        Self { file: file.into(), line }
+        Self {
+            file: file.into(),
+            line,
+        }
     }
 }
 

@@ -17,7 +17,12 @@ pub enum Format {
 }
 
 /// Write findings in `format`.
-pub fn write(w: &mut dyn Write, findings: &[Finding], format: Format, color: bool) -> io::Result<()> {
+pub fn write(
+    w: &mut dyn Write,
+    findings: &[Finding],
+    format: Format,
+    color: bool,
+) -> io::Result<()> {
     match format {
         Format::Json => write_json(w, findings),
         Format::Csv => write_csv(w, findings),
@@ -58,7 +63,12 @@ pub fn write_csv(w: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
     out.write_record(CSV_COLUMNS)?;
     for f in findings {
         let s = &f.subject;
-        let days = f.facts.get("days_since_termination").filter(|v| !v.is_null()).map(|v| v.to_string()).unwrap_or_default();
+        let days = f
+            .facts
+            .get("days_since_termination")
+            .filter(|v| !v.is_null())
+            .map(|v| v.to_string())
+            .unwrap_or_default();
         let attack: Vec<&str> = f.rule.attack.iter().map(|a| a.technique).collect();
         let evidence: Vec<String> = f.evidence.iter().map(|e| e.to_string()).collect();
         out.write_record([
@@ -108,12 +118,26 @@ pub fn write_table(w: &mut dyn Write, findings: &[Finding], color: bool) -> io::
         })
         .collect();
     let head = ["SEVERITY", "RULE", "OWNER", "FINDING"];
-    let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).chain([head[i].len()]).max().unwrap_or(0);
+    let width = |i: usize| {
+        rows.iter()
+            .map(|r| r[i].chars().count())
+            .chain([head[i].len()])
+            .max()
+            .unwrap_or(0)
+    };
     let (w0, w1, w2) = (width(0), width(1), width(2));
-    writeln!(w, "{:w0$}  {:w1$}  {:w2$}  {}", head[0], head[1], head[2], head[3])?;
+    writeln!(
+        w,
+        "{:w0$}  {:w1$}  {:w2$}  {}",
+        head[0], head[1], head[2], head[3]
+    )?;
     for (f, r) in findings.iter().zip(&rows) {
         let sev = format!("{:w0$}", r[0]);
-        let sev = if color { format!("{}{sev}\x1b[0m", paint(f.severity)) } else { sev };
+        let sev = if color {
+            format!("{}{sev}\x1b[0m", paint(f.severity))
+        } else {
+            sev
+        };
         writeln!(w, "{sev}  {:w1$}  {:w2$}  {}", r[1], r[2], r[3])?;
     }
     Ok(())

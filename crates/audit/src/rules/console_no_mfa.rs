@@ -10,22 +10,33 @@ pub static META: RuleMeta = RuleMeta {
     name: "console-password-without-mfa",
     version: 1,
     title: "Console password without MFA",
-    description: "A password alone protects console access: phishing or reuse is enough to sign in.",
+    description:
+        "A password alone protects console access: phishing or reuse is enough to sign in.",
     severity: Severity::Medium,
     attack: &[CLOUD_ACCOUNTS, BRUTE_FORCE],
     d3fend: &[MFA],
-    false_positives: &["MFA enforced by an external IdP for federated sign-in (then remove the IAM password)"],
+    false_positives: &[
+        "MFA enforced by an external IdP for federated sign-in (then remove the IAM password)",
+    ],
     recommendation: "Enable MFA, or remove the console password if the user signs in through SSO.",
 };
 
 /// Check.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for r in ctx.live().filter(|r| r.cred.kind == CredentialKind::ConsolePassword && r.cred.mfa == Some(false)) {
+    for r in ctx
+        .live()
+        .filter(|r| r.cred.kind == CredentialKind::ConsolePassword && r.cred.mfa == Some(false))
+    {
         let root = r.cred.account_level;
         let mut f = Finding::new(
             &META,
             Subject::credential(r.cred, r.identity()),
-            format!("{} console password for {} ({}) has no MFA", if root { "Root" } else { "User" }, r.cred.principal.as_deref().unwrap_or(&r.cred.id), r.cred.system),
+            format!(
+                "{} console password for {} ({}) has no MFA",
+                if root { "Root" } else { "User" },
+                r.cred.principal.as_deref().unwrap_or(&r.cred.id),
+                r.cred.system
+            ),
             ctx.now,
         )
         .fact("account_level", root);
@@ -55,6 +66,9 @@ mod tests {
         ok.mfa = Some(true);
         let f = audit(p, vec![pw, root, ok]);
         let f = of(&f, "CW-A010");
-        assert_eq!(f.iter().map(|f| f.severity).collect::<Vec<_>>(), [Severity::High, Severity::Medium]);
+        assert_eq!(
+            f.iter().map(|f| f.severity).collect::<Vec<_>>(),
+            [Severity::High, Severity::Medium]
+        );
     }
 }

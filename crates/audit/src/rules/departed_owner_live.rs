@@ -33,12 +33,21 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let mut f = Finding::new(
             &META,
             Subject::credential(r.cred, Some(owner)),
-            format!("Active {} {} ({}) belongs to {}, {when}", r.cred.kind, r.cred.id, r.cred.system, owner.label()),
+            format!(
+                "Active {} {} ({}) belongs to {}, {when}",
+                r.cred.kind,
+                r.cred.id,
+                r.cred.system,
+                owner.label()
+            ),
             ctx.now,
         )
         .fact("termination_date", owner.end_date.map(|d| d.to_string()))
         .fact("days_since_termination", days);
-        f.first_seen = owner.end_date.and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok()).map(|z| z.timestamp());
+        f.first_seen = owner
+            .end_date
+            .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
+            .map(|z| z.timestamp());
         f.last_seen = r.cred.last_used;
         f.evidence = vec![r.cred.source.clone(), owner.source.clone()];
         out.push(f);
@@ -53,11 +62,18 @@ mod tests {
     #[test]
     fn fires_for_live_key_of_leaver_with_day_count() {
         let people = vec![person("E1", IdentityStatus::Terminated, Some("2025-05-31"))];
-        let f = audit(people, vec![cred("k1", CredentialKind::AccessKey, "e1@corp.example")]);
+        let f = audit(
+            people,
+            vec![cred("k1", CredentialKind::AccessKey, "e1@corp.example")],
+        );
         let f = of(&f, "CW-A001");
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].facts["days_since_termination"], 30);
-        assert!(f[0].message.contains("terminated 2025-05-31, 30 days ago"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("terminated 2025-05-31, 30 days ago"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]
@@ -71,7 +87,15 @@ mod tests {
         inactive.status = CredentialStatus::Inactive;
         let mut expired = cred("k2", CredentialKind::ApiKey, "E1");
         expired.expires = Some(ts("2025-06-01"));
-        let f = audit(people, vec![inactive, expired, cred("k3", CredentialKind::AccessKey, "E2"), cred("k4", CredentialKind::AccessKey, "E3")]);
+        let f = audit(
+            people,
+            vec![
+                inactive,
+                expired,
+                cred("k3", CredentialKind::AccessKey, "E2"),
+                cred("k4", CredentialKind::AccessKey, "E3"),
+            ],
+        );
         assert!(of(&f, "CW-A001").is_empty(), "{f:#?}");
     }
 }

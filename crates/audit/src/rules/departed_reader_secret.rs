@@ -33,8 +33,13 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             if !stale {
                 continue;
             }
-            let rotated = since.map(|t| Context::date(t).to_string()).unwrap_or_else(|| "an unknown date".into());
-            let left = reader.end_date.map(|d| d.to_string()).unwrap_or_else(|| "an unknown date".into());
+            let rotated = since
+                .map(|t| Context::date(t).to_string())
+                .unwrap_or_else(|| "an unknown date".into());
+            let left = reader
+                .end_date
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "an unknown date".into());
             let days = reader.days_since_end(ctx.as_of);
             let owner = r.identity();
             let mut f = Finding::new(
@@ -78,7 +83,12 @@ mod tests {
         let mut key = cred("login-jwt-2019", CredentialKind::SigningKey, "E1");
         key.created = Some(ts("2019-06-01"));
         key.readers = vec!["login-team".into()];
-        let f = audit_with(people(), vec![key], &[("login-team", &["E1", "e7@corp.example"])], &Policy::default());
+        let f = audit_with(
+            people(),
+            vec![key],
+            &[("login-team", &["E1", "e7@corp.example"])],
+            &Policy::default(),
+        );
         let f = of(&f, "CW-A003");
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].facts["reader_id"], "E7");

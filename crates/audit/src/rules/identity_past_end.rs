@@ -25,7 +25,9 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if ident.status == IdentityStatus::Terminated {
             continue;
         }
-        let Some(end) = ident.end_date.filter(|&e| e < ctx.as_of) else { continue };
+        let Some(end) = ident.end_date.filter(|&e| e < ctx.as_of) else {
+            continue;
+        };
         let live: Vec<&str> = ctx
             .live()
             .filter(|r| r.identity().is_some_and(|i| i.id == ident.id))

@@ -30,18 +30,54 @@ pub struct Rule {
 
 /// Every audit rule, in id order.
 pub const ALL: &[Rule] = &[
-    Rule { meta: &departed_owner_live::META, check: departed_owner_live::check },
-    Rule { meta: &used_after_departure::META, check: used_after_departure::check },
-    Rule { meta: &departed_reader_secret::META, check: departed_reader_secret::check },
-    Rule { meta: &signing_key_policy::META, check: signing_key_policy::check },
-    Rule { meta: &unknown_owner::META, check: unknown_owner::check },
-    Rule { meta: &not_rotated::META, check: not_rotated::check },
-    Rule { meta: &unused::META, check: unused::check },
-    Rule { meta: &never_used::META, check: never_used::check },
-    Rule { meta: &root_access_key::META, check: root_access_key::check },
-    Rule { meta: &console_no_mfa::META, check: console_no_mfa::check },
-    Rule { meta: &identity_past_end::META, check: identity_past_end::check },
-    Rule { meta: &unresolved_readers::META, check: unresolved_readers::check },
+    Rule {
+        meta: &departed_owner_live::META,
+        check: departed_owner_live::check,
+    },
+    Rule {
+        meta: &used_after_departure::META,
+        check: used_after_departure::check,
+    },
+    Rule {
+        meta: &departed_reader_secret::META,
+        check: departed_reader_secret::check,
+    },
+    Rule {
+        meta: &signing_key_policy::META,
+        check: signing_key_policy::check,
+    },
+    Rule {
+        meta: &unknown_owner::META,
+        check: unknown_owner::check,
+    },
+    Rule {
+        meta: &not_rotated::META,
+        check: not_rotated::check,
+    },
+    Rule {
+        meta: &unused::META,
+        check: unused::check,
+    },
+    Rule {
+        meta: &never_used::META,
+        check: never_used::check,
+    },
+    Rule {
+        meta: &root_access_key::META,
+        check: root_access_key::check,
+    },
+    Rule {
+        meta: &console_no_mfa::META,
+        check: console_no_mfa::check,
+    },
+    Rule {
+        meta: &identity_past_end::META,
+        check: identity_past_end::check,
+    },
+    Rule {
+        meta: &unresolved_readers::META,
+        check: unresolved_readers::check,
+    },
 ];
 
 #[cfg(test)]
@@ -56,7 +92,11 @@ mod tests {
         assert_eq!(ids.len(), ALL.len());
         for r in ALL {
             assert!(r.meta.id.starts_with("CW-A"), "{}", r.meta.id);
-            assert!(!r.meta.attack.is_empty() && !r.meta.d3fend.is_empty(), "{} lacks references", r.meta.id);
+            assert!(
+                !r.meta.attack.is_empty() && !r.meta.d3fend.is_empty(),
+                "{} lacks references",
+                r.meta.id
+            );
             assert!(!r.meta.recommendation.is_empty() && !r.meta.false_positives.is_empty());
         }
     }

@@ -21,8 +21,13 @@ pub static META: RuleMeta = RuleMeta {
 /// Check.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let grace = ctx.policy.never_used_grace_days;
-    for r in ctx.live().filter(|r| r.cred.usage_known && r.cred.last_used.is_none() && !r.cred.account_level) {
-        let Some(created) = r.cred.created else { continue };
+    for r in ctx
+        .live()
+        .filter(|r| r.cred.usage_known && r.cred.last_used.is_none() && !r.cred.account_level)
+    {
+        let Some(created) = r.cred.created else {
+            continue;
+        };
         let age = ctx.days_since(created);
         if age <= grace {
             continue;
@@ -30,7 +35,10 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let mut f = Finding::new(
             &META,
             Subject::credential(r.cred, r.identity()),
-            format!("{} {} ({}) was created {age} days ago and never used", r.cred.kind, r.cred.id, r.cred.system),
+            format!(
+                "{} {} ({}) was created {age} days ago and never used",
+                r.cred.kind, r.cred.id, r.cred.system
+            ),
             ctx.now,
         )
         .fact("age_days", age);

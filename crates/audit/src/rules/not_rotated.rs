@@ -20,14 +20,19 @@ pub static META: RuleMeta = RuleMeta {
 
 fn applies(kind: CredentialKind) -> bool {
     // Passwords are governed by NIST 800-63B (no forced rotation); signing keys by CW-A004.
-    !matches!(kind, CredentialKind::ConsolePassword | CredentialKind::SigningKey | CredentialKind::KmsKey)
+    !matches!(
+        kind,
+        CredentialKind::ConsolePassword | CredentialKind::SigningKey | CredentialKind::KmsKey
+    )
 }
 
 /// Check.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let max = ctx.policy.rotation_max_days;
     for r in ctx.live().filter(|r| applies(r.cred.kind)) {
-        let Some(since) = r.cred.material_since() else { continue };
+        let Some(since) = r.cred.material_since() else {
+            continue;
+        };
         let age = ctx.days_since(since);
         if age <= max {
             continue;
@@ -35,7 +40,10 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let mut f = Finding::new(
             &META,
             Subject::credential(r.cred, r.identity()),
-            format!("{} {} ({}) is {age} days old (policy {max})", r.cred.kind, r.cred.id, r.cred.system),
+            format!(
+                "{} {} ({}) is {age} days old (policy {max})",
+                r.cred.kind, r.cred.id, r.cred.system
+            ),
             ctx.now,
         )
         .fact("age_days", age)

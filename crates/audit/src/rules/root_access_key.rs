@@ -20,7 +20,10 @@ pub static META: RuleMeta = RuleMeta {
 
 /// Check.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for r in ctx.live().filter(|r| r.cred.account_level && r.cred.kind == CredentialKind::AccessKey) {
+    for r in ctx
+        .live()
+        .filter(|r| r.cred.account_level && r.cred.kind == CredentialKind::AccessKey)
+    {
         let mut f = Finding::new(
             &META,
             Subject::credential(r.cred, None),
@@ -28,7 +31,10 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 "Root access key {} ({}) is active{}",
                 r.cred.id,
                 r.cred.system,
-                r.cred.last_used.map(|t| format!(", last used {}", Context::date(t))).unwrap_or_default()
+                r.cred
+                    .last_used
+                    .map(|t| format!(", last used {}", Context::date(t)))
+                    .unwrap_or_default()
             ),
             ctx.now,
         );

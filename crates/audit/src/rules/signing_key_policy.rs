@@ -25,15 +25,24 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let c = r.cred;
         let age = c.material_since().map(|t| ctx.days_since(t));
         let validity = match (c.created, c.expires) {
-            (Some(a), Some(b)) => Some(credwarden_model::days_between(Context::date(a), Context::date(b))),
+            (Some(a), Some(b)) => Some(credwarden_model::days_between(
+                Context::date(a),
+                Context::date(b),
+            )),
             _ => None,
         };
         let mut why = Vec::new();
         if let Some(a) = age.filter(|&a| a > p.signing_key_max_age_days) {
-            why.push(format!("{a} days since creation or last rotation (policy {})", p.signing_key_max_age_days));
+            why.push(format!(
+                "{a} days since creation or last rotation (policy {})",
+                p.signing_key_max_age_days
+            ));
         }
         if let Some(v) = validity.filter(|&v| v > p.signing_key_max_validity_days) {
-            why.push(format!("validity period of {v} days (policy {})", p.signing_key_max_validity_days));
+            why.push(format!(
+                "validity period of {v} days (policy {})",
+                p.signing_key_max_validity_days
+            ));
         }
         if why.is_empty() {
             continue;
@@ -68,7 +77,9 @@ mod tests {
         let f = audit(people, vec![old, long]);
         let f = of(&f, "CW-A004");
         assert_eq!(f.len(), 2);
-        assert!(f.iter().any(|f| f.message.contains("validity period of 3652 days")));
+        assert!(f
+            .iter()
+            .any(|f| f.message.contains("validity period of 3652 days")));
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! Builders for rule tests: a tiny roster and credentials, audited as of 2025-06-30.
 
 use crate::{run, Context, Policy};
-use credwarden_model::{Credential, CredentialKind, Directory, Finding, Identity, IdentityKind, IdentityStatus, SourceRef};
+use credwarden_model::{
+    Credential, CredentialKind, Directory, Finding, Identity, IdentityKind, IdentityStatus,
+    SourceRef,
+};
 use jiff::civil::Date;
 use jiff::Timestamp;
 
@@ -41,9 +44,16 @@ pub fn audit(people: Vec<Identity>, creds: Vec<Credential>) -> Vec<Finding> {
     audit_with(people, creds, &[], &Policy::default())
 }
 
-pub fn audit_with(people: Vec<Identity>, creds: Vec<Credential>, groups: &[(&str, &[&str])], policy: &Policy) -> Vec<Finding> {
+pub fn audit_with(
+    people: Vec<Identity>,
+    creds: Vec<Credential>,
+    groups: &[(&str, &[&str])],
+    policy: &Policy,
+) -> Vec<Finding> {
     let dir = Directory::new(people).with_groups(
-        groups.iter().map(|(g, m)| (g.to_string(), m.iter().map(|s| s.to_string()).collect())),
+        groups
+            .iter()
+            .map(|(g, m)| (g.to_string(), m.iter().map(|s| s.to_string()).collect())),
     );
     let as_of: Date = AS_OF.parse().unwrap();
     let ctx = Context::new(&dir, &creds, as_of, policy);

@@ -22,9 +22,18 @@ pub static META: RuleMeta = RuleMeta {
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for r in ctx.live() {
         let (why, tried) = match &r.owner {
-            Owner::Unresolved(tried) if tried.is_empty() => ("the inventory names no owner or principal".to_string(), vec![]),
-            Owner::Unresolved(tried) => (format!("no identity matches {}", tried.join(" or ")), tried.clone()),
-            Owner::Ambiguous(ids) => (format!("several identities match: {}", ids.join(", ")), ids.clone()),
+            Owner::Unresolved(tried) if tried.is_empty() => (
+                "the inventory names no owner or principal".to_string(),
+                vec![],
+            ),
+            Owner::Unresolved(tried) => (
+                format!("no identity matches {}", tried.join(" or ")),
+                tried.clone(),
+            ),
+            Owner::Ambiguous(ids) => (
+                format!("several identities match: {}", ids.join(", ")),
+                ids.clone(),
+            ),
             Owner::Identity(..) | Owner::Account => continue,
         };
         let mut f = Finding::new(
@@ -52,19 +61,27 @@ mod tests {
         a.emails = vec!["sam@corp.example".into()];
         let mut b = person("E2", IdentityStatus::Active, None);
         b.emails = vec!["sam@contractor.example".into()];
-        let f = audit(vec![a, b], vec![
-            cred("k1", CredentialKind::AccessKey, "ci-deployer"),
-            cred("k2", CredentialKind::ApiKey, ""),
-            cred("k3", CredentialKind::AccessKey, "sam"),
-        ]);
+        let f = audit(
+            vec![a, b],
+            vec![
+                cred("k1", CredentialKind::AccessKey, "ci-deployer"),
+                cred("k2", CredentialKind::ApiKey, ""),
+                cred("k3", CredentialKind::AccessKey, "sam"),
+            ],
+        );
         let f = of(&f, "CW-A005");
         assert_eq!(f.len(), 3);
-        assert!(f.iter().any(|f| f.message.contains("several identities match: E1, E2")));
+        assert!(f
+            .iter()
+            .any(|f| f.message.contains("several identities match: E1, E2")));
     }
 
     #[test]
     fn quiet_for_resolved_owner() {
-        let f = audit(vec![person("E1", IdentityStatus::Active, None)], vec![cred("k1", CredentialKind::AccessKey, "e1")]);
+        let f = audit(
+            vec![person("E1", IdentityStatus::Active, None)],
+            vec![cred("k1", CredentialKind::AccessKey, "e1")],
+        );
         assert!(of(&f, "CW-A005").is_empty());
     }
 }

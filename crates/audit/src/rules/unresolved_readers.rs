@@ -28,7 +28,13 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let mut f = Finding::new(
             &META,
             Subject::credential(r.cred, r.identity()),
-            format!("{} {} ({}): readers not found in HR or groups: {}", r.cred.kind, r.cred.id, r.cred.system, unresolved.join(", ")),
+            format!(
+                "{} {} ({}): readers not found in HR or groups: {}",
+                r.cred.kind,
+                r.cred.id,
+                r.cred.system,
+                unresolved.join(", ")
+            ),
             ctx.now,
         )
         .fact("unresolved_readers", unresolved);
@@ -51,6 +57,9 @@ mod tests {
         let f = audit_with(p, vec![k], &[("team-x", &["E1"])], &Policy::default());
         let f = of(&f, "CW-A012");
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].facts["unresolved_readers"], serde_json::json!(["ghost"]));
+        assert_eq!(
+            f[0].facts["unresolved_readers"],
+            serde_json::json!(["ghost"])
+        );
     }
 }

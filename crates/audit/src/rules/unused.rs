@@ -21,8 +21,13 @@ pub static META: RuleMeta = RuleMeta {
 /// Check.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let p = ctx.policy;
-    for r in ctx.live().filter(|r| r.cred.usage_known && !r.cred.account_level) {
-        let Some(used) = r.cred.last_used else { continue };
+    for r in ctx
+        .live()
+        .filter(|r| r.cred.usage_known && !r.cred.account_level)
+    {
+        let Some(used) = r.cred.last_used else {
+            continue;
+        };
         let idle = ctx.days_since(used);
         let severity = if idle > p.unused_max_days {
             Severity::Medium
@@ -34,11 +39,21 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let mut f = Finding::new(
             &META,
             Subject::credential(r.cred, r.identity()),
-            format!("{} {} ({}) has not been used for {idle} days", r.cred.kind, r.cred.id, r.cred.system),
+            format!(
+                "{} {} ({}) has not been used for {idle} days",
+                r.cred.kind, r.cred.id, r.cred.system
+            ),
             ctx.now,
         )
         .fact("days_unused", idle)
-        .fact("threshold_days", if severity == Severity::Medium { p.unused_max_days } else { p.unused_warn_days });
+        .fact(
+            "threshold_days",
+            if severity == Severity::Medium {
+                p.unused_max_days
+            } else {
+                p.unused_warn_days
+            },
+        );
         f.severity = severity;
         f.last_seen = Some(used);
         f.evidence = vec![r.cred.source.clone()];
@@ -60,7 +75,10 @@ mod tests {
         b.last_used = Some(ts("2025-01-01")); // 180 days
         let f = audit(p, vec![a, b]);
         let f = of(&f, "CW-A007");
-        assert_eq!(f.iter().map(|f| f.severity).collect::<Vec<_>>(), [Severity::Medium, Severity::Low]);
+        assert_eq!(
+            f.iter().map(|f| f.severity).collect::<Vec<_>>(),
+            [Severity::Medium, Severity::Low]
+        );
     }
 
     #[test]

@@ -21,8 +21,12 @@ pub static META: RuleMeta = RuleMeta {
 /// Check.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for r in &ctx.creds {
-        let (Some(owner), Some(used)) = (r.identity(), r.cred.last_used) else { continue };
-        let Some(end) = owner.end_date.filter(|_| owner.is_departed(ctx.as_of)) else { continue };
+        let (Some(owner), Some(used)) = (r.identity(), r.cred.last_used) else {
+            continue;
+        };
+        let Some(end) = owner.end_date.filter(|_| owner.is_departed(ctx.as_of)) else {
+            continue;
+        };
         let used_day = Context::date(used);
         if used_day <= end {
             continue;
@@ -68,8 +72,17 @@ mod tests {
 
     #[test]
     fn quiet_when_used_on_or_before_last_day_or_owner_active() {
-        let people = vec![person("E1", IdentityStatus::Terminated, Some("2025-06-29")), person("E2", IdentityStatus::Active, None)];
-        let f = audit(people, vec![cred("k1", CredentialKind::AccessKey, "E1"), cred("k2", CredentialKind::AccessKey, "E2")]);
+        let people = vec![
+            person("E1", IdentityStatus::Terminated, Some("2025-06-29")),
+            person("E2", IdentityStatus::Active, None),
+        ];
+        let f = audit(
+            people,
+            vec![
+                cred("k1", CredentialKind::AccessKey, "E1"),
+                cred("k2", CredentialKind::AccessKey, "E2"),
+            ],
+        );
         assert!(of(&f, "CW-A002").is_empty());
     }
 }
