@@ -158,3 +158,80 @@ pub fn summary(findings: &[Finding]) -> String {
         format!("{} findings ({})", findings.len(), parts.join(", "))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use credwarden_model::{RuleMeta, SourceRef, Subject};
+
+    static META: RuleMeta = RuleMeta {
+        id: "CW-T001",
+        name: "test",
+        version: 1,
+        title: "Test rule",
+        description: "d",
+        severity: Severity::High,
+        attack: &[],
+        d3fend: &[],
+        false_positives: &[],
+        recommendation: "r",
+    };
+
+    fn finding(msg: &str, sev: Severity) -> Finding {
+        let mut f = Finding::new(
+            &META,
+            Subject {
+                credential_id: Some("k,1".into()),
+                ..Default::default()
+            },
+            msg.into(),
+            jiff::Timestamp::UNIX_EPOCH,
+        )
+        .fact("days_since_termination", 12);
+        f.severity = sev;
+        f.evidence = vec![SourceRef::new("inv.csv", 3)];
+        f
+    }
+
+    fn render(findings: &[Finding], format: Format, color: bool) -> String {
+        let mut buf = Vec::new();
+        write(&mut buf, findings, format, color).unwrap();
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn csv_quotes_and_keeps_columns() {
+        let out = render(
+            &[finding("a \"quoted\", message", Severity::High)],
+            Format::Csv,
+            false,
+        );
+        let mut rdr = csv::Reader::from_reader(out.as_bytes());
+        assert_eq!(rdr.headers().unwrap().len(), CSV_COLUMNS.len());
+        let row = rdr.records().next().unwrap().unwrap();
+        assert_eq!(&row[3], "k,1");
+        assert_eq!(&row[9], "12");
+        assert_eq!(&row[10], "a \"quoted\", message");
+        assert_eq!(&row[12], "inv.csv:3");
+    }
+
+    #[test]
+    fn table_colours_only_when_asked() {
+        let f = [finding("m", Severity::Critical)];
+        assert!(!render(&f, Format::Table, false).contains('\x1b'));
+        assert!(render(&f, Format::Table, true).contains("\x1b[1;31mCRITICAL"));
+        assert_eq!(render(&[], Format::Table, false), "No findings.\n");
+        assert_eq!(render(&[], Format::Json, false), "");
+    }
+
+    #[test]
+    fn summary_counts_by_severity() {
+        let f = [
+            finding("a", Severity::Critical),
+            finding("b", Severity::Low),
+            finding("c", Severity::Low),
+        ];
+        assert_eq!(summary(&f), "3 findings (1 critical, 2 low)");
+        assert_eq!(summary(&[]), "0 findings");
+    }
+}
