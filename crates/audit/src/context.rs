@@ -6,6 +6,7 @@ use credwarden_model::{Credential, CredentialKind, Directory, Identity, Resoluti
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
+use std::collections::HashMap;
 
 /// Who owns a credential, after resolution.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,6 +52,7 @@ pub struct Context<'a> {
     pub now: Timestamp,
     /// Thresholds.
     pub policy: &'a Policy,
+    reader_entries: HashMap<&'a str, ReaderEntry>,
 }
 
 impl<'a> Context<'a> {
@@ -73,12 +75,14 @@ impl<'a> Context<'a> {
                 owner: resolve_owner(directory, c),
             })
             .collect();
+        let reader_entries = reader_entries(directory, credentials, as_of);
         Self {
             directory,
             creds,
             as_of,
             now,
             policy,
+            reader_entries,
         }
     }
 
@@ -97,31 +101,75 @@ impl<'a> Context<'a> {
         credwarden_model::days_between(Self::date(t), self.as_of)
     }
 
-    /// Who could read a secret: its listed readers (groups expanded) and, for secret kinds, its owner.
-    /// Returns resolved identities (deduplicated) and the names that did not resolve.
-    pub fn readers(&self, r: &Resolved<'a>) -> (Vec<&'a Identity>, Vec<String>) {
-        let mut found: Vec<&'a Identity> = Vec::new();
-        let mut unresolved = Vec::new();
-        if is_readable_secret(r.cred.kind) {
-            if let Some(i) = r.identity() {
-                found.push(i);
+    /// Departed identities who could read a secret: listed readers (groups expanded) and, for secret
+    /// kinds, the owner. Deduplicated; order unspecified.
+    pub fn departed_readers(&self, r: &Resolved<'a>) -> Vec<&'a Identity> {
+        let mut idx: Vec<usize> = Vec::new();
+        for entry in &r.cred.readers {
+            if let Some(e) = self.reader_entries.get(entry.as_str()) {
+                idx.extend_from_slice(&e.departed);
             }
         }
-        for entry in &r.cred.readers {
-            for name in self.directory.expand_reader(entry) {
-                match self.directory.resolve(&name) {
-                    Resolution::Found(i, _) => {
-                        let id = self.directory.get(i);
-                        if !found.iter().any(|f| f.id == id.id) {
-                            found.push(id);
-                        }
-                    }
-                    _ => unresolved.push(name),
+        idx.sort_unstable();
+        idx.dedup();
+        let mut out: Vec<&'a Identity> = idx.into_iter().map(|i| self.directory.get(i)).collect();
+        if is_readable_secret(r.cred.kind) {
+            if let Some(i) = r.identity().filter(|i| i.is_departed(self.as_of)) {
+                if !out.iter().any(|o| std::ptr::eq(*o, i)) {
+                    out.push(i);
                 }
             }
         }
-        (found, unresolved)
+        out
     }
+
+    /// Reader names of a secret that match no identity (after group expansion).
+    pub fn unresolved_readers(&self, r: &Resolved<'a>) -> Vec<String> {
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for entry in &r.cred.readers {
+            if let Some(e) = self.reader_entries.get(entry.as_str()) {
+                out.extend(
+                    e.unresolved
+                        .iter()
+                        .filter(|n| seen.insert(n.as_str()))
+                        .cloned(),
+                );
+            }
+        }
+        out
+    }
+}
+
+/// One distinct `readers` entry (a person or a group), expanded and resolved once per audit: a group of
+/// thousands named on thousands of secrets costs one expansion, not millions of lookups.
+#[derive(Debug, Default)]
+struct ReaderEntry {
+    departed: Vec<usize>,
+    unresolved: Vec<String>,
+}
+
+fn reader_entries<'c>(
+    dir: &Directory,
+    credentials: &'c [Credential],
+    as_of: Date,
+) -> HashMap<&'c str, ReaderEntry> {
+    let mut map: HashMap<&'c str, ReaderEntry> = HashMap::new();
+    for entry in credentials.iter().flat_map(|c| c.readers.iter()) {
+        if map.contains_key(entry.as_str()) {
+            continue;
+        }
+        let mut e = ReaderEntry::default();
+        for name in dir.expand_reader(entry) {
+            match dir.resolve(&name) {
+                Resolution::Found(i, _) if dir.get(i).is_departed(as_of) => e.departed.push(i),
+                Resolution::Found(..) => {}
+                _ => e.unresolved.push(name),
+            }
+        }
+        map.insert(entry.as_str(), e);
+    }
+    map
 }
 
 /// Kinds whose secret material a person could read and keep: whoever owns or reads them holds a copy.

@@ -14,13 +14,28 @@ pub mod rules;
 pub use context::{Context, Owner, Resolved};
 pub use policy::Policy;
 
-use credwarden_model::Finding;
+use credwarden_model::{Finding, Severity};
 
 /// Run every audit rule; findings come back most severe first, then by rule and subject.
 pub fn run(ctx: &Context) -> Vec<Finding> {
+    run_min(ctx, Severity::Info)
+}
+
+/// Like [`run`], keeping only findings at least `min` severe. Filtering after each rule bounds memory
+/// to what is kept (a large estate can yield millions of low-severity hygiene findings).
+pub fn run_min(ctx: &Context, min: Severity) -> Vec<Finding> {
     let mut out = Vec::new();
     for rule in rules::ALL {
+        let start = out.len();
         (rule.check)(ctx, &mut out);
+        let mut i = start;
+        while i < out.len() {
+            if out[i].severity < min {
+                out.swap_remove(i);
+            } else {
+                i += 1;
+            }
+        }
     }
     out.sort_by(|a, b| {
         b.severity

@@ -58,10 +58,7 @@ pub fn run(g: &Global, a: &AuditArgs) -> Result<u8, String> {
         .with_mapping(owners)
         .with_groups(groups);
     let ctx = Context::new(&directory, &credentials, as_of, &cfg.audit);
-    let findings: Vec<Finding> = credwarden_audit::run(&ctx)
-        .into_iter()
-        .filter(|f| f.severity >= a.min_severity)
-        .collect();
+    let findings: Vec<Finding> = credwarden_audit::run_min(&ctx, a.min_severity);
 
     report_rejects(&rejects, a)?;
     write_findings(g, a, &findings)?;
@@ -82,12 +79,13 @@ fn write_findings(g: &Global, a: &AuditArgs, findings: &[Finding]) -> Result<(),
     let color = output::stdout_color(g.color, to_file);
     let res = match &a.output {
         Some(p) => {
-            let mut f = std::fs::File::create(p)
+            let f = std::fs::File::create(p)
                 .map_err(|e| format!("{}: cannot create: {e}", p.display()))?;
+            let mut f = std::io::BufWriter::with_capacity(1 << 16, f);
             credwarden_report::write(&mut f, findings, format, color).and_then(|_| f.flush())
         }
         None => {
-            let mut out = std::io::stdout().lock();
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
             credwarden_report::write(&mut out, findings, format, color).and_then(|_| out.flush())
         }
     };

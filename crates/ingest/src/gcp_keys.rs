@@ -12,6 +12,7 @@ use crate::error::{quote, IngestError, Rejects};
 use crate::records::{json_values, Input};
 use credwarden_model::{Credential, CredentialKind, CredentialStatus, SourceRef};
 use serde_json::Value;
+use std::sync::Arc;
 
 /// True if the document looks like a gcloud key listing.
 pub fn sniff(text: &str) -> bool {
@@ -41,7 +42,7 @@ pub fn read(input: &Input, rejects: &mut Rejects) -> Result<Vec<Credential>, Ing
             }
         };
         for v in values {
-            match key(&input.label, line, &v) {
+            match key(&input.source, line, &v) {
                 Ok(Some(c)) => {
                     if let Some(&first) = seen.get(&c.id) {
                         let e = IngestError::Duplicate {
@@ -64,7 +65,8 @@ pub fn read(input: &Input, rejects: &mut Rejects) -> Result<Vec<Credential>, Ing
     Ok(out)
 }
 
-fn key(file: &str, line: u64, v: &Value) -> Result<Option<Credential>, IngestError> {
+fn key(src: &Arc<str>, line: u64, v: &Value) -> Result<Option<Credential>, IngestError> {
+    let file: &str = src;
     let err = |f: &str, r: String| IngestError::field(file, line, f, r);
     let name = v["name"]
         .as_str()
@@ -104,7 +106,7 @@ fn key(file: &str, line: u64, v: &Value) -> Result<Option<Credential>, IngestErr
         key_id,
         CredentialKind::ServiceAccountKey,
         format!("gcp:{project}"),
-        SourceRef::new(file, line),
+        SourceRef::new(src.clone(), line),
     );
     c.principal = Some(sa.to_string());
     c.created = time("validAfterTime")?;

@@ -6,6 +6,7 @@ use crate::error::{quote, IngestError, Rejects};
 use crate::records::{any_records, convert, json_values, Dedup, FieldSpec, Input, Record};
 use credwarden_model::{Identity, IdentityKind, IdentityStatus, SourceRef};
 use serde_json::Value;
+use std::sync::Arc;
 
 /// Roster fields and the header spellings accepted for each (normalized: lower-case alphanumerics).
 pub const FIELDS: &[FieldSpec] = &[
@@ -246,7 +247,7 @@ fn identity(r: &Record) -> Result<Identity, IngestError> {
         end_date,
         manager: r.str("manager").map(str::to_string),
         department: r.str("department").map(str::to_string),
-        source: SourceRef::new(r.file, r.line),
+        source: r.source(),
     })
 }
 
@@ -263,7 +264,7 @@ fn read_scim(input: &Input, rejects: &mut Rejects) -> Result<Vec<Identity>, Inge
     let mut out = Vec::new();
     let mut seen = Dedup::default();
     for (line, raw) in json_values(input, &["Resources"])? {
-        let user = scim_user(&input.label, line, raw.get()).and_then(|i| {
+        let user = scim_user(&input.source, line, raw.get()).and_then(|i| {
             seen.check(i.id.to_lowercase(), &i.id, &input.label, line)
                 .map(|_| i)
         });
@@ -275,7 +276,8 @@ fn read_scim(input: &Input, rejects: &mut Rejects) -> Result<Vec<Identity>, Inge
     Ok(out)
 }
 
-fn scim_user(file: &str, line: u64, raw: &str) -> Result<Identity, IngestError> {
+fn scim_user(src: &Arc<str>, line: u64, raw: &str) -> Result<Identity, IngestError> {
+    let file: &str = src;
     let err = |field: &str, reason: String| IngestError::field(file, line, field, reason);
     let u: Value = serde_json::from_str(raw).map_err(|e| err("(record)", e.to_string()))?;
     let s = |v: &Value| {
@@ -362,7 +364,7 @@ fn scim_user(file: &str, line: u64, raw: &str) -> Result<Identity, IngestError> 
         end_date,
         manager: s(&ent["manager"]["value"]),
         department: s(&ent["department"]),
-        source: SourceRef::new(file, line),
+        source: SourceRef::new(src.clone(), line),
     })
 }
 

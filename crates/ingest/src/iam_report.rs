@@ -52,6 +52,7 @@ pub fn sniff(text: &str) -> bool {
 
 struct Row<'a> {
     file: &'a str,
+    src: &'a std::sync::Arc<str>,
     line: u64,
     cells: HashMap<&'static str, &'a str>,
 }
@@ -122,6 +123,7 @@ pub fn read(input: &Input, rejects: &mut Rejects) -> Result<Vec<Credential>, Ing
         .collect();
     let mut out = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut lines = input.lines();
     for rec in rdr.records() {
         let rec = match rec {
             Ok(r) => r,
@@ -138,7 +140,7 @@ pub fn read(input: &Input, rejects: &mut Rejects) -> Result<Vec<Credential>, Ing
                 continue;
             }
         };
-        let (line, raw) = crate::records::locate(input, &rec).unwrap_or_default();
+        let (line, raw) = crate::records::locate(input, &mut lines, &rec).unwrap_or_default();
         if rec.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
@@ -152,11 +154,12 @@ pub fn read(input: &Input, rejects: &mut Rejects) -> Result<Vec<Credential>, Ing
                     rec.len()
                 ),
             };
-            rejects.reject(e, Some(&raw))?;
+            rejects.reject(e, Some(raw))?;
             continue;
         }
         let row = Row {
             file,
+            src: &input.source,
             line,
             cells: index
                 .iter()
@@ -172,7 +175,7 @@ pub fn read(input: &Input, rejects: &mut Rejects) -> Result<Vec<Credential>, Ing
                     id: arn,
                     first_line: first,
                 },
-                Some(&raw),
+                Some(raw),
             )?;
             continue;
         }
@@ -181,7 +184,7 @@ pub fn read(input: &Input, rejects: &mut Rejects) -> Result<Vec<Credential>, Ing
                 seen.insert(arn, line);
                 out.append(&mut creds);
             }
-            Err(e) => rejects.reject(e, Some(&raw))?,
+            Err(e) => rejects.reject(e, Some(raw))?,
         }
     }
     Ok(out)
@@ -204,7 +207,7 @@ fn credentials(row: &Row) -> Result<Vec<Credential>, IngestError> {
         account_of(arn).ok_or_else(|| row.err("arn", format!("not an IAM ARN: {}", quote(arn))))?;
     let is_root = user == ROOT_USER;
     let system = format!("aws:{account}");
-    let src = SourceRef::new(row.file, row.line);
+    let src = SourceRef::new(row.src.clone(), row.line);
     let user_created = row.time("user_creation_time")?;
     let mfa = row.flag("mfa_active")?;
     let base = |suffix: &str, kind: CredentialKind| {

@@ -7,7 +7,7 @@
 use crate::dates::parse_timestamp;
 use crate::error::{IngestError, Rejects};
 use crate::records::{any_records, convert, FieldSpec, Input, Record};
-use credwarden_model::{Credential, CredentialKind, CredentialStatus, SourceRef};
+use credwarden_model::{Credential, CredentialKind, CredentialStatus};
 
 /// Inventory fields and accepted spellings.
 pub const FIELDS: &[FieldSpec] = &[
@@ -181,7 +181,7 @@ fn credential(r: &Record) -> Result<Credential, IngestError> {
     let id = r.require("id", |s| Ok(s.to_string()))?;
     let kind = r.require("kind", |s| s.parse::<CredentialKind>())?;
     let system = r.str("system").unwrap_or("unknown").to_string();
-    let mut c = Credential::new(id, kind, system, SourceRef::new(r.file, r.line));
+    let mut c = Credential::new(id, kind, system, r.source());
     c.owner = r.str("owner").map(str::to_string);
     c.principal = r.str("principal").map(str::to_string);
     c.created = r.parse("created", parse_timestamp)?;

@@ -2,11 +2,14 @@
 //! so that each reader declares its fields once (with accepted spellings) and handles both formats.
 
 use crate::error::{quote, IngestError, Reject, Rejects};
+use credwarden_model::SourceRef;
 use serde_json::value::RawValue;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
+use std::rc::Rc;
+use std::sync::Arc;
 
 /// A whole input file in memory, with its label for error messages. Inventories and rosters are
 /// small (thousands to a few hundred thousand rows); activity logs are streamed elsewhere.
@@ -16,6 +19,8 @@ pub struct Input {
     pub label: String,
     /// Content, UTF-8, byte-order mark removed.
     pub text: String,
+    /// The label as shared by every [`SourceRef`] pointing into this input.
+    pub source: Arc<str>,
 }
 
 impl Input {
@@ -51,8 +56,10 @@ impl Input {
             .strip_prefix('\u{feff}')
             .map(str::to_string)
             .unwrap_or(text);
+        let label: String = label.into();
         Self {
-            label: label.into(),
+            source: Arc::from(label.as_str()),
+            label,
             text,
         }
     }
@@ -73,12 +80,39 @@ impl Input {
         matches!(self.text.trim_start().as_bytes().first(), Some(b'{' | b'['))
     }
 
-    /// 1-based line number of a byte offset.
-    pub fn line_of(&self, offset: usize) -> u64 {
-        1 + self.text.as_bytes()[..offset.min(self.text.len())]
+    /// A cursor mapping byte offsets to 1-based line numbers.
+    pub fn lines(&self) -> LineCursor<'_> {
+        LineCursor {
+            text: self.text.as_bytes(),
+            offset: 0,
+            line: 1,
+        }
+    }
+}
+
+/// Maps byte offsets to 1-based lines in linear total time when offsets mostly increase (rescans from the
+/// start when asked about an earlier offset).
+#[derive(Debug)]
+pub struct LineCursor<'a> {
+    text: &'a [u8],
+    offset: usize,
+    line: u64,
+}
+
+impl LineCursor<'_> {
+    /// Line of `offset`.
+    pub fn line_at(&mut self, offset: usize) -> u64 {
+        let offset = offset.min(self.text.len());
+        if offset < self.offset {
+            self.offset = 0;
+            self.line = 1;
+        }
+        self.line += self.text[self.offset..offset]
             .iter()
             .filter(|&&b| b == b'\n')
-            .count() as u64
+            .count() as u64;
+        self.offset = offset;
+        self.line
     }
 }
 
@@ -125,15 +159,33 @@ pub struct Record<'i> {
     pub file: &'i str,
     /// 1-based line.
     pub line: u64,
-    /// Raw text of the record (for quarantine).
-    pub raw: String,
-    fields: HashMap<&'static str, (String, Cell)>,
+    /// Shared file label for [`SourceRef`]s.
+    pub src: &'i Arc<str>,
+    /// Raw text of the record (for quarantine), borrowed from the input.
+    pub raw: &'i str,
+    /// (canonical field, key as spelled in the input, value); at most one entry per field.
+    fields: Vec<(&'static str, Rc<str>, Cell)>,
 }
 
 impl<'i> Record<'i> {
+    /// Pointer to this record for evidence.
+    pub fn source(&self) -> SourceRef {
+        SourceRef {
+            file: self.src.clone(),
+            line: self.line,
+        }
+    }
+
+    fn get(&self, field: &str) -> Option<(&Rc<str>, &Cell)> {
+        self.fields
+            .iter()
+            .find(|(f, _, _)| *f == field)
+            .map(|(_, k, c)| (k, c))
+    }
+
     /// Trimmed, non-empty text of a field.
     pub fn str(&self, field: &str) -> Option<&str> {
-        match self.fields.get(field) {
+        match self.get(field) {
             Some((_, Cell::Text(s))) => Some(s.trim()).filter(|s| !s.is_empty()),
             Some((_, Cell::List(v))) => v.first().map(String::as_str),
             None => None,
@@ -142,7 +194,7 @@ impl<'i> Record<'i> {
 
     /// A list field: JSON arrays as given, text split on `;`, `|`, `,` or whitespace.
     pub fn list(&self, field: &str) -> Vec<String> {
-        match self.fields.get(field) {
+        match self.get(field) {
             Some((_, Cell::Text(s))) => s
                 .split(|c: char| c == ';' || c == '|' || c == ',' || c.is_whitespace())
                 .map(str::trim)
@@ -160,9 +212,8 @@ impl<'i> Record<'i> {
 
     /// The key as spelled in the input (for error messages).
     pub fn key(&self, field: &'static str) -> String {
-        self.fields
-            .get(field)
-            .map(|(k, _)| k.clone())
+        self.get(field)
+            .map(|(k, _)| k.to_string())
             .unwrap_or_else(|| field.to_string())
     }
 
@@ -195,7 +246,7 @@ impl<'i> Record<'i> {
 }
 
 /// Read CSV with a header row. Columns are matched to `specs` by normalized spelling; unknown columns
-/// are ignored; CRLF and a BOM are fine. Rows come back in file order, malformed ones as `Err`.
+/// are ignored; CRLF and a BOM are fine. Rows stream in file order, malformed ones as `Err`.
 pub fn csv_records<'i>(input: &'i Input, specs: &[FieldSpec]) -> Result<Rows<'i>, IngestError> {
     input.non_empty()?;
     let file = input.label.as_str();
@@ -211,14 +262,14 @@ pub fn csv_records<'i>(input: &'i Input, specs: &[FieldSpec]) -> Result<Rows<'i>
             reason: e.to_string(),
         })?
         .clone();
-    let mut cols: Vec<Option<&FieldSpec>> = Vec::with_capacity(headers.len());
+    let mut cols: Vec<Option<&'static str>> = Vec::with_capacity(headers.len());
     let mut seen = Vec::new();
     for h in headers.iter() {
         let s = spec_for(specs, h).filter(|s| !seen.contains(&s.name));
         if let Some(s) = s {
             seen.push(s.name);
         }
-        cols.push(s);
+        cols.push(s.map(|s| s.name));
     }
     check_required(
         file,
@@ -227,75 +278,99 @@ pub fn csv_records<'i>(input: &'i Input, specs: &[FieldSpec]) -> Result<Rows<'i>
         &seen,
         headers.iter().map(str::to_string).collect(),
     )?;
-    let mut out = Vec::new();
-    let mut rec = csv::StringRecord::new();
-    loop {
-        let line = rdr.position().line() + 1;
-        match rdr.read_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(line);
-                out.push(Err(Reject {
-                    error: IngestError::Syntax {
+    Ok(Box::new(CsvRows {
+        input,
+        keys: headers.iter().map(Rc::from).collect(),
+        cols,
+        rdr,
+        lines: input.lines(),
+        rec: csv::StringRecord::new(),
+    }))
+}
+
+/// Streaming CSV rows: one record in memory at a time.
+struct CsvRows<'i> {
+    input: &'i Input,
+    rdr: csv::Reader<&'i [u8]>,
+    keys: Vec<Rc<str>>,
+    cols: Vec<Option<&'static str>>,
+    lines: LineCursor<'i>,
+    rec: csv::StringRecord,
+}
+
+impl<'i> Iterator for CsvRows<'i> {
+    type Item = Result<Record<'i>, Reject>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let file = self.input.label.as_str();
+        loop {
+            let line = self.rdr.position().line() + 1;
+            match self.rdr.read_record(&mut self.rec) {
+                Ok(false) => return None,
+                Ok(true) => {}
+                Err(e) => {
+                    let line = e.position().map(|p| p.line()).unwrap_or(line);
+                    let error = IngestError::Syntax {
                         file: file.into(),
                         line,
                         reason: e.to_string(),
-                    },
-                    raw: None,
+                    };
+                    return Some(Err(Reject { error, raw: None }));
+                }
+            }
+            let (line, raw) = locate(self.input, &mut self.lines, &self.rec).unwrap_or((line, ""));
+            if self.rec.iter().all(|c| c.trim().is_empty()) {
+                continue; // blank line
+            }
+            if self.rec.len() != self.keys.len() {
+                let error = IngestError::Syntax {
+                    file: file.into(),
+                    line,
+                    reason: format!(
+                        "expected {} fields as in the header, found {}",
+                        self.keys.len(),
+                        self.rec.len()
+                    ),
+                };
+                return Some(Err(Reject {
+                    error,
+                    raw: Some(raw.to_string()),
                 }));
-                continue;
             }
-        }
-        let (line, raw) = locate(input, &rec).unwrap_or((line, String::new()));
-        if rec.iter().all(|c| c.trim().is_empty()) {
-            continue; // blank line
-        }
-        if rec.len() != headers.len() {
-            let error = IngestError::Syntax {
-                file: file.into(),
+            let fields = self
+                .rec
+                .iter()
+                .zip(&self.cols)
+                .zip(&self.keys)
+                .filter_map(|((cell, col), key)| {
+                    col.map(|c| (c, key.clone(), Cell::Text(cell.to_string())))
+                })
+                .collect();
+            return Some(Ok(Record {
+                file,
+                src: &self.input.source,
                 line,
-                reason: format!(
-                    "expected {} fields as in the header, found {}",
-                    headers.len(),
-                    rec.len()
-                ),
-            };
-            out.push(Err(Reject {
-                error,
-                raw: Some(raw),
+                raw,
+                fields,
             }));
-            continue;
         }
-        let mut fields = HashMap::new();
-        for (i, cell) in rec.iter().enumerate() {
-            if let Some(s) = cols[i] {
-                fields.insert(
-                    s.name,
-                    (headers[i].to_string(), Cell::Text(cell.to_string())),
-                );
-            }
-        }
-        out.push(Ok(Record {
-            file,
-            line,
-            raw,
-            fields,
-        }));
     }
-    Ok(out)
 }
 
 /// Line number and raw first line of a CSV record. Computed from the byte offset because the csv
 /// crate's line counter lags by one after a CRLF terminator.
-pub(crate) fn locate(input: &Input, rec: &csv::StringRecord) -> Option<(u64, String)> {
+pub(crate) fn locate<'i>(
+    input: &'i Input,
+    lines: &mut LineCursor,
+    rec: &csv::StringRecord,
+) -> Option<(u64, &'i str)> {
     let text = input.text.as_bytes();
     let mut start = (rec.position()?.byte() as usize).min(text.len());
     while start < text.len() && (text[start] == b'\r' || text[start] == b'\n') {
         start += 1;
     }
-    let raw = input.text[start..].lines().next().unwrap_or("").to_string();
-    Some((input.line_of(start), raw))
+    let raw = input.text[start..].lines().next().unwrap_or("");
+    Some((lines.line_at(start), raw))
 }
 
 fn check_required(
@@ -343,7 +418,8 @@ pub fn json_values<'i>(
     let file = &input.label;
     let text = input.text.as_str();
     let base = text.as_ptr() as usize;
-    let at = |r: &RawValue| input.line_of(r.get().as_ptr() as usize - base);
+    let mut cursor = input.lines();
+    let mut at = |r: &RawValue| cursor.line_at(r.get().as_ptr() as usize - base);
     let syntax = |e: serde_json::Error| IngestError::Syntax {
         file: file.clone(),
         line: e.line() as u64,
@@ -408,7 +484,7 @@ pub fn json_records<'i>(
     specs: &[FieldSpec],
     array_keys: &[&str],
 ) -> Result<Rows<'i>, IngestError> {
-    Ok(json_values(input, array_keys)?
+    let rows: Vec<_> = json_values(input, array_keys)?
         .into_iter()
         .map(|(line, raw)| {
             object_record(input, line, raw, specs).map_err(|error| Reject {
@@ -416,13 +492,14 @@ pub fn json_records<'i>(
                 raw: Some(raw.get().to_string()),
             })
         })
-        .collect())
+        .collect();
+    Ok(Box::new(rows.into_iter()))
 }
 
 fn object_record<'i>(
     input: &'i Input,
     line: u64,
-    raw: &RawValue,
+    raw: &'i RawValue,
     specs: &[FieldSpec],
 ) -> Result<Record<'i>, IngestError> {
     let file = input.label.as_str();
@@ -432,12 +509,12 @@ fn object_record<'i>(
             line,
             reason: "expected a JSON object for each record".into(),
         })?;
-    let mut fields = HashMap::new();
+    let mut fields: Vec<(&'static str, Rc<str>, Cell)> = Vec::new();
     for (k, v) in &obj {
         let Some(spec) = spec_for(specs, k) else {
             continue;
         };
-        if fields.contains_key(spec.name) {
+        if fields.iter().any(|(f, _, _)| *f == spec.name) {
             continue;
         }
         let cell = match v {
@@ -479,9 +556,9 @@ fn object_record<'i>(
                 ))
             }
         };
-        fields.insert(spec.name, (k.clone(), cell));
+        fields.push((spec.name, Rc::from(k.as_str()), cell));
     }
-    let present: Vec<&str> = fields.keys().copied().collect();
+    let present: Vec<&str> = fields.iter().map(|(f, _, _)| *f).collect();
     if let Some(s) = specs
         .iter()
         .find(|s| s.required && !present.contains(&s.name))
@@ -495,8 +572,9 @@ fn object_record<'i>(
     }
     Ok(Record {
         file,
+        src: &input.source,
         line,
-        raw: raw.get().to_string(),
+        raw: raw.get(),
         fields,
     })
 }
@@ -515,7 +593,7 @@ pub fn any_records<'i>(
 }
 
 /// Records in input order; a malformed one is an `Err` carrying its error and raw text.
-pub type Rows<'i> = Vec<Result<Record<'i>, Reject>>;
+pub type Rows<'i> = Box<dyn Iterator<Item = Result<Record<'i>, Reject>> + 'i>;
 
 /// Duplicate-id detector: remembers the line each key was first seen at.
 #[derive(Debug, Default)]
@@ -552,7 +630,7 @@ pub fn convert<T>(
     f: impl Fn(&Record) -> Result<(String, String, T), IngestError>,
 ) -> Result<Vec<T>, IngestError> {
     let mut seen = Dedup::default();
-    let mut out = Vec::with_capacity(rows.len());
+    let mut out = Vec::new();
     for row in rows {
         let r = match row {
             Ok(r) => r,
@@ -563,7 +641,7 @@ pub fn convert<T>(
         };
         match f(&r).and_then(|(key, id, item)| seen.check(key, &id, r.file, r.line).map(|_| item)) {
             Ok(item) => out.push(item),
-            Err(e) => rejects.reject(e, Some(&r.raw))?,
+            Err(e) => rejects.reject(e, Some(r.raw))?,
         }
     }
     Ok(out)

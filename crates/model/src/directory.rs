@@ -22,10 +22,37 @@ pub enum Resolution {
 #[derive(Debug, Default)]
 pub struct Directory {
     identities: Vec<Identity>,
-    exact: HashMap<String, BTreeSet<usize>>,
-    local: HashMap<String, BTreeSet<usize>>,
+    exact: HashMap<String, Slot>,
+    local: HashMap<String, Slot>,
     mapping: HashMap<String, String>,
     groups: BTreeMap<String, Vec<String>>,
+}
+
+/// Identities claiming one alias: almost always exactly one, so no set is allocated for it.
+#[derive(Debug, Clone)]
+enum Slot {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl Slot {
+    fn add(slot: Option<&mut Slot>, i: u32) -> Option<Slot> {
+        match slot {
+            None => Some(Slot::One(i)),
+            Some(Slot::One(j)) if *j == i => None,
+            Some(s @ Slot::One(_)) => {
+                let Slot::One(j) = *s else { unreachable!() };
+                *s = Slot::Many(vec![j, i]);
+                None
+            }
+            Some(Slot::Many(v)) => {
+                if !v.contains(&i) {
+                    v.push(i);
+                }
+                None
+            }
+        }
+    }
 }
 
 fn norm(s: &str) -> String {
@@ -49,10 +76,15 @@ impl Directory {
                 if a.is_empty() {
                     continue;
                 }
+                let i = i as u32;
                 if let Some(l) = local_part(&a) {
-                    d.local.entry(l.to_string()).or_default().insert(i);
+                    if let Some(new) = Slot::add(d.local.get_mut(l), i) {
+                        d.local.insert(l.to_string(), new);
+                    }
                 }
-                d.exact.entry(a).or_default().insert(i);
+                if let Some(new) = Slot::add(d.exact.get_mut(&a), i) {
+                    d.exact.insert(a, new);
+                }
             }
         }
         d
@@ -89,13 +121,17 @@ impl Directory {
         &self.identities[idx]
     }
 
-    fn pick(&self, set: Option<&BTreeSet<usize>>, how: &'static str) -> Option<Resolution> {
-        let set = set?;
-        Some(match set.len() {
-            0 => return None,
-            1 => Resolution::Found(*set.iter().next().expect("len 1"), how),
-            _ => {
-                Resolution::Ambiguous(set.iter().map(|&i| self.identities[i].id.clone()).collect())
+    fn pick(&self, slot: Option<&Slot>, how: &'static str) -> Option<Resolution> {
+        Some(match slot? {
+            Slot::One(i) => Resolution::Found(*i as usize, how),
+            Slot::Many(v) => {
+                let mut v = v.clone();
+                v.sort_unstable();
+                Resolution::Ambiguous(
+                    v.iter()
+                        .map(|&i| self.identities[i as usize].id.clone())
+                        .collect(),
+                )
             }
         })
     }

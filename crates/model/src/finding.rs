@@ -224,8 +224,8 @@ impl Finding {
         self
     }
 
-    /// Stable fingerprint for de-duplication: rule id + subject (+ a discriminator such as the reader),
-    /// independent of run time, so the same condition yields the same fingerprint across runs.
+    /// Stable fingerprint for de-duplication: rule id + subject, independent of run time, so the same
+    /// condition yields the same fingerprint across runs.
     pub fn fingerprint(&self) -> String {
         let mut h = Sha256::new();
         for part in [
@@ -233,7 +233,6 @@ impl Finding {
             self.subject.identity_id.as_deref(),
             self.subject.credential_id.as_deref(),
             self.subject.system.as_deref(),
-            self.facts.get("reader_id").and_then(|v| v.as_str()),
         ] {
             h.update(part.unwrap_or("").as_bytes());
             h.update([0x1f]);

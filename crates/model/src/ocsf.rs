@@ -318,7 +318,7 @@ impl DetectionFinding {
                 data: None,
             });
         }
-        let mut sources: Vec<String> = f.evidence.iter().map(|e| e.file.clone()).collect();
+        let mut sources: Vec<String> = f.evidence.iter().map(|e| e.file.to_string()).collect();
         sources.sort();
         sources.dedup();
         DetectionFinding {

@@ -4,7 +4,7 @@
 
 use crate::refs::*;
 use crate::Context;
-use credwarden_model::{Finding, RuleMeta, Severity, Subject};
+use credwarden_model::{Finding, Identity, RuleMeta, Severity, Subject};
 
 /// Metadata.
 pub static META: RuleMeta = RuleMeta {
@@ -23,45 +23,59 @@ pub static META: RuleMeta = RuleMeta {
 /// Check.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for r in ctx.live() {
-        let (readers, _) = ctx.readers(r);
-        for reader in readers.into_iter().filter(|i| i.is_departed(ctx.as_of)) {
-            let since = r.cred.material_since();
-            let stale = match (since, reader.end_date) {
+        let since = r.cred.material_since();
+        // Readers who left while the current material existed: each may have kept a copy.
+        let mut stale: Vec<&Identity> = ctx
+            .departed_readers(r)
+            .into_iter()
+            .filter(|reader| match (since, reader.end_date) {
                 (Some(t), Some(end)) => Context::date(t) <= end,
                 _ => true, // cannot prove a rotation after the departure
-            };
-            if !stale {
-                continue;
-            }
-            let rotated = since
-                .map(|t| Context::date(t).to_string())
-                .unwrap_or_else(|| "an unknown date".into());
-            let left = reader
-                .end_date
-                .map(|d| d.to_string())
-                .unwrap_or_else(|| "an unknown date".into());
-            let days = reader.days_since_end(ctx.as_of);
-            let owner = r.identity();
-            let mut f = Finding::new(
-                &META,
-                Subject::credential(r.cred, owner),
-                format!(
-                    "{} {} ({}) was readable by {}, who left on {left}{}; its material dates from {rotated} and has not been rotated since",
-                    r.cred.kind,
-                    r.cred.id,
-                    r.cred.system,
-                    reader.label(),
-                    days.map(|d| format!(" ({d} days ago)")).unwrap_or_default()
-                ),
-                ctx.now,
-            )
-            .fact("reader_id", reader.id.clone())
-            .fact("reader_termination_date", reader.end_date.map(|d| d.to_string()))
-            .fact("days_since_termination", days)
-            .fact("material_since", since.map(|t| t.to_string()));
-            f.evidence = vec![r.cred.source.clone(), reader.source.clone()];
-            out.push(f);
+            })
+            .collect();
+        if stale.is_empty() {
+            continue;
         }
+        // Longest-gone first: that departure is how long the secret has been exposed.
+        stale.sort_by_key(|i| (i.end_date, i.id.clone()));
+        let first = stale[0];
+        let days = first.days_since_end(ctx.as_of);
+        let rotated = since
+            .map(|t| Context::date(t).to_string())
+            .unwrap_or_else(|| "an unknown date".into());
+        let left = first
+            .end_date
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "an unknown date".into());
+        let others = match stale.len() {
+            1 => String::new(),
+            n => format!(" and {} other departed reader(s)", n - 1),
+        };
+        let mut f = Finding::new(
+            &META,
+            Subject::credential(r.cred, r.identity()),
+            format!(
+                "{} {} ({}) was readable by {}, who left on {left}{}{others}; its material dates from {rotated} and has not been rotated since",
+                r.cred.kind,
+                r.cred.id,
+                r.cred.system,
+                first.label(),
+                days.map(|d| format!(" ({d} days ago)")).unwrap_or_default()
+            ),
+            ctx.now,
+        )
+        .fact("departed_readers", stale.iter().map(|i| i.id.clone()).collect::<Vec<_>>())
+        .fact("earliest_termination_date", first.end_date.map(|d| d.to_string()))
+        .fact("days_since_termination", days)
+        .fact("material_since", since.map(|t| t.to_string()));
+        f.first_seen = first
+            .end_date
+            .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
+            .map(|z| z.timestamp());
+        f.evidence = std::iter::once(r.cred.source.clone())
+            .chain(stale.iter().take(10).map(|i| i.source.clone()))
+            .collect();
+        out.push(f);
     }
 }
 
@@ -91,7 +105,7 @@ mod tests {
         );
         let f = of(&f, "CW-A003");
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].facts["reader_id"], "E7");
+        assert_eq!(f[0].facts["departed_readers"], serde_json::json!(["E7"]));
         assert_eq!(f[0].facts["days_since_termination"], 181);
     }
 
@@ -117,5 +131,23 @@ mod tests {
         ssh.created = Some(ts("2019-06-01"));
         let f = audit(people(), vec![rotated, current, ssh]);
         assert!(of(&f, "CW-A003").is_empty(), "{f:#?}");
+    }
+
+    #[test]
+    fn one_finding_per_secret_however_many_leavers() {
+        let mut people = people();
+        people.push(person("E8", IdentityStatus::Terminated, Some("2025-03-01")));
+        people.push(person("E9", IdentityStatus::Terminated, Some("2025-06-01")));
+        let mut key = cred("k", CredentialKind::SharedSecret, "E1");
+        key.created = Some(ts("2024-01-01"));
+        key.last_rotated = Some(ts("2025-04-01"));
+        key.readers = vec!["team".into()];
+        let team: &[&str] = &["E1", "E7", "E8", "E9"];
+        let f = audit_with(people, vec![key], &[("team", team)], &Policy::default());
+        let f = of(&f, "CW-A003");
+        assert_eq!(f.len(), 1);
+        // E7 and E8 left before the April rotation; only E9 left after it.
+        assert_eq!(f[0].facts["departed_readers"], serde_json::json!(["E9"]));
+        assert_eq!(f[0].facts["days_since_termination"], 29);
     }
 }

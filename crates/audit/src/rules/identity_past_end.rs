@@ -4,6 +4,7 @@
 use crate::refs::*;
 use crate::Context;
 use credwarden_model::{Finding, IdentityKind, IdentityStatus, RuleMeta, Severity, Subject};
+use std::collections::HashMap;
 
 /// Metadata.
 pub static META: RuleMeta = RuleMeta {
@@ -21,6 +22,16 @@ pub static META: RuleMeta = RuleMeta {
 
 /// Check.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    // Live credentials per owner, built once (rosters and inventories can hold millions of rows).
+    let mut live_by_owner: HashMap<&str, Vec<&str>> = HashMap::new();
+    for r in ctx.live() {
+        if let Some(i) = r.identity() {
+            live_by_owner
+                .entry(i.id.as_str())
+                .or_default()
+                .push(r.cred.id.as_str());
+        }
+    }
     for ident in ctx.directory.identities() {
         if ident.status == IdentityStatus::Terminated {
             continue;
@@ -28,11 +39,10 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let Some(end) = ident.end_date.filter(|&e| e < ctx.as_of) else {
             continue;
         };
-        let live: Vec<&str> = ctx
-            .live()
-            .filter(|r| r.identity().is_some_and(|i| i.id == ident.id))
-            .map(|r| r.cred.id.as_str())
-            .collect();
+        let live = live_by_owner
+            .get(ident.id.as_str())
+            .cloned()
+            .unwrap_or_default();
         let days = credwarden_model::days_between(end, ctx.as_of);
         let mut f = Finding::new(
             &META,

@@ -21,7 +21,7 @@ pub static META: RuleMeta = RuleMeta {
 /// Check.
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for r in ctx.live() {
-        let (_, unresolved) = ctx.readers(r);
+        let unresolved = ctx.unresolved_readers(r);
         if unresolved.is_empty() {
             continue;
         }
