@@ -25,7 +25,7 @@ pub fn run(ctx: &Context) -> Vec<Finding> {
 /// to what is kept (a large estate can yield millions of low-severity hygiene findings).
 pub fn run_min(ctx: &Context, min: Severity) -> Vec<Finding> {
     let mut out = Vec::new();
-    for rule in rules::ALL {
+    for rule in rules::ALL.iter().filter(|r| r.max_severity >= min) {
         let start = out.len();
         (rule.check)(ctx, &mut out);
         let mut i = start;

@@ -2,7 +2,7 @@
 //! [`Context`]; adding one means a new file here and one line in [`ALL`].
 
 use crate::Context;
-use credwarden_model::{Finding, RuleMeta};
+use credwarden_model::{Finding, RuleMeta, Severity};
 
 mod console_no_mfa;
 mod departed_owner_live;
@@ -26,58 +26,41 @@ pub struct Rule {
     pub meta: &'static RuleMeta,
     /// Appends this rule's findings.
     pub check: fn(&Context, &mut Vec<Finding>),
+    /// The highest severity this rule can emit (a rule may raise its default per finding).
+    pub max_severity: Severity,
+}
+
+const fn rule(meta: &'static RuleMeta, check: fn(&Context, &mut Vec<Finding>)) -> Rule {
+    Rule {
+        meta,
+        check,
+        max_severity: meta.severity,
+    }
 }
 
 /// Every audit rule, in id order.
 pub const ALL: &[Rule] = &[
+    rule(&departed_owner_live::META, departed_owner_live::check),
+    rule(&used_after_departure::META, used_after_departure::check),
+    rule(&departed_reader_secret::META, departed_reader_secret::check),
+    rule(&signing_key_policy::META, signing_key_policy::check),
+    rule(&unknown_owner::META, unknown_owner::check),
+    rule(&not_rotated::META, not_rotated::check),
     Rule {
-        meta: &departed_owner_live::META,
-        check: departed_owner_live::check,
+        max_severity: Severity::Medium,
+        ..rule(&unused::META, unused::check)
+    },
+    rule(&never_used::META, never_used::check),
+    rule(&root_access_key::META, root_access_key::check),
+    Rule {
+        max_severity: Severity::High,
+        ..rule(&console_no_mfa::META, console_no_mfa::check)
     },
     Rule {
-        meta: &used_after_departure::META,
-        check: used_after_departure::check,
+        max_severity: Severity::High,
+        ..rule(&identity_past_end::META, identity_past_end::check)
     },
-    Rule {
-        meta: &departed_reader_secret::META,
-        check: departed_reader_secret::check,
-    },
-    Rule {
-        meta: &signing_key_policy::META,
-        check: signing_key_policy::check,
-    },
-    Rule {
-        meta: &unknown_owner::META,
-        check: unknown_owner::check,
-    },
-    Rule {
-        meta: &not_rotated::META,
-        check: not_rotated::check,
-    },
-    Rule {
-        meta: &unused::META,
-        check: unused::check,
-    },
-    Rule {
-        meta: &never_used::META,
-        check: never_used::check,
-    },
-    Rule {
-        meta: &root_access_key::META,
-        check: root_access_key::check,
-    },
-    Rule {
-        meta: &console_no_mfa::META,
-        check: console_no_mfa::check,
-    },
-    Rule {
-        meta: &identity_past_end::META,
-        check: identity_past_end::check,
-    },
-    Rule {
-        meta: &unresolved_readers::META,
-        check: unresolved_readers::check,
-    },
+    rule(&unresolved_readers::META, unresolved_readers::check),
 ];
 
 #[cfg(test)]
@@ -92,6 +75,7 @@ mod tests {
         assert_eq!(ids.len(), ALL.len());
         for r in ALL {
             assert!(r.meta.id.starts_with("CW-A"), "{}", r.meta.id);
+            assert!(r.max_severity >= r.meta.severity, "{}", r.meta.id);
             assert!(
                 !r.meta.attack.is_empty() && !r.meta.d3fend.is_empty(),
                 "{} lacks references",
