@@ -58,6 +58,113 @@ pub enum Command {
     Audit(AuditArgs),
     /// List the built-in rules with their severity, ATT&CK and D3FEND references.
     Rules(RulesArgs),
+    /// Simulate a company (HR, credentials, activity logs in real formats) with labelled attacks.
+    Simulate(SimulateArgs),
+    /// Score findings against a simulation's answer key (labels.csv).
+    Eval(EvalArgs),
+    /// Simulate a small company, audit it as it goes, and print the evaluation table.
+    Demo(DemoArgs),
+}
+
+/// Simulation settings shared by `simulate` and `demo`.
+#[derive(Debug, Args)]
+pub struct SimOptions {
+    /// Employees and contractors at the start.
+    #[arg(long, default_value_t = 200)]
+    pub identities: usize,
+    /// Simulated days.
+    #[arg(long, default_value_t = 60)]
+    pub days: u32,
+    /// Seed: the same seed and version give the same company.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// First simulated day (YYYY-MM-DD).
+    #[arg(long, default_value = "2025-03-03")]
+    pub start: String,
+    /// Customer members (sequential ids).
+    #[arg(long, default_value_t = 20_000)]
+    pub members: u64,
+    /// Customer logins per day.
+    #[arg(long, default_value_t = 2_000)]
+    pub logins_per_day: u64,
+    /// Scenarios to inject: comma-separated ids (a,a2,b,c,d,e,f,g,h), `all` or `none`.
+    #[arg(long, default_value = "all")]
+    pub scenarios: String,
+    /// Do not write the login service's token-issuance log (as at Coupang).
+    #[arg(long)]
+    pub no_issuance_log: bool,
+    /// Days HR takes to record a departure.
+    #[arg(long, default_value_t = 0)]
+    pub hr_lag_days: u32,
+    /// Scenario a: forged-token requests per day.
+    #[arg(long, default_value_t = 1_500)]
+    pub forged_requests_per_day: u64,
+    /// Scenario a: distinct overseas source addresses.
+    #[arg(long, default_value_t = 300)]
+    pub attacker_addresses: usize,
+    /// Scenarios a/a2/d: when misuse starts, as a fraction of the period.
+    #[arg(long, default_value_t = 0.55)]
+    pub attack_start: f64,
+    /// Scenarios a/a2/d: the attacker's ASN.
+    #[arg(long, default_value_t = 9009)]
+    pub attacker_asn: u32,
+}
+
+/// `credwarden simulate`.
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Settings.
+    #[command(flatten)]
+    pub sim: SimOptions,
+    /// Output folder (created; existing files with the same names are overwritten).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// `credwarden eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The simulation's labels.csv.
+    #[arg(long, value_name = "FILE")]
+    pub labels: PathBuf,
+    /// Findings as OCSF JSON lines (repeatable; runs are de-duplicated by fingerprint).
+    #[arg(long, value_name = "FILE", required = true, num_args = 1..)]
+    pub findings: Vec<PathBuf>,
+    /// The simulation's summary.json (enables rates per credential-day).
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
+    /// Findings an analyst reviews per day, for precision and recall at budget.
+    #[arg(long, default_value_t = 10)]
+    pub budget: usize,
+    /// Output: markdown (default) or json.
+    #[arg(long, value_enum, default_value_t = EvalFormat::Markdown)]
+    pub format: EvalFormat,
+}
+
+/// Evaluation output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EvalFormat {
+    /// Markdown tables.
+    Markdown,
+    /// JSON.
+    Json,
+}
+
+/// `credwarden demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to put the simulated company and the findings.
+    #[arg(long, value_name = "DIR", default_value = "credwarden-demo")]
+    pub out: PathBuf,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Employees and contractors.
+    #[arg(long, default_value_t = 150)]
+    pub identities: usize,
+    /// Simulated days.
+    #[arg(long, default_value_t = 60)]
+    pub days: u32,
 }
 
 /// `credwarden audit`.

@@ -4,11 +4,78 @@ use crate::args::{AuditArgs, Global};
 use crate::config::Config;
 use crate::{output, EXIT_FINDINGS};
 use credwarden_audit::Context;
+use credwarden_audit::Policy;
 use credwarden_ingest::{hr, mapping, read_inventory, Input, Rejects};
-use credwarden_model::{Directory, Finding};
+use credwarden_model::{Directory, Finding, Severity};
 use jiff::civil::Date;
 use std::io::Write;
+use std::path::Path;
 use tracing::{info, warn};
+
+/// What to audit (the inputs of `credwarden audit`, also used by `demo`).
+pub struct AuditInputs<'a> {
+    /// HR roster.
+    pub hr: &'a Path,
+    /// Inventory arguments (paths with optional `FORMAT:` prefix).
+    pub inventories: &'a [String],
+    /// Groups file.
+    pub groups: Option<&'a Path>,
+    /// Owner mapping file.
+    pub owners: Option<&'a Path>,
+    /// As-of date.
+    pub as_of: Date,
+}
+
+/// Read, join and evaluate; bad rows go to `rejects`.
+pub fn audit(
+    inp: &AuditInputs,
+    policy: &Policy,
+    min: Severity,
+    rejects: &mut Rejects,
+) -> Result<Vec<Finding>, String> {
+    let identities = hr::read(&Input::read(inp.hr).map_err(|e| e.to_string())?, rejects)
+        .map_err(|e| e.to_string())?;
+    if identities.is_empty() {
+        warn!(
+            "{}: roster has no identities: every owner will be unknown",
+            inp.hr.display()
+        );
+    }
+    let mut credentials = Vec::new();
+    for arg in inp.inventories {
+        match read_inventory(arg, rejects) {
+            Ok((format, mut creds)) => {
+                info!("{arg}: {} credentials ({format})", creds.len());
+                credentials.append(&mut creds);
+            }
+            // With --keep-going a whole unreadable inventory is reported and skipped like a bad row.
+            Err(e) => rejects.reject(e, None).map_err(|e| e.to_string())?,
+        }
+    }
+    let groups = match inp.groups {
+        Some(p) => mapping::read_groups(&Input::read(p).map_err(|e| e.to_string())?, rejects)
+            .map_err(|e| e.to_string())?,
+        None => Default::default(),
+    };
+    let owners = match inp.owners {
+        Some(p) => mapping::read_owners(&Input::read(p).map_err(|e| e.to_string())?, rejects)
+            .map_err(|e| e.to_string())?,
+        None => Vec::new(),
+    };
+    let n_ident = identities.len();
+    let directory = Directory::new(identities)
+        .with_mapping(owners)
+        .with_groups(groups);
+    let ctx = Context::new(&directory, &credentials, inp.as_of, policy);
+    let findings = credwarden_audit::run_min(&ctx, min);
+    info!(
+        "as of {}: {n_ident} identities, {} credentials: {}",
+        inp.as_of,
+        credentials.len(),
+        credwarden_report::summary(&findings)
+    );
+    Ok(findings)
+}
 
 /// Run the audit; returns the exit code.
 pub fn run(g: &Global, a: &AuditArgs) -> Result<u8, String> {
@@ -20,53 +87,16 @@ pub fn run(g: &Global, a: &AuditArgs) -> Result<u8, String> {
             .date(),
     };
     let mut rejects = Rejects::new(a.keep_going);
-
-    let identities = hr::read(
-        &Input::read(&a.hr).map_err(|e| e.to_string())?,
-        &mut rejects,
-    )
-    .map_err(|e| e.to_string())?;
-    if identities.is_empty() {
-        warn!(
-            "{}: roster has no identities: every owner will be unknown",
-            a.hr.display()
-        );
-    }
-    let mut credentials = Vec::new();
-    for arg in &a.inventories {
-        match read_inventory(arg, &mut rejects) {
-            Ok((format, mut creds)) => {
-                info!("{arg}: {} credentials ({format})", creds.len());
-                credentials.append(&mut creds);
-            }
-            // With --keep-going a whole unreadable inventory is reported and skipped like a bad row.
-            Err(e) => rejects.reject(e, None).map_err(|e| e.to_string())?,
-        }
-    }
-    let groups = match &a.groups {
-        Some(p) => mapping::read_groups(&Input::read(p).map_err(|e| e.to_string())?, &mut rejects)
-            .map_err(|e| e.to_string())?,
-        None => Default::default(),
+    let inputs = AuditInputs {
+        hr: &a.hr,
+        inventories: &a.inventories,
+        groups: a.groups.as_deref(),
+        owners: a.owners.as_deref(),
+        as_of,
     };
-    let owners = match &a.owners {
-        Some(p) => mapping::read_owners(&Input::read(p).map_err(|e| e.to_string())?, &mut rejects)
-            .map_err(|e| e.to_string())?,
-        None => Vec::new(),
-    };
-    let n_ident = identities.len();
-    let directory = Directory::new(identities)
-        .with_mapping(owners)
-        .with_groups(groups);
-    let ctx = Context::new(&directory, &credentials, as_of, &cfg.audit);
-    let findings: Vec<Finding> = credwarden_audit::run_min(&ctx, a.min_severity);
-
+    let findings = audit(&inputs, &cfg.audit, a.min_severity, &mut rejects)?;
     report_rejects(&rejects, a)?;
     write_findings(g, a, &findings)?;
-    info!(
-        "as of {as_of}: {n_ident} identities, {} credentials: {}",
-        credentials.len(),
-        credwarden_report::summary(&findings)
-    );
     Ok(match a.fail_on {
         Some(t) if findings.iter().any(|f| f.severity >= t) => EXIT_FINDINGS,
         _ => 0,

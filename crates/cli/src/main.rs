@@ -3,8 +3,11 @@
 mod args;
 mod audit_cmd;
 mod config;
+mod demo_cmd;
+mod eval_cmd;
 mod output;
 mod rules_cmd;
+mod sim_cmd;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -20,6 +23,9 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         args::Command::Audit(a) => audit_cmd::run(&cli.global, a),
         args::Command::Rules(a) => rules_cmd::run(&cli.global, a),
+        args::Command::Simulate(a) => sim_cmd::run(&cli.global, a),
+        args::Command::Eval(a) => eval_cmd::run(&cli.global, a),
+        args::Command::Demo(a) => demo_cmd::run(&cli.global, a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

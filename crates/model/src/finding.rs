@@ -194,6 +194,9 @@ pub struct Finding {
     pub evidence: Vec<SourceRef>,
     /// Structured facts (e.g. `days_since_termination`).
     pub facts: BTreeMap<String, serde_json::Value>,
+    /// What makes this condition new for the same subject (e.g. the latest departed reader of a
+    /// secret: another leaver is a new reason to rotate). Part of the fingerprint.
+    pub discriminator: Option<String>,
 }
 
 impl Finding {
@@ -215,6 +218,7 @@ impl Finding {
             last_seen: None,
             evidence: Vec::new(),
             facts: BTreeMap::new(),
+            discriminator: None,
         }
     }
 
@@ -224,8 +228,8 @@ impl Finding {
         self
     }
 
-    /// Stable fingerprint for de-duplication: rule id + subject, independent of run time, so the same
-    /// condition yields the same fingerprint across runs.
+    /// Stable fingerprint for de-duplication: rule id + subject (+ discriminator), independent of run
+    /// time, so the same condition yields the same fingerprint across runs.
     pub fn fingerprint(&self) -> String {
         let mut h = Sha256::new();
         for part in [
@@ -233,6 +237,7 @@ impl Finding {
             self.subject.identity_id.as_deref(),
             self.subject.credential_id.as_deref(),
             self.subject.system.as_deref(),
+            self.discriminator.as_deref(),
         ] {
             h.update(part.unwrap_or("").as_bytes());
             h.update([0x1f]);

@@ -68,6 +68,12 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         .fact("earliest_termination_date", first.end_date.map(|d| d.to_string()))
         .fact("days_since_termination", days)
         .fact("material_since", since.map(|t| t.to_string()));
+        // A further departure before the next rotation is a new reason to rotate: a new condition.
+        let latest = stale
+            .iter()
+            .max_by_key(|i| (i.end_date, i.id.clone()))
+            .expect("non-empty");
+        f.discriminator = Some(latest.id.clone());
         f.first_seen = first
             .end_date
             .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())

@@ -1,0 +1,27 @@
+//! Scores credwarden's findings against a simulator's answer key.
+//!
+//! Inputs: the labels CSV ([`read_labels`]), OCSF finding JSON lines, possibly concatenated from
+//! several runs ([`read_findings`]), and an optional run summary ([`read_summary`]). [`evaluate`]
+//! produces a [`Report`] (serde `Serialize` for JSON, [`Report::to_markdown`] for people).
+
+mod error;
+mod findings;
+mod labels;
+mod render;
+mod score;
+
+pub use error::EvalError;
+pub use findings::{dedup, read_findings, FindingRef};
+pub use labels::{read_labels, read_summary, Label, Summary, COLUMNS};
+pub use render::{human_duration, human_ttd};
+pub use score::{evaluate, Overall, Report, ScenarioScore};
+
+use std::path::Path;
+
+/// Read a whole input file, as an [`EvalError::Io`] naming the path on failure.
+pub fn read_file(path: &Path) -> Result<String, EvalError> {
+    std::fs::read_to_string(path).map_err(|e| EvalError::Io {
+        file: path.display().to_string(),
+        reason: e.to_string(),
+    })
+}
