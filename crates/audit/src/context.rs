@@ -96,6 +96,17 @@ impl<'a> Context<'a> {
         t.to_zoned(TimeZone::UTC).date()
     }
 
+    /// Midnight UTC at the start of `d`.
+    pub fn start_of(d: Date) -> Option<Timestamp> {
+        d.to_zoned(TimeZone::UTC).ok().map(|z| z.timestamp())
+    }
+
+    /// `t` plus whole `days`.
+    pub fn plus_days(t: Timestamp, days: i64) -> Option<Timestamp> {
+        t.checked_add(jiff::SignedDuration::from_hours(24 * days))
+            .ok()
+    }
+
     /// Whole days from `t` to the as-of date.
     pub fn days_since(&self, t: Timestamp) -> i64 {
         credwarden_model::days_between(Self::date(t), self.as_of)

@@ -16,6 +16,9 @@ pub struct FindingRef {
     pub rule: String,
     /// When the finding was emitted (`time`, epoch milliseconds).
     pub time: Timestamp,
+    /// When the reported condition began (`finding_info.first_seen_time`), if the finding says: an
+    /// old-key finding raised after an attack began is not a detection of it.
+    pub since: Option<Timestamp>,
     /// OCSF `severity_id` (1 informational … 5 critical, 6 fatal; 0 unknown, 99 other).
     pub severity_id: u8,
     /// Every subject name the finding carries: `resources[].uid`, `resources[].owner.uid` and
@@ -97,10 +100,24 @@ fn parse_line(text: &str, file: &str, line: u64) -> Result<FindingRef, EvalError
             add(subject.get(key));
         }
     }
+    let since = match v.pointer("/finding_info/first_seen_time") {
+        None | Some(Value::Null) => None,
+        Some(x) => Some(
+            x.as_i64()
+                .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+                .ok_or_else(|| {
+                    field(
+                        "finding_info.first_seen_time",
+                        "expected epoch milliseconds",
+                    )
+                })?,
+        ),
+    };
     Ok(FindingRef {
         uid: string("finding_info.uid")?,
         rule: string("finding_info.analytic.uid")?,
         time,
+        since,
         severity_id,
         names,
     })

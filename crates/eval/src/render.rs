@@ -164,6 +164,7 @@ mod tests {
             uid: uid.into(),
             rule: rule.into(),
             time: t(time),
+            since: None,
             severity_id: 5,
             names: vec![name.into()],
         };

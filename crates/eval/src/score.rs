@@ -106,7 +106,7 @@ pub fn evaluate(
         .map(|f| {
             (0..labels.len())
                 .filter(|&j| {
-                    f.time >= labels[j].exposure_start
+                    f.since.unwrap_or(f.time) >= labels[j].exposure_start
                         && f.names.iter().any(|n| subjects[j].contains(n.as_str()))
                 })
                 .collect()
@@ -246,6 +246,7 @@ mod tests {
             uid: uid.into(),
             rule: rule.into(),
             time: ts(secs),
+            since: None,
             severity_id,
             names: names.iter().map(|s| s.to_string()).collect(),
         }
@@ -341,6 +342,21 @@ mod tests {
         );
         assert!(!r.scenarios[0].detected);
         assert_eq!(r.overall.false_findings, 1);
+    }
+
+    #[test]
+    fn a_condition_that_began_before_exposure_is_not_a_detection() {
+        let mut l = label("a", &["K1"], T0 + 20 * DAY);
+        l.exposure_start = ts(T0 + 5 * DAY);
+        // One audit after the attack reports a key that was already too old before it.
+        let mut f = finding("f", "CW-A006", T0 + 25 * DAY, 3, &["K1"]);
+        f.since = Some(ts(T0));
+        let r = evaluate(std::slice::from_ref(&l), &[f.clone()], None, 5);
+        assert!(!r.scenarios[0].detected);
+        // A condition that began with the exposure (the owner's departure) is.
+        f.since = Some(ts(T0 + 5 * DAY));
+        let r = evaluate(&[l], &[f], None, 5);
+        assert!(r.scenarios[0].detected);
     }
 
     #[test]

@@ -351,11 +351,14 @@ impl Company {
             if end.is_some() {
                 bump("leavers");
             }
-            let moved =
-                (TEAMS[team].engineers && !hire_in_period && rng.random_bool(0.04)).then(|| {
-                    bump("team_moves");
-                    (rng.random_range(days / 4..days * 3 / 4), (team + 1) % 4)
-                });
+            let moved = (TEAMS[team].engineers
+                && !hire_in_period
+                && end.is_none()
+                && rng.random_bool(0.04))
+            .then(|| {
+                bump("team_moves");
+                (rng.random_range(days / 4..days * 3 / 4), (team + 1) % 4)
+            });
             let mut trips = Vec::new();
             if rng.random_bool(0.08) {
                 let s = rng.random_range(0..days - 10);
@@ -413,6 +416,29 @@ impl Company {
                 iam,
                 manager: String::new(),
             });
+        }
+        // Benign drift must be present in every company, however small: at least one team move and
+        // one trip (the evaluation's "benign drift stays quiet" needs something to stay quiet about).
+        let eligible = |p: &Person| TEAMS[p.team].engineers && p.start < 0 && p.end.is_none();
+        if !people.iter().any(|p| p.moved.is_some()) {
+            if let Some(p) = people
+                .iter_mut()
+                .rev()
+                .find(|p| eligible(p) && p.trips.is_empty())
+            {
+                p.moved = Some((days / 2, (p.team + 1) % 4));
+                bump("team_moves");
+            }
+        }
+        if !people.iter().any(|p| !p.trips.is_empty()) {
+            if let Some(p) = people
+                .iter_mut()
+                .rev()
+                .find(|p| eligible(p) && p.moved.is_none())
+            {
+                p.trips.push((days / 3, days / 3 + 5, net::TRAVEL[0]));
+                bump("trips");
+            }
         }
         // Managers: the first person of each team manages it; the CTO (first person) manages them.
         let heads: Vec<String> = (0..TEAMS.len())

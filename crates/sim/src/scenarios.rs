@@ -127,28 +127,37 @@ pub fn plan(cfg: &SimConfig, company: &mut Company) -> Plan {
     let days = cfg.days as i64;
     let attack = ((days as f64) * cfg.attack_start) as i64;
     let mut taken: Vec<usize> = Vec::new();
+    // Pick an engineer of `team` not otherwise involved (no move, trip, ownership or other scenario);
+    // in a small company fall back to any engineering team.
     let pick =
         |company: &Company, team: usize, taken: &mut Vec<usize>, rng: &mut ChaCha8Rng| -> usize {
-            let c: Vec<usize> = company
-                .people
-                .iter()
-                .enumerate()
-                .filter(|(i, p)| {
-                    p.team == team
-                        && p.start < 0
-                        && p.end.is_none()
-                        && p.moved.is_none()
-                        && p.iam.is_some()
-                        && p.trips.is_empty()
-                        && !taken.contains(i)
-                        && company.secrets.iter().all(|s| s.owner != *i)
-                        && company.services.iter().all(|s| s.owner != *i)
-                })
-                .map(|(i, _)| i)
-                .collect();
+            let free = |i: usize, p: &crate::company::Person, any_team: bool| {
+                (any_team || p.team == team)
+                    && p.start < 0
+                    && p.end.is_none()
+                    && p.moved.is_none()
+                    && p.iam.is_some()
+                    && p.trips.is_empty()
+                    && !taken.contains(&i)
+                    && company.secrets.iter().all(|s| s.owner != i)
+                    && company.services.iter().all(|s| s.owner != i)
+            };
+            let candidates = |any_team: bool| -> Vec<usize> {
+                company
+                    .people
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, p)| free(*i, p, any_team))
+                    .map(|(i, _)| i)
+                    .collect()
+            };
+            let mut c = candidates(false);
+            if c.is_empty() {
+                c = candidates(true);
+            }
             let i = *c
                 .choose(rng)
-                .expect("teams are large enough (identities >= 30)");
+                .expect("validated size leaves enough engineers");
             taken.push(i);
             i
         };
@@ -379,9 +388,9 @@ pub fn plan(cfg: &SimConfig, company: &mut Company) -> Plan {
     Plan { items }
 }
 
-/// The instant a leaver whose last day is `end` stops being employed (midnight after the last day).
+/// The start of a leaver's last day (`end`): HR's termination date, from which the exposure runs.
 fn departure(cfg: &SimConfig, end: i64) -> i64 {
-    crate::time::midnight(cfg.start) + (end + 1) * DAY
+    crate::time::midnight(cfg.start) + end * DAY
 }
 
 const CRAWLER_UA: [&str; 3] = [

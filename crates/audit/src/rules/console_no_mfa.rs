@@ -44,6 +44,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             f.severity = Severity::High;
         }
         f.last_seen = r.cred.last_used;
+        f.first_seen = r.cred.created;
         f.evidence = vec![r.cred.source.clone()];
         out.push(f);
     }

@@ -44,10 +44,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         )
         .fact("termination_date", owner.end_date.map(|d| d.to_string()))
         .fact("days_since_termination", days);
-        f.first_seen = owner
-            .end_date
-            .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
-            .map(|z| z.timestamp());
+        f.first_seen = owner.end_date.and_then(Context::start_of);
         f.last_seen = r.cred.last_used;
         f.evidence = vec![r.cred.source.clone(), owner.source.clone()];
         out.push(f);

@@ -74,10 +74,8 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             .max_by_key(|i| (i.end_date, i.id.clone()))
             .expect("non-empty");
         f.discriminator = Some(latest.id.clone());
-        f.first_seen = first
-            .end_date
-            .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
-            .map(|z| z.timestamp());
+        // The condition in its current form began with the latest departure.
+        f.first_seen = latest.end_date.and_then(Context::start_of);
         f.evidence = std::iter::once(r.cred.source.clone())
             .chain(stale.iter().take(10).map(|i| i.source.clone()))
             .collect();

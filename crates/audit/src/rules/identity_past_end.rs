@@ -62,6 +62,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if ident.kind == IdentityKind::Contractor && !live.is_empty() {
             f.severity = Severity::High;
         }
+        f.first_seen = Context::start_of(end);
         f.evidence = vec![ident.source.clone()];
         out.push(f);
     }

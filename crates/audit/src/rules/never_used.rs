@@ -42,6 +42,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             ctx.now,
         )
         .fact("age_days", age);
+        f.first_seen = Context::plus_days(created, grace + 1);
         f.evidence = vec![r.cred.source.clone()];
         out.push(f);
     }

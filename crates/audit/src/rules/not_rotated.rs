@@ -48,6 +48,8 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         )
         .fact("age_days", age)
         .fact("max_age_days", max);
+        // The condition began when the material passed the policy age.
+        f.first_seen = Context::plus_days(since, max + 1);
         f.evidence = vec![r.cred.source.clone()];
         out.push(f);
     }

@@ -39,6 +39,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             ctx.now,
         );
         f.last_seen = r.cred.last_used;
+        f.first_seen = r.cred.created;
         f.evidence = vec![r.cred.source.clone()];
         out.push(f);
     }

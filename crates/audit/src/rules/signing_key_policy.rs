@@ -57,6 +57,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         .fact("validity_days", validity)
         .fact("max_age_days", p.signing_key_max_age_days)
         .fact("max_validity_days", p.signing_key_max_validity_days);
+        f.first_seen = c.created;
         f.evidence = vec![c.source.clone()];
         out.push(f);
     }

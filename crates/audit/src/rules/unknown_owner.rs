@@ -45,6 +45,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         .fact("names_tried", tried)
         .fact("ambiguous", matches!(r.owner, Owner::Ambiguous(_)));
         f.last_seen = r.cred.last_used;
+        f.first_seen = r.cred.created;
         f.evidence = vec![r.cred.source.clone()];
         out.push(f);
     }

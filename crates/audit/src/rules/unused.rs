@@ -56,6 +56,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         );
         f.severity = severity;
         f.last_seen = Some(used);
+        f.first_seen = Context::plus_days(used, p.unused_warn_days + 1);
         f.evidence = vec![r.cred.source.clone()];
         out.push(f);
     }

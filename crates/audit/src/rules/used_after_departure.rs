@@ -49,6 +49,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         .fact("days_used_after_termination", after)
         .fact("credential_status", r.cred.status.to_string());
         f.last_seen = Some(used);
+        f.first_seen = Context::start_of(end);
         f.evidence = vec![r.cred.source.clone(), owner.source.clone()];
         out.push(f);
     }
