@@ -6,7 +6,7 @@
 use crate::company::{Company, Person, ServiceKind, ACCOUNT, REGION, TEAMS};
 use crate::config::SimConfig;
 use crate::net::{self, Block};
-use crate::out::{CtRecord, Outputs};
+use crate::out::{Claims, CtRecord, GatewayLine, IssuanceLine, Outputs};
 use crate::scenarios::{self, Plan};
 use crate::time::{self, rfc3339, DAY};
 use crate::SimError;
@@ -400,7 +400,18 @@ fn customers(
         let c = rng.random_range(0..3);
         let ip = net::HOME_KR.choose(rng).expect("non-empty").host(rng);
         let jti = out.uuid();
-        out.json("token_issuance", t0, &json!({"time": rfc3339(t0), "event": "token_issued", "sub": member.to_string(), "jti": jti, "kid": kid, "iat": t0, "exp": t0 + 3600, "client_id": CLIENTS[c], "ip": ip, "auth_method": "password"}));
+        out.issuance(&IssuanceLine {
+            time: rfc3339(t0),
+            event: "token_issued",
+            sub: member.to_string(),
+            jti: &jti,
+            kid,
+            iat: t0,
+            exp: t0 + 3600,
+            client_id: CLIENTS[c],
+            ip: &ip,
+            auth_method: "password",
+        });
         let mut t = t0;
         for _ in 0..rng.random_range(1..8) {
             t += rng.random_range(2..300);
@@ -420,7 +431,26 @@ fn customers(
                 ),
             };
             let rid = out.uuid();
-            out.json("gateway", t, &json!({"time": rfc3339(t), "request_id": rid, "client_ip": ip, "user_agent": APP_UA[c], "method": "GET", "path": path, "status": 200, "bytes": 300 + records * 180, "records": records, "latency_ms": rng.random_range(8..120), "token": {"sub": member.to_string(), "jti": jti, "kid": kid, "iat": t0, "client_id": CLIENTS[c]}}));
+            out.gateway(&GatewayLine {
+                t,
+                time: rfc3339(t),
+                request_id: &rid,
+                client_ip: &ip,
+                user_agent: APP_UA[c],
+                method: "GET",
+                path: &path,
+                status: 200,
+                bytes: 300 + records * 180,
+                records,
+                latency_ms: rng.random_range(8..120),
+                token: Claims {
+                    sub: member.to_string(),
+                    jti: &jti,
+                    kid,
+                    iat: t0,
+                    client_id: CLIENTS[c],
+                },
+            });
         }
     }
 }

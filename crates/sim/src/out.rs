@@ -92,6 +92,76 @@ pub struct CtRecord {
     pub event_category: &'static str,
 }
 
+/// One API gateway access-log line, with the token claims the gateway saw (never the token itself).
+#[derive(Debug, Serialize)]
+pub struct GatewayLine<'a> {
+    /// Epoch seconds (not written).
+    #[serde(skip)]
+    pub t: i64,
+    /// RFC 3339.
+    pub time: String,
+    /// Request id (labels refer to it).
+    pub request_id: &'a str,
+    /// Caller address.
+    pub client_ip: &'a str,
+    /// User agent.
+    pub user_agent: &'a str,
+    /// HTTP method.
+    pub method: &'a str,
+    /// Path.
+    pub path: &'a str,
+    /// HTTP status.
+    pub status: u16,
+    /// Response bytes.
+    pub bytes: u64,
+    /// Customer records returned.
+    pub records: u64,
+    /// Latency.
+    pub latency_ms: u32,
+    /// Token claims.
+    pub token: Claims<'a>,
+}
+
+/// Token claims as the gateway logs them.
+#[derive(Debug, Serialize)]
+pub struct Claims<'a> {
+    /// Member id.
+    pub sub: String,
+    /// Token id.
+    pub jti: &'a str,
+    /// Signing key id.
+    pub kid: &'a str,
+    /// Issued at (epoch seconds).
+    pub iat: i64,
+    /// Client application.
+    pub client_id: &'a str,
+}
+
+/// One token-issuance record of the login service.
+#[derive(Debug, Serialize)]
+pub struct IssuanceLine<'a> {
+    /// RFC 3339.
+    pub time: String,
+    /// Always `token_issued`.
+    pub event: &'a str,
+    /// Member id.
+    pub sub: String,
+    /// Token id.
+    pub jti: &'a str,
+    /// Signing key id.
+    pub kid: &'a str,
+    /// Issued at.
+    pub iat: i64,
+    /// Expiry.
+    pub exp: i64,
+    /// Client application.
+    pub client_id: &'a str,
+    /// Where the member logged in from.
+    pub ip: &'a str,
+    /// How they authenticated.
+    pub auth_method: &'a str,
+}
+
 struct DayBuf {
     lines: Vec<(i64, String)>,
 }
@@ -234,6 +304,24 @@ impl Outputs {
     /// Add a JSON-lines event to `stream`.
     pub fn json(&mut self, stream: &'static str, t: i64, v: &serde_json::Value) {
         self.push(stream, t, v.to_string());
+    }
+
+    /// Add a login-service token-issuance record.
+    pub fn issuance(&mut self, line: &IssuanceLine) {
+        self.push(
+            "token_issuance",
+            line.iat,
+            serde_json::to_string(line).expect("serializable"),
+        );
+    }
+
+    /// Add a customer API gateway access-log line (the hot stream: typed, no intermediate map).
+    pub fn gateway(&mut self, line: &GatewayLine) {
+        self.push(
+            "gateway",
+            line.t,
+            serde_json::to_string(line).expect("serializable"),
+        );
     }
 
     /// Add a VPC flow log line (version 2).

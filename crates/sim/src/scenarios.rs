@@ -18,7 +18,7 @@ use crate::activity::{ct, Actor};
 use crate::company::{key_id, Company, Kind, OUTSIDE_ACCOUNT};
 use crate::config::SimConfig;
 use crate::net;
-use crate::out::Outputs;
+use crate::out::{Claims, GatewayLine, Outputs};
 use crate::time::{rfc3339, DAY};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
@@ -454,7 +454,26 @@ pub fn inject(
                     let jti = out.uuid();
                     let ip = pool.choose(rng).expect("non-empty");
                     let records = if exists { rng.random_range(1..5) } else { 0 };
-                    out.json("gateway", t, &json!({"time": rfc3339(t), "request_id": rid, "client_ip": ip, "user_agent": CRAWLER_UA.choose(rng).expect("non-empty"), "method": "GET", "path": path, "status": if exists { 200 } else { 404 }, "bytes": 200 + records * 180, "records": records, "latency_ms": rng.random_range(8..120), "token": {"sub": member.to_string(), "jti": jti, "kid": kid, "iat": t - rng.random_range(5..600), "client_id": "shop-web"}}));
+                    out.gateway(&GatewayLine {
+                        t,
+                        time: rfc3339(t),
+                        request_id: &rid,
+                        client_ip: ip,
+                        user_agent: CRAWLER_UA.choose(rng).expect("non-empty"),
+                        method: "GET",
+                        path: &path,
+                        status: if exists { 200 } else { 404 },
+                        bytes: 200 + records * 180,
+                        records,
+                        latency_ms: rng.random_range(8..120),
+                        token: Claims {
+                            sub: member.to_string(),
+                            jti: &jti,
+                            kid: &kid,
+                            iat: t - rng.random_range(5..600),
+                            client_id: "shop-web",
+                        },
+                    });
                     plan.record(i, t, &rid);
                 }
             }
