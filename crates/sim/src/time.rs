@@ -34,6 +34,12 @@ pub fn rfc3339(t: i64) -> String {
     )
 }
 
+/// `2025-04-14T01:02:03+00:00` (IAM credential report style).
+pub fn iam_time(t: i64) -> String {
+    let s = rfc3339(t);
+    format!("{}+00:00", s.trim_end_matches('Z'))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -53,10 +59,4 @@ mod tests {
             );
         }
     }
-}
-
-/// `2025-04-14T01:02:03+00:00` (IAM credential report style).
-pub fn iam_time(t: i64) -> String {
-    let s = rfc3339(t);
-    format!("{}+00:00", s.trim_end_matches('Z'))
 }
