@@ -19,7 +19,6 @@ use crate::config::SimConfig;
 use crate::scenarios::Plan;
 use crate::time::{self, iam_time, rfc3339, DAY};
 use crate::{SimError, Summary};
-use flate2::write::GzEncoder;
 use flate2::Compression;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -193,6 +192,7 @@ pub struct Outputs {
     pub usage: Usage,
     id_counter: u64,
     seed: u64,
+    gzip: Gzip,
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> SimError + '_ {
@@ -202,15 +202,59 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> SimError + '_ {
     }
 }
 
-fn gz(path: &Path) -> Result<GzEncoder<BufWriter<fs::File>>, SimError> {
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).map_err(io(dir))?;
+/// Gzip files written with one reused deflate state: building a fresh compressor per file zeroes
+/// hundreds of kilobytes, which dominated generation time with many small files.
+struct Gzip {
+    deflate: flate2::Compress,
+    out: Vec<u8>,
+}
+
+impl Gzip {
+    fn new() -> Self {
+        Self {
+            deflate: flate2::Compress::new(Compression::fast(), false),
+            out: Vec::new(),
+        }
     }
-    let f = fs::File::create(path).map_err(io(path))?;
-    Ok(GzEncoder::new(
-        BufWriter::with_capacity(1 << 16, f),
-        Compression::fast(),
-    ))
+
+    /// Compress `body` into `path` as a single-member gzip file (RFC 1952, mtime 0: deterministic).
+    fn write(&mut self, path: &Path, body: &[u8]) -> Result<(), SimError> {
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(io(dir))?;
+        }
+        self.deflate.reset();
+        self.out.clear();
+        self.out
+            .extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+        let zerr = |e: flate2::CompressError| SimError::Io {
+            path: path.display().to_string(),
+            source: std::io::Error::other(e),
+        };
+        let mut consumed = 0;
+        loop {
+            self.out.reserve(body.len() / 4 + 64 * 1024);
+            let before = self.deflate.total_in();
+            let flush = if consumed < body.len() {
+                flate2::FlushCompress::None
+            } else {
+                flate2::FlushCompress::Finish
+            };
+            let status = self
+                .deflate
+                .compress_vec(&body[consumed..], &mut self.out, flush)
+                .map_err(zerr)?;
+            consumed += (self.deflate.total_in() - before) as usize;
+            if status == flate2::Status::StreamEnd {
+                break;
+            }
+        }
+        let mut crc = flate2::Crc::new();
+        crc.update(body);
+        self.out.extend_from_slice(&crc.sum().to_le_bytes());
+        self.out
+            .extend_from_slice(&(body.len() as u32).to_le_bytes());
+        fs::write(path, &self.out).map_err(io(path))
+    }
 }
 
 impl Outputs {
@@ -229,6 +273,7 @@ impl Outputs {
             usage: Usage::default(),
             id_counter: 0,
             seed: cfg.seed,
+            gzip: Gzip::new(),
         })
     }
 
@@ -352,16 +397,17 @@ impl Outputs {
                         _ => ("bastion", format!("shell-{ymd}.jsonl.gz")),
                     };
                     let path = self.root.join(dir).join(name);
-                    let mut w = gz(&path)?;
+                    let mut body = String::with_capacity(
+                        lines.iter().map(|(_, l)| l.len() + 1).sum::<usize>() + 128,
+                    );
                     if stream == "vpc_flow" {
-                        writeln!(w, "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status").map_err(io(&path))?;
+                        body.push_str("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n");
                     }
                     for (_, l) in &lines {
-                        w.write_all(l.as_bytes())
-                            .and_then(|_| w.write_all(b"\n"))
-                            .map_err(io(&path))?;
+                        body.push_str(l);
+                        body.push('\n');
                     }
-                    w.finish().and_then(|mut b| b.flush()).map_err(io(&path))?;
+                    self.gzip.write(&path, body.as_bytes())?;
                 }
             }
         }
@@ -393,16 +439,18 @@ impl Outputs {
             let path = dir.join(format!(
                 "{ACCOUNT}_CloudTrail_{REGION}_{stamp}_{uniq}.json.gz"
             ));
-            let mut w = gz(&path)?;
-            w.write_all(b"{\"Records\":[").map_err(io(&path))?;
+            let mut body = String::with_capacity(
+                lines[i..j].iter().map(|(_, l)| l.len() + 1).sum::<usize>() + 16,
+            );
+            body.push_str("{\"Records\":[");
             for (n, (_, l)) in lines[i..j].iter().enumerate() {
                 if n > 0 {
-                    w.write_all(b",").map_err(io(&path))?;
+                    body.push(',');
                 }
-                w.write_all(l.as_bytes()).map_err(io(&path))?;
+                body.push_str(l);
             }
-            w.write_all(b"]}\n").map_err(io(&path))?;
-            w.finish().and_then(|mut b| b.flush()).map_err(io(&path))?;
+            body.push_str("]}\n");
+            self.gzip.write(&path, body.as_bytes())?;
             i = j;
         }
         Ok(())
