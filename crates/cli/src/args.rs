@@ -116,9 +116,12 @@ pub struct SimulateArgs {
     /// Settings.
     #[command(flatten)]
     pub sim: SimOptions,
-    /// Output folder (created; existing files with the same names are overwritten).
+    /// Output folder (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Replace a previous simulation in the output folder (only the files a simulation writes).
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 /// `credwarden eval`.

@@ -30,7 +30,7 @@ pub fn run(_g: &Global, a: &DemoArgs) -> Result<u8, String> {
     let cfg = sim_cmd::config(&opts)?;
     let mut out = std::io::stdout().lock();
     let t = std::time::Instant::now();
-    let summary = credwarden_sim::simulate(&cfg, &a.out).map_err(|e| e.to_string())?;
+    let summary = credwarden_sim::simulate(&cfg, &a.out, true).map_err(|e| e.to_string())?;
     sim_cmd::print_summary(&mut out, &summary, &a.out, t.elapsed().as_secs_f64())
         .map_err(|e| e.to_string())?;
 

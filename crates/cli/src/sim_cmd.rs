@@ -75,7 +75,7 @@ pub fn print_summary(
 pub fn run(_g: &Global, a: &SimulateArgs) -> Result<u8, String> {
     let cfg = config(&a.sim)?;
     let t = std::time::Instant::now();
-    let summary = credwarden_sim::simulate(&cfg, &a.out).map_err(|e| e.to_string())?;
+    let summary = credwarden_sim::simulate(&cfg, &a.out, a.overwrite).map_err(|e| e.to_string())?;
     print_summary(
         &mut std::io::stdout().lock(),
         &summary,

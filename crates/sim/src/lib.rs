@@ -37,6 +37,9 @@ pub enum SimError {
     /// The configuration is inconsistent.
     #[error("invalid simulation config: {0}")]
     Config(String),
+    /// The output folder already holds a simulation.
+    #[error("{0} already holds a simulation; choose another --out or pass --overwrite")]
+    Exists(String),
 }
 
 /// What a run produced, for the CLI to print and `eval` to use.
@@ -63,10 +66,10 @@ pub struct Summary {
     pub files: std::collections::BTreeMap<String, String>,
 }
 
-/// Simulate into `out_dir`.
-pub fn simulate(cfg: &SimConfig, out_dir: &Path) -> Result<Summary, SimError> {
+/// Simulate into `out_dir` (which must not hold a previous simulation unless `overwrite`).
+pub fn simulate(cfg: &SimConfig, out_dir: &Path, overwrite: bool) -> Result<Summary, SimError> {
     cfg.validate().map_err(SimError::Config)?;
-    let mut w = out::Outputs::create(out_dir, cfg)?;
+    let mut w = out::Outputs::create(out_dir, cfg, overwrite)?;
     let mut company = company::Company::build(cfg);
     let mut plan = scenarios::plan(cfg, &mut company);
     activity::run(cfg, &company, &mut plan, &mut w)?;

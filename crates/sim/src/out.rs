@@ -26,6 +26,22 @@ use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+/// Everything a simulation writes at the top of its folder.
+const OWNED: [&str; 12] = [
+    "hr",
+    "iam",
+    "inventory",
+    "cloudtrail",
+    "gateway",
+    "login",
+    "app",
+    "vpc",
+    "bastion",
+    "labels.csv",
+    "summary.json",
+    "networks.csv",
+];
+
 /// Streams, in the order they are reported.
 pub const STREAMS: [&str; 6] = [
     "cloudtrail",
@@ -258,9 +274,28 @@ impl Gzip {
 }
 
 impl Outputs {
-    /// Create the output folder.
-    pub fn create(root: &Path, cfg: &SimConfig) -> Result<Self, SimError> {
+    /// Create the output folder. A previous simulation's files there are an error unless `overwrite`,
+    /// which removes exactly those (mixing two runs would corrupt the answer key).
+    pub fn create(root: &Path, cfg: &SimConfig, overwrite: bool) -> Result<Self, SimError> {
         fs::create_dir_all(root).map_err(io(root))?;
+        let previous: Vec<PathBuf> = OWNED
+            .iter()
+            .map(|n| root.join(n))
+            .filter(|p| p.exists())
+            .collect();
+        if !previous.is_empty() {
+            if !overwrite {
+                return Err(SimError::Exists(root.display().to_string()));
+            }
+            for p in previous {
+                let r = if p.is_dir() {
+                    fs::remove_dir_all(&p)
+                } else {
+                    fs::remove_file(&p)
+                };
+                r.map_err(io(&p))?;
+            }
+        }
         let mut bufs = BTreeMap::new();
         for s in STREAMS {
             bufs.insert(s, DayBuf::new());

@@ -54,9 +54,9 @@ fn same_seed_same_bytes_other_seed_other_company() {
         tempfile::tempdir().unwrap(),
         tempfile::tempdir().unwrap(),
     );
-    simulate(&small(7), a.path()).unwrap();
-    simulate(&small(7), b.path()).unwrap();
-    simulate(&small(8), c.path()).unwrap();
+    simulate(&small(7), a.path(), false).unwrap();
+    simulate(&small(7), b.path(), false).unwrap();
+    simulate(&small(8), c.path(), false).unwrap();
     let (fa, fb, fc) = (files(a.path()), files(b.path()), files(c.path()));
     assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>());
     for (k, v) in &fa {
@@ -76,7 +76,7 @@ fn same_seed_same_bytes_other_seed_other_company() {
 #[test]
 fn outputs_parse_labels_match_events_and_drift_is_present() {
     let dir = tempfile::tempdir().unwrap();
-    let summary = simulate(&small(3), dir.path()).unwrap();
+    let summary = simulate(&small(3), dir.path(), false).unwrap();
     let all = files(dir.path());
     // credwarden's own readers accept every roster snapshot, credential report and the inventory.
     for (path, bytes) in &all {
@@ -179,7 +179,7 @@ fn switches_are_honoured() {
         scenarios: ["a".to_string()].into(),
         ..small(5)
     };
-    simulate(&cfg, dir.path()).unwrap();
+    simulate(&cfg, dir.path(), false).unwrap();
     let all = files(dir.path());
     assert!(
         !all.keys().any(|k| k.starts_with("login")),
@@ -216,6 +216,25 @@ fn switches_are_honoured() {
 }
 
 #[test]
+fn a_previous_simulation_is_not_mixed_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = SimConfig {
+        days: 21,
+        scenarios: Default::default(),
+        ..small(2)
+    };
+    simulate(&cfg, dir.path(), false).unwrap();
+    let e = simulate(&cfg, dir.path(), false).unwrap_err().to_string();
+    assert!(e.contains("already holds a simulation"), "{e}");
+    std::fs::write(dir.path().join("notes.txt"), "mine").unwrap();
+    simulate(&SimConfig { seed: 9, ..cfg }, dir.path(), true).unwrap();
+    assert!(
+        dir.path().join("notes.txt").exists(),
+        "--overwrite removes only simulation files"
+    );
+}
+
+#[test]
 fn bad_config_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     for cfg in [
@@ -232,7 +251,7 @@ fn bad_config_is_refused() {
             ..small(1)
         },
     ] {
-        let e = simulate(&cfg, dir.path()).unwrap_err().to_string();
+        let e = simulate(&cfg, dir.path(), false).unwrap_err().to_string();
         assert!(e.starts_with("invalid simulation config"), "{e}");
     }
 }
