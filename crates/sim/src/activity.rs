@@ -142,6 +142,40 @@ fn where_from(p: &Person, day: i64, rng: &mut impl Rng) -> Block {
     }
 }
 
+/// Korean public holidays: the fixed-date ones every year, plus the lunar and substitute holidays of
+/// 2025–2026. The office behaves as on a weekend.
+pub fn holiday(d: jiff::civil::Date) -> bool {
+    const FIXED: [(i8, i8); 8] = [
+        (1, 1),
+        (3, 1),
+        (5, 5),
+        (6, 6),
+        (8, 15),
+        (10, 3),
+        (10, 9),
+        (12, 25),
+    ];
+    const LUNAR: [(i16, i8, i8); 16] = [
+        (2025, 1, 28),
+        (2025, 1, 29),
+        (2025, 1, 30),
+        (2025, 3, 3),
+        (2025, 5, 6),
+        (2025, 10, 5),
+        (2025, 10, 6),
+        (2025, 10, 7),
+        (2025, 10, 8),
+        (2026, 2, 16),
+        (2026, 2, 17),
+        (2026, 2, 18),
+        (2026, 5, 25),
+        (2026, 9, 24),
+        (2026, 9, 25),
+        (2026, 9, 26),
+    ];
+    FIXED.contains(&(d.month(), d.day())) || LUNAR.contains(&(d.year(), d.month(), d.day()))
+}
+
 /// Generate the whole period.
 pub fn run(
     cfg: &SimConfig,
@@ -158,7 +192,13 @@ pub fn run(
             .checked_add(jiff::Span::new().days(day))
             .expect("in range");
         let midnight = time::midnight(date);
-        let weekend = matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday);
+        let weekend = matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday) || {
+            let h = holiday(date);
+            if h {
+                out.drift("public_holidays");
+            }
+            h
+        };
         engineers(company, day, midnight, weekend, &mut rng, out);
         services(company, day, date, midnight, weekend, &mut rng, out);
         customers(cfg, company, midnight, &mut rng, out);
