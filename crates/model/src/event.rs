@@ -92,6 +92,9 @@ pub struct Event {
     pub volume: Volume,
     /// Source event id, when the log has one (CloudTrail `eventID`).
     pub event_id: Option<String>,
+    /// Source-specific details detectors may need (CloudTrail: `eventSource`, `requestParameters`,
+    /// `responseElements`, `userIdentity.type`, region, account). `Null` when there are none.
+    pub detail: serde_json::Value,
     /// Pointer back to the raw record.
     pub raw: SourceRef,
 }

@@ -123,6 +123,21 @@ fn outputs_parse_labels_match_events_and_drift_is_present() {
         text.push_str(&body);
     }
     assert_eq!(cloudtrail as u64, summary.events["cloudtrail"]);
+    // credwarden's own streaming CloudTrail reader agrees, with no rejected record.
+    let (mut events, mut rejected) = (0, 0);
+    for (path, _) in all.iter().filter(|(p, _)| p.starts_with("cloudtrail")) {
+        let full = dir.path().join(path);
+        let file: std::sync::Arc<str> = std::sync::Arc::from(full.display().to_string());
+        let s = credwarden_ingest::cloudtrail::read(
+            credwarden_ingest::open(&full).unwrap(),
+            &file,
+            &mut |_| {},
+        )
+        .unwrap();
+        events += s.events;
+        rejected += s.rejected;
+    }
+    assert_eq!((events, rejected), (summary.events["cloudtrail"], 0));
     // Labels: one row per scenario, each with events that really are in the files.
     let labels = String::from_utf8(all[&PathBuf::from("labels.csv")].clone()).unwrap();
     let mut rdr = csv::Reader::from_reader(labels.as_bytes());
