@@ -17,6 +17,7 @@ pub mod hr;
 pub mod iam_report;
 pub mod inventory;
 pub mod inventory_format;
+pub mod jsonlines;
 pub mod mapping;
 mod records;
 
