@@ -8,7 +8,8 @@
 
 mod context;
 mod policy;
-pub mod refs;
+/// ATT&CK and D3FEND references (shared with the detectors; they live in the model crate).
+pub use credwarden_model::refs;
 pub mod rules;
 
 pub use context::{Context, Owner, Resolved};

@@ -58,6 +58,8 @@ pub enum Command {
     Audit(AuditArgs),
     /// List the built-in rules with their severity, ATT&CK and D3FEND references.
     Rules(RulesArgs),
+    /// Run the detectors over activity logs (CloudTrail, gateway, token issuance, shell, DB access).
+    Detect(DetectArgs),
     /// Simulate a company (HR, credentials, activity logs in real formats) with labelled attacks.
     Simulate(SimulateArgs),
     /// Score findings against a simulation's answer key (labels.csv).
@@ -210,6 +212,26 @@ pub struct AuditArgs {
     /// With --keep-going, write each rejected row with its error to this file as JSON lines.
     #[arg(long, value_name = "FILE", requires = "keep_going")]
     pub quarantine: Option<PathBuf>,
+}
+
+/// `credwarden detect`.
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// Files and directories of activity logs (gzip, S3-layout trees and `-` for stdin welcome).
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output format. Default: table on a terminal, json otherwise.
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// Write findings to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Report only findings at least this severe.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity, default_value = "info")]
+    pub min_severity: credwarden_model::Severity,
+    /// Exit with code 1 when any finding is at least this severe.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<credwarden_model::Severity>,
 }
 
 /// `credwarden rules`.

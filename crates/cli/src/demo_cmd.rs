@@ -1,6 +1,6 @@
 //! `credwarden demo`: simulate a small company, run the audit on every weekly HR and IAM snapshot as
 //! the security team would have, score the findings against the answer key, and print the table.
-//! Log-driven detection (`detect`) will join here when it exists.
+//! It then runs `detect` over the activity logs and scores both sets of findings together.
 
 use crate::args::{DemoArgs, Global, SimOptions};
 use crate::audit_cmd::{audit, AuditInputs};
@@ -86,10 +86,35 @@ pub fn run(_g: &Global, a: &DemoArgs) -> Result<u8, String> {
         findings_path.display()
     )
     .map_err(|e| e.to_string())?;
-    writeln!(out, "Detection over activity logs (`detect`) is not built yet: scenarios that need logs show as missed.\n").map_err(|e| e.to_string())?;
+    // Detection over the activity logs the single-event and token-provenance detectors read.
+    let logs: Vec<PathBuf> = ["cloudtrail", "gateway", "login", "bastion", "app"]
+        .iter()
+        .map(|d| a.out.join(d))
+        .filter(|p| p.exists())
+        .collect();
+    let detected = crate::detect_cmd::detect(&logs, Severity::Medium)?;
+    let detect_path = a.out.join("findings-detect.jsonl");
+    let mut f = std::io::BufWriter::new(
+        std::fs::File::create(&detect_path)
+            .map_err(|e| format!("{}: {e}", detect_path.display()))?,
+    );
+    credwarden_report::write_json(&mut f, &detected).map_err(|e| e.to_string())?;
+    f.flush().map_err(|e| e.to_string())?;
+    writeln!(
+        out,
+        "Detected over the activity logs (medium and above): {} findings → {}",
+        detected.len(),
+        detect_path.display()
+    )
+    .map_err(|e| e.to_string())?;
+    writeln!(
+        out,
+        "Behavioural baselines are not built yet: scenarios only they can see show as missed.\n"
+    )
+    .map_err(|e| e.to_string())?;
     let report = eval_cmd::score(
         &a.out.join("labels.csv"),
-        &[findings_path.as_path()],
+        &[findings_path.as_path(), detect_path.as_path()],
         Some(&a.out.join("summary.json")),
         10,
     )?;
@@ -102,7 +127,7 @@ pub fn run(_g: &Global, a: &DemoArgs) -> Result<u8, String> {
     .map_err(|e| format!("{}: {e}", eval_json.display()))?;
     writeln!(
         out,
-        "\nFiles: {} (answer key labels.csv, summary.json, evaluation.json, findings.jsonl)",
+        "\nFiles: {} (answer key labels.csv, summary.json, evaluation.json, findings.jsonl, findings-detect.jsonl)",
         a.out.display()
     )
     .map_err(|e| e.to_string())?;

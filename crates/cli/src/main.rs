@@ -4,6 +4,7 @@ mod args;
 mod audit_cmd;
 mod config;
 mod demo_cmd;
+mod detect_cmd;
 mod eval_cmd;
 mod output;
 mod rules_cmd;
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         args::Command::Audit(a) => audit_cmd::run(&cli.global, a),
         args::Command::Rules(a) => rules_cmd::run(&cli.global, a),
+        args::Command::Detect(a) => detect_cmd::run(&cli.global, a),
         args::Command::Simulate(a) => sim_cmd::run(&cli.global, a),
         args::Command::Eval(a) => eval_cmd::run(&cli.global, a),
         args::Command::Demo(a) => demo_cmd::run(&cli.global, a),

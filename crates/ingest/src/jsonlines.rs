@@ -58,10 +58,68 @@ impl Kind {
     /// The default mapping for this kind.
     pub fn mapping(self) -> Mapping {
         match self {
-            Kind::Gateway => Mapping { time: "/time", principal: "/token/sub", credential: "/token/kid", action: "/path", resource: "/path", ip: "/client_ip", user_agent: "/user_agent", status: "/status", bytes: "/bytes", records: "/records", id: "/request_id", claims: ["/token/sub", "/token/jti", "/token/kid", "/token/iat", "/token/client_id"] },
-            Kind::Issuance => Mapping { time: "/time", principal: "/sub", credential: "/kid", action: "/event", resource: "/client_id", ip: "/ip", user_agent: "/user_agent", status: "/status", bytes: "/bytes", records: "/records", id: "/jti", claims: ["/sub", "/jti", "/kid", "/iat", "/client_id"] },
-            Kind::Shell => Mapping { time: "/time", principal: "/user", credential: "/credential_id", action: "/command", resource: "/host", ip: "/source_ip", user_agent: "/user_agent", status: "/exit_code", bytes: "/bytes", records: "/records", id: "/event_id", claims: ["", "", "", "", ""] },
-            Kind::DbAccess => Mapping { time: "/time", principal: "/principal", credential: "/credential_id", action: "/operation", resource: "/table", ip: "/source_ip", user_agent: "/user_agent", status: "/status", bytes: "/bytes", records: "/rows", id: "/query_id", claims: ["", "", "", "", ""] },
+            Kind::Gateway => Mapping {
+                time: "/time",
+                principal: "/token/sub",
+                credential: "/token/kid",
+                action: "/path",
+                resource: "/path",
+                ip: "/client_ip",
+                user_agent: "/user_agent",
+                status: "/status",
+                bytes: "/bytes",
+                records: "/records",
+                id: "/request_id",
+                claims: [
+                    "/token/sub",
+                    "/token/jti",
+                    "/token/kid",
+                    "/token/iat",
+                    "/token/client_id",
+                ],
+            },
+            Kind::Issuance => Mapping {
+                time: "/time",
+                principal: "/sub",
+                credential: "/kid",
+                action: "/event",
+                resource: "/client_id",
+                ip: "/ip",
+                user_agent: "/user_agent",
+                status: "/status",
+                bytes: "/bytes",
+                records: "/records",
+                id: "/jti",
+                claims: ["/sub", "/jti", "/kid", "/iat", "/client_id"],
+            },
+            Kind::Shell => Mapping {
+                time: "/time",
+                principal: "/user",
+                credential: "/credential_id",
+                action: "/command",
+                resource: "/host",
+                ip: "/source_ip",
+                user_agent: "/user_agent",
+                status: "/exit_code",
+                bytes: "/bytes",
+                records: "/records",
+                id: "/event_id",
+                claims: ["", "", "", "", ""],
+            },
+            Kind::DbAccess => Mapping {
+                time: "/time",
+                principal: "/principal",
+                credential: "/credential_id",
+                action: "/operation",
+                resource: "/table",
+                ip: "/source_ip",
+                user_agent: "/user_agent",
+                status: "/status",
+                bytes: "/bytes",
+                records: "/rows",
+                id: "/query_id",
+                claims: ["", "", "", "", ""],
+            },
         }
     }
 
@@ -69,11 +127,15 @@ impl Kind {
     pub fn sniff(v: &Value) -> Option<Kind> {
         if v.get("token").is_some_and(Value::is_object) {
             Some(Kind::Gateway)
-        } else if v.get("event").and_then(Value::as_str) == Some("token_issued") || (v.get("jti").is_some() && v.get("kid").is_some()) {
+        } else if v.get("event").and_then(Value::as_str) == Some("token_issued")
+            || (v.get("jti").is_some() && v.get("kid").is_some())
+        {
             Some(Kind::Issuance)
         } else if v.get("command").is_some() {
             Some(Kind::Shell)
-        } else if v.get("operation").is_some() && (v.get("table").is_some() || v.get("rows").is_some()) {
+        } else if v.get("operation").is_some()
+            && (v.get("table").is_some() || v.get("rows").is_some())
+        {
             Some(Kind::DbAccess)
         } else {
             None
@@ -109,7 +171,11 @@ fn time_of(v: &Value, ptr: &str) -> Result<Option<jiff::Timestamp>, String> {
         Some(Value::Number(n)) => {
             let x = n.as_i64().ok_or("not an integer")?;
             // Epoch milliseconds after 2001-09-09 are > 1e12; seconds are not.
-            let r = if x.abs() > 100_000_000_000 { jiff::Timestamp::from_millisecond(x) } else { jiff::Timestamp::from_second(x) };
+            let r = if x.abs() > 100_000_000_000 {
+                jiff::Timestamp::from_millisecond(x)
+            } else {
+                jiff::Timestamp::from_second(x)
+            };
             r.map(Some).map_err(|e| e.to_string())
         }
         Some(other) => Err(format!("expected a timestamp, found {other}")),
@@ -117,9 +183,19 @@ fn time_of(v: &Value, ptr: &str) -> Result<Option<jiff::Timestamp>, String> {
 }
 
 /// One JSON object → [`Event`].
-pub fn normalize(v: &Value, kind: Kind, m: &Mapping, file: &Arc<str>, line: u64) -> Result<Event, IngestError> {
-    let err = |field: &str, reason: String| IngestError::field(file, line, field.trim_start_matches('/'), reason);
-    let time = time_of(v, m.time).map_err(|e| err(m.time, e))?.ok_or_else(|| err(m.time, "missing".into()))?;
+pub fn normalize(
+    v: &Value,
+    kind: Kind,
+    m: &Mapping,
+    file: &Arc<str>,
+    line: u64,
+) -> Result<Event, IngestError> {
+    let err = |field: &str, reason: String| {
+        IngestError::field(file, line, field.trim_start_matches('/'), reason)
+    };
+    let time = time_of(v, m.time)
+        .map_err(|e| err(m.time, e))?
+        .ok_or_else(|| err(m.time, "missing".into()))?;
     let status = v.pointer(m.status).and_then(Value::as_i64);
     let outcome = match (kind, status) {
         (_, Some(401 | 403)) => EventOutcome::Denied,
@@ -127,15 +203,17 @@ pub fn normalize(v: &Value, kind: Kind, m: &Mapping, file: &Arc<str>, line: u64)
         (Kind::Shell, Some(s)) if s != 0 => EventOutcome::Failure,
         (_, Some(_)) | (_, None) => EventOutcome::Success,
     };
-    let token = (kind == Kind::Gateway || kind == Kind::Issuance).then(|| -> Result<TokenClaims, IngestError> {
-        Ok(TokenClaims {
-            sub: text(v, m.claims[0]),
-            jti: text(v, m.claims[1]),
-            kid: text(v, m.claims[2]),
-            iat: time_of(v, m.claims[3]).map_err(|e| err(m.claims[3], e))?,
-            client: text(v, m.claims[4]),
-        })
-    });
+    let token = (kind == Kind::Gateway || kind == Kind::Issuance).then(
+        || -> Result<TokenClaims, IngestError> {
+            Ok(TokenClaims {
+                sub: text(v, m.claims[0]),
+                jti: text(v, m.claims[1]),
+                kid: text(v, m.claims[2]),
+                iat: time_of(v, m.claims[3]).map_err(|e| err(m.claims[3], e))?,
+                client: text(v, m.claims[4]),
+            })
+        },
+    );
     let token = token.transpose()?;
     Ok(Event {
         time,
@@ -143,19 +221,38 @@ pub fn normalize(v: &Value, kind: Kind, m: &Mapping, file: &Arc<str>, line: u64)
         principal: text(v, m.principal),
         token,
         action: text(v, m.action).unwrap_or_else(|| kind.name().to_string()),
-        resource: ResourceRef { kind: Some(kind.name().to_string()), id: text(v, m.resource), sensitivity: None },
-        src: Network { ip: text(v, m.ip), asn: None, country: None },
+        resource: ResourceRef {
+            kind: Some(kind.name().to_string()),
+            id: text(v, m.resource),
+            sensitivity: None,
+        },
+        src: Network {
+            ip: text(v, m.ip),
+            asn: None,
+            country: None,
+        },
         user_agent: text(v, m.user_agent),
         outcome,
-        volume: Volume { bytes: v.pointer(m.bytes).and_then(Value::as_u64), records: v.pointer(m.records).and_then(Value::as_u64) },
+        volume: Volume {
+            bytes: v.pointer(m.bytes).and_then(Value::as_u64),
+            records: v.pointer(m.records).and_then(Value::as_u64),
+        },
         event_id: text(v, m.id),
         detail: v.clone(),
-        raw: SourceRef { file: file.clone(), line },
+        raw: SourceRef {
+            file: file.clone(),
+            line,
+        },
     })
 }
 
 /// Read a JSON-lines log; the kind is sniffed from the first record unless given.
-pub fn read(reader: impl Read, file: &Arc<str>, kind: Option<Kind>, each: &mut dyn FnMut(Result<Event, IngestError>)) -> Result<Kind, IngestError> {
+pub fn read(
+    reader: impl Read,
+    file: &Arc<str>,
+    kind: Option<Kind>,
+    each: &mut dyn FnMut(Result<Event, IngestError>),
+) -> Result<Kind, IngestError> {
     let mut r = BufReader::with_capacity(1 << 16, reader);
     let mut line = String::new();
     let mut n = 0u64;
@@ -164,7 +261,11 @@ pub fn read(reader: impl Read, file: &Arc<str>, kind: Option<Kind>, each: &mut d
     loop {
         line.clear();
         n += 1;
-        if r.read_line(&mut line).map_err(|e| IngestError::Io { file: file.to_string(), reason: e.to_string() })? == 0 {
+        if r.read_line(&mut line).map_err(|e| IngestError::Io {
+            file: file.to_string(),
+            reason: e.to_string(),
+        })? == 0
+        {
             break;
         }
         if line.trim().is_empty() {
@@ -173,7 +274,11 @@ pub fn read(reader: impl Read, file: &Arc<str>, kind: Option<Kind>, each: &mut d
         let v: Value = match serde_json::from_str(&line) {
             Ok(v) => v,
             Err(e) => {
-                each(Err(IngestError::Syntax { file: file.to_string(), line: n, reason: format!("invalid JSON: {e}") }));
+                each(Err(IngestError::Syntax {
+                    file: file.to_string(),
+                    line: n,
+                    reason: format!("invalid JSON: {e}"),
+                }));
                 continue;
             }
         };
@@ -184,10 +289,15 @@ pub fn read(reader: impl Read, file: &Arc<str>, kind: Option<Kind>, each: &mut d
                 return Err(IngestError::Format { file: file.to_string(), reason: format!("line {n}: not a known JSON-lines log (gateway, token issuance, shell, DB access)") });
             }
         }
-        let (k, m) = (kind.expect("set above"), mapping.as_ref().expect("set above"));
+        let (k, m) = (
+            kind.expect("set above"),
+            mapping.as_ref().expect("set above"),
+        );
         each(normalize(&v, k, m, file, n));
     }
-    kind.ok_or_else(|| IngestError::Empty { file: file.to_string() })
+    kind.ok_or_else(|| IngestError::Empty {
+        file: file.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -203,11 +313,16 @@ mod tests {
 
     #[test]
     fn gateway_lines_carry_token_claims() {
-        let (k, got) = run(r#"{"time":"2025-04-05T00:00:29Z","request_id":"r1","client_ip":"45.133.0.9","user_agent":"python-requests/2.31.0","method":"GET","path":"/api/v1/members/17/address-book","status":200,"bytes":380,"records":1,"token":{"sub":"17","jti":"j1","kid":"login-rs256-2019","iat":1743811200,"client_id":"shop-web"}}"#);
+        let (k, got) = run(
+            r#"{"time":"2025-04-05T00:00:29Z","request_id":"r1","client_ip":"45.133.0.9","user_agent":"python-requests/2.31.0","method":"GET","path":"/api/v1/members/17/address-book","status":200,"bytes":380,"records":1,"token":{"sub":"17","jti":"j1","kid":"login-rs256-2019","iat":1743811200,"client_id":"shop-web"}}"#,
+        );
         assert_eq!(k.unwrap(), Kind::Gateway);
         let e = got[0].as_ref().unwrap();
         let t = e.token.as_ref().unwrap();
-        assert_eq!((t.sub.as_deref(), t.jti.as_deref(), t.kid.as_deref()), (Some("17"), Some("j1"), Some("login-rs256-2019")));
+        assert_eq!(
+            (t.sub.as_deref(), t.jti.as_deref(), t.kid.as_deref()),
+            (Some("17"), Some("j1"), Some("login-rs256-2019"))
+        );
         assert_eq!(t.iat.unwrap().as_second(), 1_743_811_200);
         assert_eq!(e.volume.records, Some(1));
         assert_eq!(e.event_id.as_deref(), Some("r1"));
@@ -220,9 +335,19 @@ mod tests {
         let (k, got) = run("{\"time\":\"2025-01-01T00:00:00Z\",\"user\":\"bob\",\"command\":\"aws s3 sync s3://b .\"}\nnope\n{\"user\":\"bob\",\"command\":\"ls\"}\n");
         assert_eq!(k.unwrap(), Kind::Shell);
         assert!(got[0].is_ok());
-        assert!(got[1].as_ref().unwrap_err().to_string().starts_with("log.jsonl:2: invalid JSON"));
-        assert_eq!(got[2].as_ref().unwrap_err().to_string(), "log.jsonl:3: field `time`: missing");
+        assert!(got[1]
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .starts_with("log.jsonl:2: invalid JSON"));
+        assert_eq!(
+            got[2].as_ref().unwrap_err().to_string(),
+            "log.jsonl:3: field `time`: missing"
+        );
         let (k, _) = run("{\"a\": 1}\n");
-        assert!(k.unwrap_err().to_string().contains("not a known JSON-lines log"));
+        assert!(k
+            .unwrap_err()
+            .to_string()
+            .contains("not a known JSON-lines log"));
     }
 }

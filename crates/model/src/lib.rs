@@ -14,6 +14,7 @@ mod event;
 mod finding;
 mod identity;
 pub mod ocsf;
+pub mod refs;
 mod source;
 
 pub use credential::{Credential, CredentialKind, CredentialStatus};

@@ -1,6 +1,6 @@
-//! ATT&CK and D3FEND references used by the audit rules (ATT&CK v18 ids; D3FEND 1.x ids).
+//! ATT&CK and D3FEND references shared by audit rules and detectors (ATT&CK v18 ids; D3FEND 1.x ids).
 
-use credwarden_model::{AttackRef, D3fendRef};
+use crate::{AttackRef, D3fendRef};
 
 /// T1078 Valid Accounts (Persistence).
 pub const VALID_ACCOUNTS: AttackRef = AttackRef {
@@ -81,4 +81,57 @@ pub const USER_ACCOUNT_PERMISSIONS: D3fendRef = D3fendRef {
 pub const ACCOUNT_MONITORING: D3fendRef = D3fendRef {
     id: "D3-DAM",
     name: "Domain Account Monitoring",
+};
+/// T1562.008 Impair Defenses: Disable or Modify Cloud Logs (Defense Evasion). ATT&CK v19 renames
+/// the log-tampering techniques; ids here are v18's.
+pub const DISABLE_CLOUD_LOGS: AttackRef = AttackRef {
+    technique: "T1562.008",
+    name: "Impair Defenses: Disable or Modify Cloud Logs",
+    tactic: "TA0005",
+    tactic_name: "Defense Evasion",
+};
+/// T1537 Transfer Data to Cloud Account (Exfiltration).
+pub const TRANSFER_TO_CLOUD_ACCOUNT: AttackRef = AttackRef {
+    technique: "T1537",
+    name: "Transfer Data to Cloud Account",
+    tactic: "TA0010",
+    tactic_name: "Exfiltration",
+};
+/// T1530 Data from Cloud Storage (Collection).
+pub const DATA_FROM_CLOUD_STORAGE: AttackRef = AttackRef {
+    technique: "T1530",
+    name: "Data from Cloud Storage",
+    tactic: "TA0009",
+    tactic_name: "Collection",
+};
+/// T1136.003 Create Account: Cloud Account (Persistence).
+pub const CREATE_CLOUD_ACCOUNT: AttackRef = AttackRef {
+    technique: "T1136.003",
+    name: "Create Account: Cloud Account",
+    tactic: "TA0003",
+    tactic_name: "Persistence",
+};
+/// T1098.003 Account Manipulation: Additional Cloud Roles (Persistence).
+pub const ADDITIONAL_CLOUD_ROLES: AttackRef = AttackRef {
+    technique: "T1098.003",
+    name: "Account Manipulation: Additional Cloud Roles",
+    tactic: "TA0003",
+    tactic_name: "Persistence",
+};
+/// T1580 Cloud Infrastructure Discovery (Discovery).
+pub const CLOUD_DISCOVERY: AttackRef = AttackRef {
+    technique: "T1580",
+    name: "Cloud Infrastructure Discovery",
+    tactic: "TA0007",
+    tactic_name: "Discovery",
+};
+/// D3-RAPA Resource Access Pattern Analysis.
+pub const RESOURCE_ACCESS_PATTERN: D3fendRef = D3fendRef {
+    id: "D3-RAPA",
+    name: "Resource Access Pattern Analysis",
+};
+/// D3-PM Platform Monitoring.
+pub const PLATFORM_MONITORING: D3fendRef = D3fendRef {
+    id: "D3-PM",
+    name: "Platform Monitoring",
 };

@@ -1,0 +1,49 @@
+//! Detection over activity logs: sources are read into normalized [`Event`]s, put in event-time order,
+//! and every [`Detector`] sees every event. One file per detector under [`detectors`], each with its
+//! metadata and positive and negative sample events in its tests.
+//!
+//! State of this crate: the engine orders events by sorting them in memory (a streaming merge with
+//! persisted per-credential state is the next step); detectors are the single-event rules and the
+//! token-provenance join.
+
+pub mod detectors;
+mod engine;
+pub mod sources;
+
+pub use engine::{run, RunStats};
+
+use credwarden_model::{Event, Finding, RuleMeta, Subject};
+
+/// A detector: sees events in time order, appends findings.
+pub trait Detector {
+    /// Metadata (id, severity, ATT&CK, D3FEND, false positives, recommendation).
+    fn meta(&self) -> &'static RuleMeta;
+    /// Look at one event.
+    fn on_event(&mut self, ev: &Event, out: &mut Vec<Finding>);
+}
+
+/// A finding about the actor of `ev`, stamped at the event's time, with the event as evidence.
+pub fn finding_for(meta: &'static RuleMeta, ev: &Event, message: String) -> Finding {
+    let account = ev.detail.get("recipientAccountId").and_then(|v| v.as_str());
+    let subject = Subject {
+        credential_id: ev.credential_id.clone(),
+        principal: ev.principal.clone(),
+        system: account
+            .map(|a| format!("aws:{a}"))
+            .or_else(|| ev.resource.kind.clone()),
+        ..Subject::default()
+    };
+    let mut f = Finding::new(meta, subject, message, ev.time);
+    f.first_seen = Some(ev.time);
+    f.last_seen = Some(ev.time);
+    f.evidence = vec![ev.raw.clone()];
+    if let Some(id) = &ev.event_id {
+        f = f.fact("event_id", id.clone());
+    }
+    f
+}
+
+/// Every built-in detector, fresh.
+pub fn all() -> Vec<Box<dyn Detector>> {
+    detectors::all()
+}
