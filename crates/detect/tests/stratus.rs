@@ -1,0 +1,85 @@
+//! Which Stratus Red Team techniques the built-in detectors flag, on the real detonation logs in the
+//! shared corpora (`CREDWARDEN_CORPORA` or `../shared/corpora`; absent → fail under CI=true, skip
+//! elsewhere). The expectations are a floor: a technique listed must be flagged by the rule named;
+//! the printed table shows the rest.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+fn corpora() -> Option<PathBuf> {
+    let dir = std::env::var_os("CREDWARDEN_CORPORA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora")
+        });
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!(
+            "corpora not found at {} (set CREDWARDEN_CORPORA)",
+            dir.display()
+        );
+    }
+    eprintln!("skipping: corpora not found at {}", dir.display());
+    None
+}
+
+#[test]
+fn stratus_techniques_flagged() {
+    let Some(dir) = corpora() else { return };
+    let mut flagged: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("stratus-detonations"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    for f in &files {
+        let mut detectors = credwarden_detect::all();
+        let (findings, stats) =
+            credwarden_detect::run(std::slice::from_ref(f), &mut detectors).unwrap();
+        assert!(stats.rejects.is_empty(), "{:?}", stats.rejects);
+        let technique = f.file_stem().unwrap().to_string_lossy().to_string();
+        let mut rules: Vec<String> = findings.iter().map(|x| x.rule.id.to_string()).collect();
+        rules.sort();
+        rules.dedup();
+        flagged.insert(technique, rules);
+    }
+    let expected = [
+        ("aws.defense-evasion.cloudtrail-stop", "CW-D001"),
+        ("aws.defense-evasion.cloudtrail-delete", "CW-D001"),
+        ("aws.defense-evasion.cloudtrail-event-selectors", "CW-D001"),
+        ("aws.defense-evasion.vpc-remove-flow-logs", "CW-D001"),
+        ("aws.defense-evasion.dns-delete-logs", "CW-D001"),
+        ("aws.exfiltration.ec2-share-ebs-snapshot", "CW-D002"),
+        ("aws.exfiltration.ec2-share-ami", "CW-D002"),
+        ("aws.exfiltration.rds-share-snapshot", "CW-D002"),
+        ("aws.persistence.iam-backdoor-user", "CW-D003"),
+        ("aws.persistence.iam-create-admin-user", "CW-D004"),
+        ("aws.persistence.iam-create-user-login-profile", "CW-D004"),
+        (
+            "aws.privilege-escalation.iam-update-user-login-profile",
+            "CW-D004",
+        ),
+    ];
+    let mut table = String::new();
+    for (t, rules) in &flagged {
+        table.push_str(&format!(
+            "{t:<58} {}\n",
+            if rules.is_empty() {
+                "-".to_string()
+            } else {
+                rules.join(" ")
+            }
+        ));
+    }
+    eprintln!("Stratus technique → rules that fired\n{table}");
+    for (t, rule) in expected {
+        assert!(
+            flagged.get(t).is_some_and(|r| r.iter().any(|x| x == rule)),
+            "{t} should be flagged by {rule}\n{table}"
+        );
+    }
+    assert!(flagged.len() >= 30);
+}
