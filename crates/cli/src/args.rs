@@ -220,6 +220,12 @@ pub struct DetectArgs {
     /// Files and directories of activity logs (gzip, S3-layout trees and `-` for stdin welcome).
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
+    /// HR roster: enables the identity-aware detectors (activity by terminated identities).
+    #[arg(long, value_name = "FILE")]
+    pub hr: Option<PathBuf>,
+    /// Owner mapping file (principal,owner) used with --hr.
+    #[arg(long, value_name = "FILE", requires = "hr")]
+    pub owners: Option<PathBuf>,
     /// Output format. Default: table on a terminal, json otherwise.
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,

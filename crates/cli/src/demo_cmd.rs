@@ -92,7 +92,12 @@ pub fn run(_g: &Global, a: &DemoArgs) -> Result<u8, String> {
         .map(|d| a.out.join(d))
         .filter(|p| p.exists())
         .collect();
-    let detected = crate::detect_cmd::detect(&logs, Severity::Medium)?;
+    let detected = crate::detect_cmd::detect(
+        &logs,
+        Some(&a.out.join("hr/roster.csv")),
+        Some(&a.out.join("inventory/owners.csv")),
+        Severity::Medium,
+    )?;
     let detect_path = a.out.join("findings-detect.jsonl");
     let mut f = std::io::BufWriter::new(
         std::fs::File::create(&detect_path)

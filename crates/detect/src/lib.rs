@@ -43,7 +43,16 @@ pub fn finding_for(meta: &'static RuleMeta, ev: &Event, message: String) -> Find
     f
 }
 
-/// Every built-in detector, fresh.
+/// Every built-in detector that needs no HR data, fresh.
 pub fn all() -> Vec<Box<dyn Detector>> {
     detectors::all()
+}
+
+/// Every built-in detector, with the identity-aware ones joining actors to `dir`.
+pub fn all_with_identities(
+    dir: std::sync::Arc<credwarden_model::Directory>,
+) -> Vec<Box<dyn Detector>> {
+    let mut v = detectors::all();
+    v.extend(detectors::with_identities(dir));
+    v
 }

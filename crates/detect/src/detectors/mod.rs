@@ -10,12 +10,20 @@ mod log_tampering;
 mod privilege_persistence;
 mod root_activity;
 mod snapshot_shared;
+mod terminated_identity_activity;
 mod token_never_issued;
 
 #[cfg(test)]
 pub(crate) mod testkit;
 
-/// Every built-in detector, fresh.
+/// The detectors that need HR: they join actors to identities through `dir`.
+pub fn with_identities(dir: std::sync::Arc<credwarden_model::Directory>) -> Vec<Box<dyn Detector>> {
+    vec![Box::new(
+        terminated_identity_activity::TerminatedIdentityActivity::new(dir),
+    )]
+}
+
+/// Every built-in detector that needs no HR data, fresh.
 pub fn all() -> Vec<Box<dyn Detector>> {
     vec![
         Box::new(log_tampering::LogTampering),
@@ -33,7 +41,10 @@ pub fn all() -> Vec<Box<dyn Detector>> {
 mod tests {
     #[test]
     fn ids_unique_and_metadata_complete() {
-        let all = super::all();
+        let mut all = super::all();
+        all.extend(super::with_identities(std::sync::Arc::new(
+            credwarden_model::Directory::default(),
+        )));
         let mut ids: Vec<&str> = all.iter().map(|d| d.meta().id).collect();
         ids.sort();
         ids.dedup();
