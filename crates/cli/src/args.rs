@@ -172,6 +172,23 @@ pub struct DemoArgs {
     pub days: u32,
 }
 
+/// Options of every command that emits findings.
+#[derive(Debug, Args)]
+pub struct FindingsOutput {
+    /// Output format. Default: table on a terminal, json otherwise.
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// Write findings to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit with code 1 when any finding is at least this severe (info, low, medium, high, critical).
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<credwarden_model::Severity>,
+    /// Report only findings at least this severe.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity, default_value = "info")]
+    pub min_severity: credwarden_model::Severity,
+}
+
 /// `credwarden audit`.
 #[derive(Debug, Args)]
 pub struct AuditArgs {
@@ -194,18 +211,9 @@ pub struct AuditArgs {
     /// Evaluate as of this date (YYYY-MM-DD, UTC). Default: today.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
-    /// Output format. Default: table on a terminal, json otherwise.
-    #[arg(long, value_enum)]
-    pub format: Option<FormatArg>,
-    /// Write findings to this file instead of stdout.
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Exit with code 1 when any finding is at least this severe (info, low, medium, high, critical).
-    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
-    pub fail_on: Option<credwarden_model::Severity>,
-    /// Report only findings at least this severe.
-    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity, default_value = "info")]
-    pub min_severity: credwarden_model::Severity,
+    /// Where and how findings go.
+    #[command(flatten)]
+    pub out: FindingsOutput,
     /// Skip bad rows (counted and reported on stderr) instead of stopping at the first one.
     #[arg(long)]
     pub keep_going: bool,
@@ -226,18 +234,9 @@ pub struct DetectArgs {
     /// Owner mapping file (principal,owner) used with --hr.
     #[arg(long, value_name = "FILE", requires = "hr")]
     pub owners: Option<PathBuf>,
-    /// Output format. Default: table on a terminal, json otherwise.
-    #[arg(long, value_enum)]
-    pub format: Option<FormatArg>,
-    /// Write findings to this file instead of stdout.
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Report only findings at least this severe.
-    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity, default_value = "info")]
-    pub min_severity: credwarden_model::Severity,
-    /// Exit with code 1 when any finding is at least this severe.
-    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
-    pub fail_on: Option<credwarden_model::Severity>,
+    /// Where and how findings go.
+    #[command(flatten)]
+    pub out: FindingsOutput,
 }
 
 /// `credwarden rules`.
@@ -281,7 +280,7 @@ mod tests {
             panic!()
         };
         assert_eq!(a.inventories, ["a", "b"]);
-        assert_eq!(a.fail_on, Some(credwarden_model::Severity::High));
+        assert_eq!(a.out.fail_on, Some(credwarden_model::Severity::High));
         assert!(Cli::try_parse_from([
             "credwarden",
             "audit",

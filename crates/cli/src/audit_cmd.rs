@@ -2,7 +2,7 @@
 
 use crate::args::{AuditArgs, Global};
 use crate::config::Config;
-use crate::{output, EXIT_FINDINGS};
+use crate::output;
 use credwarden_audit::Context;
 use credwarden_audit::Policy;
 use credwarden_ingest::{hr, mapping, read_inventory, Input, Rejects};
@@ -94,35 +94,10 @@ pub fn run(g: &Global, a: &AuditArgs) -> Result<u8, String> {
         owners: a.owners.as_deref(),
         as_of,
     };
-    let findings = audit(&inputs, &cfg.audit, a.min_severity, &mut rejects)?;
+    let findings = audit(&inputs, &cfg.audit, a.out.min_severity, &mut rejects)?;
     report_rejects(&rejects, a)?;
-    write_findings(g, a, &findings)?;
-    Ok(match a.fail_on {
-        Some(t) if findings.iter().any(|f| f.severity >= t) => EXIT_FINDINGS,
-        _ => 0,
-    })
-}
-
-fn write_findings(g: &Global, a: &AuditArgs, findings: &[Finding]) -> Result<(), String> {
-    let to_file = a.output.is_some();
-    let format = output::format(a.format, to_file);
-    let color = output::stdout_color(g.color, to_file);
-    let res = match &a.output {
-        Some(p) => {
-            let f = std::fs::File::create(p)
-                .map_err(|e| format!("{}: cannot create: {e}", p.display()))?;
-            let mut f = std::io::BufWriter::with_capacity(1 << 16, f);
-            credwarden_report::write(&mut f, findings, format, color).and_then(|_| f.flush())
-        }
-        None => {
-            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-            credwarden_report::write(&mut out, findings, format, color).and_then(|_| out.flush())
-        }
-    };
-    match res {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.map_err(|e| format!("writing findings: {e}")),
-    }
+    output::write_findings(g, &a.out, &findings)?;
+    Ok(output::exit_code(&a.out, &findings))
 }
 
 fn report_rejects(rejects: &Rejects, a: &AuditArgs) -> Result<(), String> {

@@ -1,11 +1,10 @@
 //! `credwarden detect`: run the built-in detectors over activity logs.
 
 use crate::args::{DetectArgs, Global};
-use crate::{output, EXIT_FINDINGS};
+use crate::output;
 use credwarden_ingest::{Input, Rejects};
 use credwarden_model::Directory;
 use credwarden_model::{Finding, Severity};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tracing::{info, warn};
@@ -67,29 +66,8 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
         &a.paths,
         a.hr.as_deref(),
         a.owners.as_deref(),
-        a.min_severity,
+        a.out.min_severity,
     )?;
-    let to_file = a.output.is_some();
-    let format = output::format(a.format, to_file);
-    let color = output::stdout_color(g.color, to_file);
-    let res = match &a.output {
-        Some(p) => {
-            let f = std::fs::File::create(p)
-                .map_err(|e| format!("{}: cannot create: {e}", p.display()))?;
-            let mut f = std::io::BufWriter::new(f);
-            credwarden_report::write(&mut f, &findings, format, color).and_then(|_| f.flush())
-        }
-        None => {
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            credwarden_report::write(&mut out, &findings, format, color).and_then(|_| out.flush())
-        }
-    };
-    match res {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        other => other.map_err(|e| format!("writing findings: {e}"))?,
-    }
-    Ok(match a.fail_on {
-        Some(t) if findings.iter().any(|f| f.severity >= t) => EXIT_FINDINGS,
-        _ => 0,
-    })
+    output::write_findings(g, &a.out, &findings)?;
+    Ok(output::exit_code(&a.out, &findings))
 }

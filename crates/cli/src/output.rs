@@ -1,8 +1,10 @@
 //! Where output goes and how it looks: logging to stderr, colour choice, format defaults.
 
-use crate::args::{ColorChoice, FormatArg, Global};
+use crate::args::{ColorChoice, FindingsOutput, FormatArg, Global};
+use credwarden_model::Finding;
 use credwarden_report::Format;
 use std::io::IsTerminal;
+use std::io::Write;
 
 /// Send logs to stderr; data goes to stdout.
 pub fn init_logging(g: &Global) {
@@ -55,5 +57,36 @@ pub fn format(arg: Option<FormatArg>, to_file: bool) -> Format {
         Some(FormatArg::Csv) => Format::Csv,
         None if !to_file && std::io::stdout().is_terminal() => Format::Table,
         None => Format::Json,
+    }
+}
+
+/// Write findings as `o` asks (file or stdout, format, colour); a closed pipe (`| head`) is not an error.
+pub fn write_findings(g: &Global, o: &FindingsOutput, findings: &[Finding]) -> Result<(), String> {
+    let to_file = o.output.is_some();
+    let fmt = format(o.format, to_file);
+    let color = stdout_color(g.color, to_file);
+    let res = match &o.output {
+        Some(p) => {
+            let f = std::fs::File::create(p)
+                .map_err(|e| format!("{}: cannot create: {e}", p.display()))?;
+            let mut f = std::io::BufWriter::with_capacity(1 << 16, f);
+            credwarden_report::write(&mut f, findings, fmt, color).and_then(|_| f.flush())
+        }
+        None => {
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            credwarden_report::write(&mut out, findings, fmt, color).and_then(|_| out.flush())
+        }
+    };
+    match res {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(|e| format!("writing findings: {e}")),
+    }
+}
+
+/// Exit code: [`crate::EXIT_FINDINGS`] when `--fail-on` is met, else 0.
+pub fn exit_code(o: &FindingsOutput, findings: &[Finding]) -> u8 {
+    match o.fail_on {
+        Some(t) if findings.iter().any(|f| f.severity >= t) => crate::EXIT_FINDINGS,
+        _ => 0,
     }
 }

@@ -6,28 +6,12 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-fn corpora() -> Option<PathBuf> {
-    let dir = std::env::var_os("CREDWARDEN_CORPORA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora")
-        });
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "corpora not found at {} (set CREDWARDEN_CORPORA)",
-            dir.display()
-        );
-    }
-    eprintln!("skipping: corpora not found at {}", dir.display());
-    None
-}
+#[path = "../../ingest/tests/support/corpora.rs"]
+mod corpora;
 
 #[test]
 fn stratus_techniques_flagged() {
-    let Some(dir) = corpora() else { return };
+    let Some(dir) = corpora::dir() else { return };
     let mut flagged: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("stratus-detonations"))
         .unwrap()

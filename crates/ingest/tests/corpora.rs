@@ -5,34 +5,14 @@
 //! tests fail under `CI=true` and skip with a message elsewhere.
 
 use credwarden_ingest::cloudtrail;
-use std::path::PathBuf;
 use std::sync::Arc;
 
-fn corpora() -> Option<PathBuf> {
-    let dir = std::env::var_os("CREDWARDEN_CORPORA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora")
-        });
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "corpora not found at {} (set CREDWARDEN_CORPORA)",
-            dir.display()
-        );
-    }
-    eprintln!(
-        "skipping: corpora not found at {} (set CREDWARDEN_CORPORA to run)",
-        dir.display()
-    );
-    None
-}
+#[path = "support/corpora.rs"]
+mod corpora;
 
 #[test]
 fn every_stratus_detonation_parses() {
-    let Some(dir) = corpora() else { return };
+    let Some(dir) = corpora::dir() else { return };
     let mut files = 0;
     let mut events = 0;
     for e in std::fs::read_dir(dir.join("stratus-detonations")).unwrap() {
@@ -59,7 +39,7 @@ fn every_stratus_detonation_parses() {
 
 #[test]
 fn panther_cloudtrail_events_parse_or_are_rejected_cleanly() {
-    let Some(dir) = corpora() else { return };
+    let Some(dir) = corpora::dir() else { return };
     let text = std::fs::read_to_string(dir.join("panther-cloudtrail/cloudtrail-rule-tests.jsonl"))
         .unwrap();
     let file: Arc<str> = Arc::from("panther");
