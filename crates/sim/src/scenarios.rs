@@ -224,12 +224,7 @@ pub fn plan(cfg: &SimConfig, company: &mut Company) -> Plan {
         let i = pick(company, 2, &mut taken, &mut rng);
         company.people[i].kind = Kind::Contractor;
         leave(company, i, days / 4, false); // HR end date passes; nobody revokes the key
-        let key = company.people[i]
-            .iam
-            .as_ref()
-            .and_then(|m| m.keys.last())
-            .map(|k| k.id.clone())
-            .unwrap_or_default();
+        let key = key_on_day(company, i, attack);
         add("a2", "Departed contractor's unrevoked access key pulls customer exports from an overseas ASN", company, i, key, vec![], (attack, days - 1), true, Some(departure(cfg, days / 4)));
     }
     if cfg.on("b") {
@@ -263,12 +258,7 @@ pub fn plan(cfg: &SimConfig, company: &mut Company) -> Plan {
         let i = pick(company, 2, &mut taken, &mut rng);
         let end = days - days / 8;
         leave(company, i, end, true);
-        let key = company.people[i]
-            .iam
-            .as_ref()
-            .and_then(|m| m.keys.last())
-            .map(|k| k.id.clone())
-            .unwrap_or_default();
+        let key = key_on_day(company, i, end - 14);
         add(
             "c",
             "Insider bulk-downloads customer data in the two weeks before resigning",
@@ -283,12 +273,7 @@ pub fn plan(cfg: &SimConfig, company: &mut Company) -> Plan {
     }
     if cfg.on("d") {
         let i = pick(company, 1, &mut taken, &mut rng);
-        let key = company.people[i]
-            .iam
-            .as_ref()
-            .and_then(|m| m.keys.last())
-            .map(|k| k.id.clone())
-            .unwrap_or_default();
+        let key = key_on_day(company, i, (attack + 5).min(days - 11));
         let start = (attack + 5).min(days - 11);
         add(
             "d",
@@ -304,13 +289,8 @@ pub fn plan(cfg: &SimConfig, company: &mut Company) -> Plan {
     }
     if cfg.on("e") {
         let i = pick(company, 3, &mut taken, &mut rng);
-        let key = company.people[i]
-            .iam
-            .as_ref()
-            .and_then(|m| m.keys.last())
-            .map(|k| k.id.clone())
-            .unwrap_or_default();
         let d = rng.random_range(days / 3..days - 3);
+        let key = key_on_day(company, i, d);
         add(
             "e",
             "Persistence: access key created for another user",
@@ -325,13 +305,8 @@ pub fn plan(cfg: &SimConfig, company: &mut Company) -> Plan {
     }
     if cfg.on("f") {
         let i = pick(company, 3, &mut taken, &mut rng);
-        let key = company.people[i]
-            .iam
-            .as_ref()
-            .and_then(|m| m.keys.last())
-            .map(|k| k.id.clone())
-            .unwrap_or_default();
         let d = rng.random_range(days / 2..days - 2);
+        let key = key_on_day(company, i, d);
         add(
             "f",
             "Log tampering: CloudTrail logging stopped and VPC flow logs deleted",
@@ -346,13 +321,8 @@ pub fn plan(cfg: &SimConfig, company: &mut Company) -> Plan {
     }
     if cfg.on("g") {
         let i = pick(company, 2, &mut taken, &mut rng);
-        let key = company.people[i]
-            .iam
-            .as_ref()
-            .and_then(|m| m.keys.last())
-            .map(|k| k.id.clone())
-            .unwrap_or_default();
         let d = rng.random_range(days / 3..days - 2);
+        let key = key_on_day(company, i, d);
         add(
             "g",
             "Database snapshot shared with an outside AWS account",
@@ -386,6 +356,14 @@ pub fn plan(cfg: &SimConfig, company: &mut Company) -> Plan {
         );
     }
     Plan { items }
+}
+
+/// The access key person `i` uses on `day` (rotation may have replaced an older one), else their last.
+fn key_on_day(company: &Company, i: usize, day: i64) -> String {
+    let iam = company.people[i].iam.as_ref();
+    iam.and_then(|m| m.key_on(day).or(m.keys.last()))
+        .map(|k| k.id.clone())
+        .unwrap_or_default()
 }
 
 /// The start of a leaver's last day (`end`): HR's termination date, from which the exposure runs.
