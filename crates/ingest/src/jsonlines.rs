@@ -238,7 +238,12 @@ pub fn normalize(
             records: v.pointer(m.records).and_then(Value::as_u64),
         },
         event_id: text(v, m.id),
-        detail: v.clone(),
+        // Gateway and issuance records are fully described by the fields above (they are the bulk of
+        // customer traffic: keep them small); shell and DB records keep their other fields for detectors.
+        detail: match kind {
+            Kind::Gateway | Kind::Issuance => Value::Null,
+            Kind::Shell | Kind::DbAccess => v.clone(),
+        },
         raw: SourceRef {
             file: file.clone(),
             line,
