@@ -251,6 +251,7 @@ pub fn normalize(v: Value, file: &Arc<str>, pos: u64) -> Result<Event, IngestErr
         "eventSource": service,
         "userIdentityType": v.pointer("/userIdentity/type"),
         "sessionIssuer": v.pointer("/userIdentity/sessionContext/sessionIssuer/userName"),
+        "ec2RoleDelivery": v.pointer("/userIdentity/sessionContext/ec2RoleDelivery"),
         "mfaAuthenticated": v.pointer("/userIdentity/sessionContext/attributes/mfaAuthenticated"),
         "awsRegion": v.get("awsRegion"),
         "recipientAccountId": v.get("recipientAccountId"),

@@ -6,6 +6,9 @@ use crate::Detector;
 mod access_denied_burst;
 mod access_key_for_other_user;
 mod bulk_export_command;
+mod console_login_without_mfa;
+mod dormant_reactivation;
+mod instance_credentials_off_instance;
 mod log_tampering;
 mod privilege_persistence;
 mod root_activity;
@@ -34,6 +37,9 @@ pub fn all() -> Vec<Box<dyn Detector>> {
         Box::new(bulk_export_command::BulkExportCommand),
         Box::new(token_never_issued::TokenNeverIssued::default()),
         Box::new(access_denied_burst::AccessDeniedBurst::default()),
+        Box::new(console_login_without_mfa::ConsoleLoginWithoutMfa::default()),
+        Box::new(dormant_reactivation::DormantReactivation::default()),
+        Box::new(instance_credentials_off_instance::InstanceCredentialsOffInstance::default()),
     ]
 }
 
