@@ -36,22 +36,18 @@ enum Slot {
 }
 
 impl Slot {
+    /// Add identity `i` to an existing slot, or return the new slot to insert.
     fn add(slot: Option<&mut Slot>, i: u32) -> Option<Slot> {
-        match slot {
-            None => Some(Slot::One(i)),
-            Some(Slot::One(j)) if *j == i => None,
-            Some(s @ Slot::One(_)) => {
-                let Slot::One(j) = *s else { unreachable!() };
-                *s = Slot::Many(vec![j, i]);
-                None
-            }
-            Some(Slot::Many(v)) => {
-                if !v.contains(&i) {
-                    v.push(i);
-                }
-                None
-            }
+        let Some(s) = slot else {
+            return Some(Slot::One(i));
+        };
+        match s {
+            Slot::One(j) if *j == i => {}
+            Slot::One(j) => *s = Slot::Many(vec![*j, i]),
+            Slot::Many(v) if !v.contains(&i) => v.push(i),
+            Slot::Many(_) => {}
         }
+        None
     }
 }
 

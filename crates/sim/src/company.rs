@@ -450,9 +450,12 @@ impl Company {
                     .unwrap_or_default()
             })
             .collect();
+        let cto = people.first().map(|p| p.id.clone()).unwrap_or_default();
         for p in people.iter_mut() {
-            p.manager = if p.id == heads[p.team] {
-                people_first_id(cfg)
+            p.manager = if p.id == cto {
+                String::new()
+            } else if p.id == heads[p.team] {
+                cto.clone()
             } else {
                 heads[p.team].clone()
             };
@@ -563,10 +566,6 @@ impl Company {
             + self.services.iter().map(|s| iam(&s.iam)).sum::<usize>()
             + self.secrets.len()
     }
-}
-
-fn people_first_id(_cfg: &SimConfig) -> String {
-    "E1000".into()
 }
 
 fn capitalise(s: &str) -> String {
