@@ -234,6 +234,12 @@ pub struct DetectArgs {
     /// Owner mapping file (principal,owner) used with --hr.
     #[arg(long, value_name = "FILE", requires = "hr")]
     pub owners: Option<PathBuf>,
+    /// Credential inventories (repeatable) used with --hr: signing keys and who can read them.
+    #[arg(long = "inventory", value_name = "FILE", requires = "hr")]
+    pub inventories: Vec<String>,
+    /// Group membership file used with --hr to expand secret readers.
+    #[arg(long, value_name = "FILE", requires = "hr")]
+    pub groups: Option<PathBuf>,
     /// Where and how findings go.
     #[command(flatten)]
     pub out: FindingsOutput,

@@ -92,12 +92,14 @@ pub fn run(_g: &Global, a: &DemoArgs) -> Result<u8, String> {
         .map(|d| a.out.join(d))
         .filter(|p| p.exists())
         .collect();
-    let detected = crate::detect_cmd::detect(
-        &logs,
-        Some(&a.out.join("hr/roster.csv")),
-        Some(&a.out.join("inventory/owners.csv")),
-        Severity::Medium,
-    )?;
+    let inventories = vec![a.out.join("inventory/secrets.csv").display().to_string()];
+    let ids = crate::detect_cmd::IdentityInputs {
+        hr: &a.out.join("hr/roster.csv"),
+        owners: Some(&a.out.join("inventory/owners.csv")),
+        groups: Some(&a.out.join("inventory/groups.csv")),
+        inventories: &inventories,
+    };
+    let detected = crate::detect_cmd::detect(&logs, Some(ids), Severity::Medium)?;
     let detect_path = a.out.join("findings-detect.jsonl");
     let mut f = std::io::BufWriter::new(
         std::fs::File::create(&detect_path)

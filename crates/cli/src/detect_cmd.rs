@@ -2,39 +2,70 @@
 
 use crate::args::{DetectArgs, Global};
 use crate::output;
-use credwarden_ingest::{Input, Rejects};
-use credwarden_model::Directory;
-use credwarden_model::{Finding, Severity};
+use credwarden_ingest::{IngestError, Input, Rejects};
+use credwarden_model::{Directory, Finding, Severity};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tracing::{info, warn};
 
-/// Detect over `paths`; with `hr` (and `owners`) the identity-aware detectors run too. Bad records are
+/// HR and inventory inputs for the identity-aware detectors.
+pub struct IdentityInputs<'a> {
+    /// HR roster.
+    pub hr: &'a Path,
+    /// Owner mapping.
+    pub owners: Option<&'a Path>,
+    /// Group membership.
+    pub groups: Option<&'a Path>,
+    /// Inventories (paths with an optional `FORMAT:` prefix).
+    pub inventories: &'a [String],
+}
+
+fn identity_detectors(
+    ids: &IdentityInputs,
+) -> Result<Vec<Box<dyn credwarden_detect::Detector>>, String> {
+    let s = |e: IngestError| e.to_string();
+    let mut rejects = Rejects::new(false);
+    let people =
+        credwarden_ingest::hr::read(&Input::read(ids.hr).map_err(s)?, &mut rejects).map_err(s)?;
+    let mapping = match ids.owners {
+        Some(p) => {
+            credwarden_ingest::mapping::read_owners(&Input::read(p).map_err(s)?, &mut rejects)
+                .map_err(s)?
+        }
+        None => Vec::new(),
+    };
+    let groups = match ids.groups {
+        Some(p) => {
+            credwarden_ingest::mapping::read_groups(&Input::read(p).map_err(s)?, &mut rejects)
+                .map_err(s)?
+        }
+        None => Default::default(),
+    };
+    let mut credentials = Vec::new();
+    for arg in ids.inventories {
+        credentials.extend(
+            credwarden_ingest::read_inventory(arg, &mut rejects)
+                .map_err(s)?
+                .1,
+        );
+    }
+    let dir = Arc::new(
+        Directory::new(people)
+            .with_mapping(mapping)
+            .with_groups(groups),
+    );
+    Ok(credwarden_detect::all_with_identities(dir, &credentials))
+}
+
+/// Detect over `paths`; with identity inputs the identity-aware detectors run too. Bad records are
 /// reported on stderr (first 20) and counted.
 pub fn detect(
     paths: &[PathBuf],
-    hr: Option<&Path>,
-    owners: Option<&Path>,
+    ids: Option<IdentityInputs>,
     min: Severity,
 ) -> Result<Vec<Finding>, String> {
-    let mut detectors = match hr {
-        Some(hr) => {
-            let mut rejects = Rejects::new(false);
-            let s = |e: credwarden_ingest::IngestError| e.to_string();
-            let people = credwarden_ingest::hr::read(&Input::read(hr).map_err(s)?, &mut rejects)
-                .map_err(s)?;
-            let mapping = match owners {
-                Some(p) => credwarden_ingest::mapping::read_owners(
-                    &Input::read(p).map_err(s)?,
-                    &mut rejects,
-                )
-                .map_err(s)?,
-                None => Vec::new(),
-            };
-            credwarden_detect::all_with_identities(Arc::new(
-                Directory::new(people).with_mapping(mapping),
-            ))
-        }
+    let mut detectors = match &ids {
+        Some(ids) => identity_detectors(ids)?,
         None => {
             info!("no --hr: the identity-aware detectors are skipped; the others run");
             credwarden_detect::all()
@@ -62,12 +93,13 @@ pub fn detect(
 
 /// Run.
 pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
-    let findings = detect(
-        &a.paths,
-        a.hr.as_deref(),
-        a.owners.as_deref(),
-        a.out.min_severity,
-    )?;
+    let ids = a.hr.as_deref().map(|hr| IdentityInputs {
+        hr,
+        owners: a.owners.as_deref(),
+        groups: a.groups.as_deref(),
+        inventories: &a.inventories,
+    });
+    let findings = detect(&a.paths, ids, a.out.min_severity)?;
     output::write_findings(g, &a.out, &findings)?;
     Ok(output::exit_code(&a.out, &findings))
 }

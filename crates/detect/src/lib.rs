@@ -48,11 +48,13 @@ pub fn all() -> Vec<Box<dyn Detector>> {
     detectors::all()
 }
 
-/// Every built-in detector, with the identity-aware ones joining actors to `dir`.
+/// Every built-in detector, with the identity-aware ones joining actors to `dir` and signing keys to
+/// their readers through the inventory's `credentials`.
 pub fn all_with_identities(
     dir: std::sync::Arc<credwarden_model::Directory>,
+    credentials: &[credwarden_model::Credential],
 ) -> Vec<Box<dyn Detector>> {
     let mut v = detectors::all();
-    v.extend(detectors::with_identities(dir));
+    v.extend(detectors::with_identities(dir, credentials));
     v
 }

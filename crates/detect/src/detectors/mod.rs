@@ -9,6 +9,7 @@ mod bulk_export_command;
 mod console_login_without_mfa;
 mod dormant_reactivation;
 mod instance_credentials_off_instance;
+mod leaver_readable_key_in_use;
 mod log_tampering;
 mod privilege_persistence;
 mod root_activity;
@@ -19,11 +20,19 @@ mod token_never_issued;
 #[cfg(test)]
 pub(crate) mod testkit;
 
-/// The detectors that need HR: they join actors to identities through `dir`.
-pub fn with_identities(dir: std::sync::Arc<credwarden_model::Directory>) -> Vec<Box<dyn Detector>> {
-    vec![Box::new(
-        terminated_identity_activity::TerminatedIdentityActivity::new(dir),
-    )]
+/// The detectors that need HR: they join actors to identities through `dir`, and signing keys to
+/// their readers through the inventory's `credentials`.
+pub fn with_identities(
+    dir: std::sync::Arc<credwarden_model::Directory>,
+    credentials: &[credwarden_model::Credential],
+) -> Vec<Box<dyn Detector>> {
+    vec![
+        Box::new(terminated_identity_activity::TerminatedIdentityActivity::new(dir.clone())),
+        Box::new(leaver_readable_key_in_use::LeaverReadableKeyInUse::new(
+            dir,
+            credentials,
+        )),
+    ]
 }
 
 /// Every built-in detector that needs no HR data, fresh.
@@ -48,9 +57,10 @@ mod tests {
     #[test]
     fn ids_unique_and_metadata_complete() {
         let mut all = super::all();
-        all.extend(super::with_identities(std::sync::Arc::new(
-            credwarden_model::Directory::default(),
-        )));
+        all.extend(super::with_identities(
+            std::sync::Arc::new(credwarden_model::Directory::default()),
+            &[],
+        ));
         let mut ids: Vec<&str> = all.iter().map(|d| d.meta().id).collect();
         ids.sort();
         ids.dedup();
