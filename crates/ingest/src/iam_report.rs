@@ -6,10 +6,9 @@
 
 use crate::dates::parse_timestamp;
 use crate::error::{quote, IngestError, Rejects};
-use crate::records::Input;
-use credwarden_model::{Credential, CredentialKind, CredentialStatus, SourceRef};
+use crate::records::{convert, csv_records, FieldSpec, Input, Record};
+use credwarden_model::{Credential, CredentialKind, CredentialStatus};
 use jiff::Timestamp;
-use std::collections::HashMap;
 
 /// The report's columns, in AWS's order.
 pub const COLUMNS: [&str; 22] = [
@@ -50,21 +49,17 @@ pub fn sniff(text: &str) -> bool {
     first.trim().starts_with("user,arn,user_creation_time")
 }
 
-struct Row<'a> {
-    file: &'a str,
-    src: &'a std::sync::Arc<str>,
-    line: u64,
-    cells: HashMap<&'static str, &'a str>,
-}
+/// One report row, as a [`Record`] keyed by AWS's column names.
+struct Row<'r, 'i>(&'r Record<'i>);
 
-impl Row<'_> {
-    fn get(&self, c: &'static str) -> &str {
-        self.cells.get(c).copied().unwrap_or("").trim()
+impl Row<'_, '_> {
+    fn get(&self, c: &str) -> &str {
+        self.0.str(c).unwrap_or("")
     }
     fn err(&self, c: &str, reason: impl std::fmt::Display) -> IngestError {
-        IngestError::field(self.file, self.line, c, reason)
+        IngestError::field(self.0.file, self.0.line, c, reason)
     }
-    fn flag(&self, c: &'static str) -> Result<Option<bool>, IngestError> {
+    fn flag(&self, c: &str) -> Result<Option<bool>, IngestError> {
         match self.get(c) {
             "true" | "TRUE" | "True" => Ok(Some(true)),
             "false" | "FALSE" | "False" => Ok(Some(false)),
@@ -75,7 +70,7 @@ impl Row<'_> {
             )),
         }
     }
-    fn time(&self, c: &'static str) -> Result<Option<Timestamp>, IngestError> {
+    fn time(&self, c: &str) -> Result<Option<Timestamp>, IngestError> {
         match self.get(c) {
             "" | "N/A" | "no_information" | "not_supported" => Ok(None),
             v => parse_timestamp(v).map(Some).map_err(|e| self.err(c, e)),
@@ -83,111 +78,23 @@ impl Row<'_> {
     }
 }
 
-/// Read one credential report.
+/// Read one credential report. Rows go through the shared CSV machinery (located errors, ragged and
+/// blank rows, BOM, CRLF); every one of AWS's 22 columns is required under its exact name.
 pub fn read(input: &Input, rejects: &mut Rejects) -> Result<Vec<Credential>, IngestError> {
-    input.non_empty()?;
-    let file = input.label.as_str();
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(input.text.as_bytes());
-    let headers = rdr
-        .headers()
-        .map_err(|e| IngestError::Syntax {
-            file: file.into(),
-            line: 1,
-            reason: e.to_string(),
-        })?
-        .clone();
-    let found: Vec<&str> = headers.iter().map(str::trim).collect();
-    let missing: Vec<&str> = COLUMNS
+    let fields: Vec<FieldSpec> = COLUMNS
         .iter()
-        .copied()
-        .filter(|c| !found.contains(c))
-        .collect();
-    if !missing.is_empty() {
-        return Err(IngestError::MissingColumns {
-            file: file.into(),
-            line: 1,
-            missing: missing.join(", "),
-            found: found.join(", "),
-        });
-    }
-    let index: Vec<(usize, &'static str)> = COLUMNS
-        .iter()
-        .map(|c| {
-            (
-                found.iter().position(|f| f == c).expect("checked above"),
-                *c,
-            )
+        .map(|&name| FieldSpec {
+            name,
+            aliases: &[],
+            required: true,
         })
         .collect();
-    let mut out = Vec::new();
-    let mut seen: HashMap<String, u64> = HashMap::new();
-    let mut lines = input.lines();
-    for rec in rdr.records() {
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                rejects.reject(
-                    IngestError::Syntax {
-                        file: file.into(),
-                        line,
-                        reason: e.to_string(),
-                    },
-                    None,
-                )?;
-                continue;
-            }
-        };
-        let (line, raw) = crate::records::locate(input, &mut lines, &rec).unwrap_or_default();
-        if rec.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        if rec.len() != headers.len() {
-            let e = IngestError::Syntax {
-                file: file.into(),
-                line,
-                reason: format!(
-                    "expected {} fields as in the header, found {}",
-                    headers.len(),
-                    rec.len()
-                ),
-            };
-            rejects.reject(e, Some(raw))?;
-            continue;
-        }
-        let row = Row {
-            file,
-            src: &input.source,
-            line,
-            cells: index
-                .iter()
-                .map(|&(i, c)| (c, rec.get(i).unwrap_or("")))
-                .collect(),
-        };
-        let arn = row.get("arn").to_string();
-        if let Some(&first) = seen.get(&arn) {
-            rejects.reject(
-                IngestError::Duplicate {
-                    file: file.into(),
-                    line,
-                    id: arn,
-                    first_line: first,
-                },
-                Some(raw),
-            )?;
-            continue;
-        }
-        match credentials(&row) {
-            Ok(mut creds) => {
-                seen.insert(arn, line);
-                out.append(&mut creds);
-            }
-            Err(e) => rejects.reject(e, Some(raw))?,
-        }
-    }
-    Ok(out)
+    let rows = csv_records(input, &fields)?;
+    let per_row = convert(rows, rejects, |r| {
+        let arn = Row(r).get("arn").to_string();
+        credentials(&Row(r)).map(|creds| (arn.clone(), arn, creds))
+    })?;
+    Ok(per_row.into_iter().flatten().collect())
 }
 
 fn account_of(arn: &str) -> Option<&str> {
@@ -207,7 +114,7 @@ fn credentials(row: &Row) -> Result<Vec<Credential>, IngestError> {
         account_of(arn).ok_or_else(|| row.err("arn", format!("not an IAM ARN: {}", quote(arn))))?;
     let is_root = user == ROOT_USER;
     let system = format!("aws:{account}");
-    let src = SourceRef::new(row.src.clone(), row.line);
+    let src = row.0.source();
     let user_created = row.time("user_creation_time")?;
     let mfa = row.flag("mfa_active")?;
     let base = |suffix: &str, kind: CredentialKind| {
@@ -235,60 +142,37 @@ fn credentials(row: &Row) -> Result<Vec<Credential>, IngestError> {
         c.mfa = mfa;
         out.push(c);
     }
-    for n in ["1", "2"] {
-        let (active, rotated, used) = match n {
-            "1" => (
-                "access_key_1_active",
-                "access_key_1_last_rotated",
-                "access_key_1_last_used_date",
-            ),
-            _ => (
-                "access_key_2_active",
-                "access_key_2_last_rotated",
-                "access_key_2_last_used_date",
-            ),
-        };
-        let is_active = row.flag(active)?.unwrap_or(false);
-        let rotated_at = row.time(rotated)?;
+    // Two access-key slots and two signing-certificate slots, each `<prefix>_<n>_<column>`.
+    for n in 1..=2 {
+        let col = |c: &str| format!("access_key_{n}_{c}");
+        let is_active = row.flag(&col("active"))?.unwrap_or(false);
+        let rotated_at = row.time(&col("last_rotated"))?;
         if !is_active && rotated_at.is_none() {
             continue; // no such key
         }
         let mut c = base(&format!("access_key_{n}"), CredentialKind::AccessKey);
         // The report's "last_rotated" is when the current key was created.
         c.created = rotated_at;
-        c.last_used = row.time(used)?;
+        c.last_used = row.time(&col("last_used_date"))?;
         c.usage_known = true;
         c.status = if is_active {
             CredentialStatus::Active
         } else {
             CredentialStatus::Inactive
         };
-        if let (Some(region), Some(service)) = (
-            Some(row.get(if n == "1" {
-                "access_key_1_last_used_region"
-            } else {
-                "access_key_2_last_used_region"
-            }))
-            .filter(|v| *v != "N/A" && !v.is_empty()),
-            Some(row.get(if n == "1" {
-                "access_key_1_last_used_service"
-            } else {
-                "access_key_2_last_used_service"
-            }))
-            .filter(|v| *v != "N/A" && !v.is_empty()),
-        ) {
+        let known = |v: &str| !v.is_empty() && v != "N/A";
+        let (region, service) = (
+            row.get(&col("last_used_region")),
+            row.get(&col("last_used_service")),
+        );
+        if known(region) && known(service) {
             c.scopes.push(format!("last_used:{service}@{region}"));
         }
         out.push(c);
     }
-    for n in ["1", "2"] {
-        let (active, rotated) = if n == "1" {
-            ("cert_1_active", "cert_1_last_rotated")
-        } else {
-            ("cert_2_active", "cert_2_last_rotated")
-        };
-        let is_active = row.flag(active)?.unwrap_or(false);
-        let rotated_at = row.time(rotated)?;
+    for n in 1..=2 {
+        let is_active = row.flag(&format!("cert_{n}_active"))?.unwrap_or(false);
+        let rotated_at = row.time(&format!("cert_{n}_last_rotated"))?;
         if !is_active && rotated_at.is_none() {
             continue;
         }

@@ -359,7 +359,7 @@ impl<'i> Iterator for CsvRows<'i> {
 
 /// Line number and raw first line of a CSV record. Computed from the byte offset because the csv
 /// crate's line counter lags by one after a CRLF terminator.
-pub(crate) fn locate<'i>(
+fn locate<'i>(
     input: &'i Input,
     lines: &mut LineCursor,
     rec: &csv::StringRecord,
@@ -386,7 +386,8 @@ fn check_required(
         .map(|s| {
             let alts: Vec<&str> = s.aliases.iter().take(4).copied().collect();
             if alts.is_empty() {
-                format!("`{}`", s.name)
+                // An exact column (a format with fixed headers, like AWS's): named as is.
+                s.name.to_string()
             } else {
                 format!("`{}` (or {})", s.name, alts.join(", "))
             }
