@@ -29,30 +29,21 @@ pub fn run(
     let mut events: Vec<Event> = Vec::new();
     for file in sources::expand(paths)? {
         stats.files += 1;
+        let before = events.len();
         let mut rejects = Vec::new();
         let res = sources::read_file(&file, &mut |r| match r {
             Ok(e) => events.push(e),
             Err(e) => rejects.push(e),
         });
         stats.rejects.append(&mut rejects);
-        // An unreadable or unsupported file is counted and reported; the run goes on.
-        if let Err(e) = res {
-            stats.rejects.push(e);
+        match res {
+            Ok(kind) => *stats.events.entry(kind).or_insert(0) += (events.len() - before) as u64,
+            // An unreadable or unsupported file is counted and reported; the run goes on.
+            Err(e) => stats.rejects.push(e),
         }
     }
     // Event-time order across files; ties keep file order (stable sort).
     events.sort_by_key(|e| e.time);
-    for e in &events {
-        let k = match e.resource.kind.as_deref() {
-            Some(k) if k.ends_with(".amazonaws.com") => "cloudtrail",
-            Some("gateway") => "gateway",
-            Some("token_issuance") => "token_issuance",
-            Some("shell") => "shell",
-            Some("db_access") => "db_access",
-            _ => "other",
-        };
-        *stats.events.entry(k).or_insert(0) += 1;
-    }
     stats.events.retain(|_, v| *v > 0);
     let mut out = Vec::new();
     for e in &events {

@@ -62,15 +62,11 @@ pub fn read_file(
     })?;
     let head = String::from_utf8_lossy(&head[..head.len().min(8192)]).to_string();
     let t = head.trim_start_matches('\u{feff}').trim_start();
-    let first_line = t.lines().next().unwrap_or("");
     if t.is_empty() {
         // A log file for a quiet hour or day holds nothing: that is not bad input.
         return Ok("empty");
     }
-    if t.starts_with('[')
-        || t[1.min(t.len())..].trim_start().starts_with("\"Records\"")
-        || (first_line.contains("\"eventSource\"") && first_line.contains("\"eventTime\""))
-    {
+    if cloudtrail::looks_like(t) {
         cloudtrail::read(r, &label, each)?;
         return Ok("cloudtrail");
     }

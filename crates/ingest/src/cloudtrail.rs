@@ -130,13 +130,39 @@ fn sniff(r: &mut BufReader<impl Read>, file: &Arc<str>) -> Result<Option<Layout>
     })?;
     let text = String::from_utf8_lossy(&buf[..buf.len().min(4096)]);
     let t = text.trim_start_matches('\u{feff}').trim_start();
-    Ok(match t.as_bytes().first() {
-        None => None,
-        Some(b'[') => Some(Layout::Array),
-        Some(b'{') if t[1..].trim_start().starts_with("\"Records\"") => Some(Layout::Records),
-        Some(b'{') => Some(Layout::Lines),
-        Some(_) => return Err(IngestError::Format { file: file.to_string(), reason: "not CloudTrail JSON: expected {\"Records\": […]}, an array of records or JSON lines".into() }),
+    if t.is_empty() {
+        return Ok(None);
+    }
+    layout_of(t).map(Some).ok_or_else(|| IngestError::Format {
+        file: file.to_string(),
+        reason:
+            "not CloudTrail JSON: expected {\"Records\": […]}, an array of records or JSON lines"
+                .into(),
     })
+}
+
+/// The layout a file starting with `head` (whitespace and BOM trimmed) would be read as.
+fn layout_of(head: &str) -> Option<Layout> {
+    match head.as_bytes().first()? {
+        b'[' => Some(Layout::Array),
+        b'{' if head[1..].trim_start().starts_with("\"Records\"") => Some(Layout::Records),
+        b'{' => Some(Layout::Lines),
+        _ => None,
+    }
+}
+
+/// Does a file starting with `head` hold CloudTrail? A `Records` document or an array, or JSON lines
+/// whose first record has `eventSource` and `eventTime`. Used to route files to this reader.
+pub fn looks_like(head: &str) -> bool {
+    let t = head.trim_start_matches('\u{feff}').trim_start();
+    match layout_of(t) {
+        Some(Layout::Records | Layout::Array) => true,
+        Some(Layout::Lines) => {
+            let first = t.lines().next().unwrap_or("");
+            first.contains("\"eventSource\"") && first.contains("\"eventTime\"")
+        }
+        None => false,
+    }
 }
 
 struct DocSeed<'a> {
