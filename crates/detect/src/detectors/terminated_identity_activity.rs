@@ -5,7 +5,7 @@
 use crate::{finding_for, Detector};
 use credwarden_model::refs::*;
 use credwarden_model::{Directory, Event, Finding, Resolution, RuleMeta, Severity};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// Metadata.
@@ -22,9 +22,11 @@ pub static META: RuleMeta = RuleMeta {
     recommendation: "Revoke every credential of the identity now (credwarden offboard), then scope what was done since the last day.",
 };
 
-/// The detector: the HR directory, and one finding per identity and day.
+/// The detector: the HR directory, resolutions already made (the same few actors act millions of
+/// times), and one finding per identity and day.
 pub struct TerminatedIdentityActivity {
     dir: Arc<Directory>,
+    resolved: HashMap<String, Option<usize>>,
     seen: HashSet<(usize, i64)>,
 }
 
@@ -33,6 +35,7 @@ impl TerminatedIdentityActivity {
     pub fn new(dir: Arc<Directory>) -> Self {
         Self {
             dir,
+            resolved: HashMap::new(),
             seen: HashSet::new(),
         }
     }
@@ -56,9 +59,16 @@ impl Detector for TerminatedIdentityActivity {
     }
     fn on_event(&mut self, ev: &Event, out: &mut Vec<Finding>) {
         let Some(name) = actor(ev) else { return };
-        let Resolution::Found(i, _) = self.dir.resolve(name) else {
-            return;
-        };
+        let dir = &self.dir;
+        let found =
+            *self
+                .resolved
+                .entry(name.to_string())
+                .or_insert_with(|| match dir.resolve(name) {
+                    Resolution::Found(i, _) => Some(i),
+                    _ => None,
+                });
+        let Some(i) = found else { return };
         let who = self.dir.get(i);
         let day = ev.time.to_zoned(jiff::tz::TimeZone::UTC).date();
         let Some(end) = who
