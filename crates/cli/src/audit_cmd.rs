@@ -2,75 +2,31 @@
 
 use crate::args::{AuditArgs, Global};
 use crate::config::Config;
+use crate::estate::Estate;
 use crate::output;
 use credwarden_audit::Context;
 use credwarden_audit::Policy;
-use credwarden_ingest::{hr, mapping, read_inventory, Input, Rejects};
-use credwarden_model::{Directory, Finding, Severity};
+use credwarden_ingest::Rejects;
+use credwarden_model::{Finding, Severity};
 use jiff::civil::Date;
 use std::io::Write;
-use std::path::Path;
 use tracing::{info, warn};
 
-/// What to audit (the inputs of `credwarden audit`, also used by `demo`).
-pub struct AuditInputs<'a> {
-    /// HR roster.
-    pub hr: &'a Path,
-    /// Inventory arguments (paths with optional `FORMAT:` prefix).
-    pub inventories: &'a [String],
-    /// Groups file.
-    pub groups: Option<&'a Path>,
-    /// Owner mapping file.
-    pub owners: Option<&'a Path>,
-    /// As-of date.
-    pub as_of: Date,
-}
-
-/// Read, join and evaluate; bad rows go to `rejects`.
+/// Read the estate, join, and evaluate as of `as_of`; bad rows go to `rejects`.
 pub fn audit(
-    inp: &AuditInputs,
+    estate: &Estate,
+    as_of: Date,
     policy: &Policy,
     min: Severity,
     rejects: &mut Rejects,
 ) -> Result<Vec<Finding>, String> {
-    let identities = hr::read(&Input::read(inp.hr).map_err(|e| e.to_string())?, rejects)
-        .map_err(|e| e.to_string())?;
-    if identities.is_empty() {
-        warn!(
-            "{}: roster has no identities: every owner will be unknown",
-            inp.hr.display()
-        );
-    }
-    let mut credentials = Vec::new();
-    for arg in inp.inventories {
-        match read_inventory(arg, rejects) {
-            Ok((format, mut creds)) => {
-                info!("{arg}: {} credentials ({format})", creds.len());
-                credentials.append(&mut creds);
-            }
-            // With --keep-going a whole unreadable inventory is reported and skipped like a bad row.
-            Err(e) => rejects.reject(e, None).map_err(|e| e.to_string())?,
-        }
-    }
-    let groups = match inp.groups {
-        Some(p) => mapping::read_groups(&Input::read(p).map_err(|e| e.to_string())?, rejects)
-            .map_err(|e| e.to_string())?,
-        None => Default::default(),
-    };
-    let owners = match inp.owners {
-        Some(p) => mapping::read_owners(&Input::read(p).map_err(|e| e.to_string())?, rejects)
-            .map_err(|e| e.to_string())?,
-        None => Vec::new(),
-    };
-    let n_ident = identities.len();
-    let directory = Directory::new(identities)
-        .with_mapping(owners)
-        .with_groups(groups);
-    let ctx = Context::new(&directory, &credentials, inp.as_of, policy);
+    let (directory, credentials) = estate.load(rejects)?;
+    let n_ident = directory.identities().len();
+    let ctx = Context::new(&directory, &credentials, as_of, policy);
     let findings = credwarden_audit::run_min(&ctx, min);
     info!(
         "as of {}: {n_ident} identities, {} credentials: {}",
-        inp.as_of,
+        as_of,
         credentials.len(),
         credwarden_report::summary(&findings)
     );
@@ -87,14 +43,13 @@ pub fn run(g: &Global, a: &AuditArgs) -> Result<u8, String> {
             .date(),
     };
     let mut rejects = Rejects::new(a.keep_going);
-    let inputs = AuditInputs {
+    let estate = Estate {
         hr: &a.hr,
         inventories: &a.inventories,
         groups: a.groups.as_deref(),
         owners: a.owners.as_deref(),
-        as_of,
     };
-    let findings = audit(&inputs, &cfg.audit, a.out.min_severity, &mut rejects)?;
+    let findings = audit(&estate, as_of, &cfg.audit, a.out.min_severity, &mut rejects)?;
     report_rejects(&rejects, a)?;
     output::write_findings(g, &a.out, &findings)?;
     Ok(output::exit_code(&a.out, &findings))

@@ -3,7 +3,8 @@
 //! It then runs `detect` over the activity logs and scores both sets of findings together.
 
 use crate::args::{DemoArgs, Global, SimOptions};
-use crate::audit_cmd::{audit, AuditInputs};
+use crate::audit_cmd::audit;
+use crate::estate::Estate;
 use crate::{eval_cmd, sim_cmd};
 use credwarden_ingest::Rejects;
 use credwarden_model::Severity;
@@ -67,14 +68,19 @@ pub fn run(_g: &Global, a: &DemoArgs) -> Result<u8, String> {
         let groups = a.out.join("inventory/groups.csv");
         let owners = a.out.join("inventory/owners.csv");
         let as_of = credwarden_ingest::parse_date(day).map_err(|e| e.to_string())?;
-        let inputs = AuditInputs {
+        let estate = Estate {
             hr: &hr,
             inventories: &inventories,
             groups: Some(&groups),
             owners: Some(&owners),
-            as_of,
         };
-        let findings = audit(&inputs, &policy, Severity::Medium, &mut Rejects::new(false))?;
+        let findings = audit(
+            &estate,
+            as_of,
+            &policy,
+            Severity::Medium,
+            &mut Rejects::new(false),
+        )?;
         total += findings.len();
         credwarden_report::write_json(&mut f, &findings).map_err(|e| e.to_string())?;
     }
@@ -93,7 +99,7 @@ pub fn run(_g: &Global, a: &DemoArgs) -> Result<u8, String> {
         .filter(|p| p.exists())
         .collect();
     let inventories = vec![a.out.join("inventory/secrets.csv").display().to_string()];
-    let ids = crate::detect_cmd::IdentityInputs {
+    let ids = Estate {
         hr: &a.out.join("hr/roster.csv"),
         owners: Some(&a.out.join("inventory/owners.csv")),
         groups: Some(&a.out.join("inventory/groups.csv")),

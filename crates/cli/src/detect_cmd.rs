@@ -1,67 +1,29 @@
 //! `credwarden detect`: run the built-in detectors over activity logs.
 
 use crate::args::{DetectArgs, Global};
+use crate::estate::Estate;
 use crate::output;
-use credwarden_ingest::{IngestError, Input, Rejects};
-use credwarden_model::{Directory, Finding, Severity};
-use std::path::{Path, PathBuf};
+use credwarden_ingest::Rejects;
+use credwarden_model::{Finding, Severity};
+use std::path::PathBuf;
 use std::sync::Arc;
 use tracing::{info, warn};
 
-/// HR and inventory inputs for the identity-aware detectors.
-pub struct IdentityInputs<'a> {
-    /// HR roster.
-    pub hr: &'a Path,
-    /// Owner mapping.
-    pub owners: Option<&'a Path>,
-    /// Group membership.
-    pub groups: Option<&'a Path>,
-    /// Inventories (paths with an optional `FORMAT:` prefix).
-    pub inventories: &'a [String],
-}
-
 fn identity_detectors(
-    ids: &IdentityInputs,
+    estate: &Estate,
 ) -> Result<Vec<Box<dyn credwarden_detect::Detector>>, String> {
-    let s = |e: IngestError| e.to_string();
-    let mut rejects = Rejects::new(false);
-    let people =
-        credwarden_ingest::hr::read(&Input::read(ids.hr).map_err(s)?, &mut rejects).map_err(s)?;
-    let mapping = match ids.owners {
-        Some(p) => {
-            credwarden_ingest::mapping::read_owners(&Input::read(p).map_err(s)?, &mut rejects)
-                .map_err(s)?
-        }
-        None => Vec::new(),
-    };
-    let groups = match ids.groups {
-        Some(p) => {
-            credwarden_ingest::mapping::read_groups(&Input::read(p).map_err(s)?, &mut rejects)
-                .map_err(s)?
-        }
-        None => Default::default(),
-    };
-    let mut credentials = Vec::new();
-    for arg in ids.inventories {
-        credentials.extend(
-            credwarden_ingest::read_inventory(arg, &mut rejects)
-                .map_err(s)?
-                .1,
-        );
-    }
-    let dir = Arc::new(
-        Directory::new(people)
-            .with_mapping(mapping)
-            .with_groups(groups),
-    );
-    Ok(credwarden_detect::all_with_identities(dir, &credentials))
+    let (dir, credentials) = estate.load(&mut Rejects::new(false))?;
+    Ok(credwarden_detect::all_with_identities(
+        Arc::new(dir),
+        &credentials,
+    ))
 }
 
-/// Detect over `paths`; with identity inputs the identity-aware detectors run too. Bad records are
+/// Detect over `paths`; with the estate (HR and inventories) the identity-aware detectors run too. Bad records are
 /// reported on stderr (first 20) and counted.
 pub fn detect(
     paths: &[PathBuf],
-    ids: Option<IdentityInputs>,
+    ids: Option<Estate>,
     min: Severity,
 ) -> Result<Vec<Finding>, String> {
     let mut detectors = match &ids {
@@ -93,7 +55,7 @@ pub fn detect(
 
 /// Run.
 pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
-    let ids = a.hr.as_deref().map(|hr| IdentityInputs {
+    let ids = a.hr.as_deref().map(|hr| Estate {
         hr,
         owners: a.owners.as_deref(),
         groups: a.groups.as_deref(),

@@ -5,6 +5,7 @@ mod audit_cmd;
 mod config;
 mod demo_cmd;
 mod detect_cmd;
+mod estate;
 mod eval_cmd;
 mod output;
 mod rules_cmd;

@@ -1,0 +1,58 @@
+//! The estate: HR roster, credential inventories, group membership and owner mapping, read and joined
+//! into a [`Directory`] and a credential list. Shared by `audit`, `detect` and `demo`.
+
+use credwarden_ingest::{hr, mapping, read_inventory, Input, Rejects};
+use credwarden_model::{Credential, Directory};
+use std::path::Path;
+use tracing::{info, warn};
+
+/// Where the estate is described.
+pub struct Estate<'a> {
+    /// HR roster.
+    pub hr: &'a Path,
+    /// Inventory arguments (paths with optional `FORMAT:` prefix).
+    pub inventories: &'a [String],
+    /// Groups file.
+    pub groups: Option<&'a Path>,
+    /// Owner mapping file.
+    pub owners: Option<&'a Path>,
+}
+
+impl Estate<'_> {
+    /// Read and join. Bad rows go to `rejects`; with keep-going, a whole unreadable inventory is
+    /// reported and skipped like a bad row (the roster never is: without it every owner is unknown).
+    pub fn load(&self, rejects: &mut Rejects) -> Result<(Directory, Vec<Credential>), String> {
+        let s = |e: credwarden_ingest::IngestError| e.to_string();
+        let identities = hr::read(&Input::read(self.hr).map_err(s)?, rejects).map_err(s)?;
+        if identities.is_empty() {
+            warn!(
+                "{}: roster has no identities: every owner will be unknown",
+                self.hr.display()
+            );
+        }
+        let mut credentials = Vec::new();
+        for arg in self.inventories {
+            match read_inventory(arg, rejects) {
+                Ok((format, mut creds)) => {
+                    info!("{arg}: {} credentials ({format})", creds.len());
+                    credentials.append(&mut creds);
+                }
+                Err(e) => rejects.reject(e, None).map_err(s)?,
+            }
+        }
+        let groups = match self.groups {
+            Some(p) => mapping::read_groups(&Input::read(p).map_err(s)?, rejects).map_err(s)?,
+            None => Default::default(),
+        };
+        let owners = match self.owners {
+            Some(p) => mapping::read_owners(&Input::read(p).map_err(s)?, rejects).map_err(s)?,
+            None => Vec::new(),
+        };
+        Ok((
+            Directory::new(identities)
+                .with_mapping(owners)
+                .with_groups(groups),
+            credentials,
+        ))
+    }
+}
