@@ -74,37 +74,33 @@ impl Plan {
 
     /// Write the answer key, `labels.csv`.
     pub fn write_labels(&self, path: &Path) -> std::io::Result<()> {
-        write_labels(&self.items, path)
-    }
-}
-
-fn write_labels(items: &[Planned], path: &Path) -> std::io::Result<()> {
-    let mut w = csv::Writer::from_path(path)?;
-    w.write_record([
-        "scenario",
-        "title",
-        "identity",
-        "credential",
-        "subjects",
-        "first_malicious_time",
-        "exposure_start",
-        "event_count",
-        "event_ids",
-    ])?;
-    for p in items {
+        let mut w = csv::Writer::from_path(path)?;
         w.write_record([
-            p.id.to_string(),
-            p.title.clone(),
-            p.identity.clone(),
-            p.credential.clone(),
-            p.subjects.join(";"),
-            p.first.map(rfc3339).unwrap_or_default(),
-            p.exposure.or(p.first).map(rfc3339).unwrap_or_default(),
-            p.count.to_string(),
-            p.event_ids.join(";"),
+            "scenario",
+            "title",
+            "identity",
+            "credential",
+            "subjects",
+            "first_malicious_time",
+            "exposure_start",
+            "event_count",
+            "event_ids",
         ])?;
+        for p in &self.items {
+            w.write_record([
+                p.id.to_string(),
+                p.title.clone(),
+                p.identity.clone(),
+                p.credential.clone(),
+                p.subjects.join(";"),
+                p.first.map(rfc3339).unwrap_or_default(),
+                p.exposure.or(p.first).map(rfc3339).unwrap_or_default(),
+                p.count.to_string(),
+                p.event_ids.join(";"),
+            ])?;
+        }
+        w.flush()
     }
-    w.flush()
 }
 
 fn names(company: &Company, i: usize) -> Vec<String> {
