@@ -225,7 +225,8 @@ pub struct AuditArgs {
 /// `credwarden detect`.
 #[derive(Debug, Args)]
 pub struct DetectArgs {
-    /// Files and directories of activity logs (gzip, S3-layout trees and `-` for stdin welcome).
+    /// Files and directories of activity logs: CloudTrail (Records files, arrays, JSON lines, S3-layout
+    /// trees), gateway, token-issuance, shell and DB-access JSON lines, gzip or not; `-` is stdin.
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
     /// HR roster: enables the identity-aware detectors (activity by terminated identities).
@@ -240,9 +241,59 @@ pub struct DetectArgs {
     /// Group membership file used with --hr to expand secret readers.
     #[arg(long, value_name = "FILE", requires = "hr")]
     pub groups: Option<PathBuf>,
+    /// TOML config: `[[log]]` field mappings for other JSON-lines logs (see docs/formats.md).
+    #[arg(long, value_name = "FILE", env = "CREDWARDEN_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Read every file as this format instead of sniffing it.
+    #[arg(long, value_name = "FORMAT", value_parser = clap::builder::PossibleValuesParser::new(credwarden_detect::sources::Format::NAMES))]
+    pub source_format: Option<String>,
+    /// Keep read positions, detector state and reported findings in this file: the next run with
+    /// the same file reads only what is new and reports only what is new.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Event time held back to put out-of-order records in order (e.g. 30s, 10m, 1h).
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    pub reorder_window: jiff::SignedDuration,
+    /// Also write incidents (findings grouped per identity, signing key or credential, with a risk
+    /// score) to this file as JSON lines; a table output lists them after the findings.
+    #[arg(long, value_name = "FILE")]
+    pub incidents: Option<PathBuf>,
+    /// Write each bad record's location and error to this file as JSON lines.
+    #[arg(long, value_name = "FILE")]
+    pub quarantine: Option<PathBuf>,
+    /// Also send findings to a sink (repeatable): `file:PATH` (OCSF JSON lines appended),
+    /// `webhook:URL` (generic JSON batches) or `slack:URL` (Slack incoming webhook); HTTP sinks retry
+    /// with backoff and a failed delivery is an error (exit 2).
+    #[arg(long = "sink", value_name = "SPEC", value_parser = parse_sink)]
+    pub sinks: Vec<credwarden_sink::SinkSpec>,
+    /// Keep watching PATH (new files, lines appended, stdin) and report new findings as they come;
+    /// stop with Ctrl-C.
+    #[arg(long)]
+    pub follow: bool,
+    /// Seconds between looks for new data with --follow.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5, requires = "follow")]
+    pub poll_seconds: u64,
+    /// No progress bar (it is shown only on a terminal anyway).
+    #[arg(long)]
+    pub no_progress: bool,
     /// Where and how findings go.
     #[command(flatten)]
     pub out: FindingsOutput,
+}
+
+fn parse_sink(s: &str) -> Result<credwarden_sink::SinkSpec, String> {
+    s.parse()
+        .map_err(|e: credwarden_sink::SinkError| e.to_string())
+}
+
+fn parse_duration(s: &str) -> Result<jiff::SignedDuration, String> {
+    let d: jiff::SignedDuration = s
+        .parse()
+        .map_err(|e| format!("`{s}` is not a duration like 30s, 10m or 1h: {e}"))?;
+    if d.is_negative() {
+        return Err(format!("`{s}`: must not be negative"));
+    }
+    Ok(d)
 }
 
 /// `credwarden rules`.

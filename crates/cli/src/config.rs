@@ -10,6 +10,8 @@ use std::path::Path;
 pub struct Config {
     /// Audit thresholds.
     pub audit: Policy,
+    /// Field mappings of JSON-lines logs that are not in a built-in format (`[[log]]`).
+    pub log: Vec<credwarden_ingest::jsonlines::LogMapping>,
 }
 
 impl Config {
@@ -28,6 +30,14 @@ impl Config {
         cfg.audit
             .validate()
             .map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut names = std::collections::HashSet::new();
+        if let Some(dup) = cfg.log.iter().find(|l| !names.insert(&l.name)) {
+            return Err(format!(
+                "{}: two [[log]] mappings are named `{}`",
+                path.display(),
+                dup.name
+            ));
+        }
         Ok(cfg)
     }
 }
@@ -59,5 +69,19 @@ mod tests {
         );
         let e = load_str("[audit]\nunused_warn_days = 100\nunused_max_days = 90\n").unwrap_err();
         assert!(e.contains("must not exceed"), "{e}");
+        let e = load_str("[[log]]\nname = \"kong\"\nkind = \"gateway\"\npath_contains = \"kong\"\n[log.fieldz]\n").unwrap_err();
+        assert!(
+            e.starts_with("c.toml:5:") && e.contains("unknown field `fieldz`"),
+            "{e}"
+        );
+        let two = "[[log]]\nname = \"k\"\nkind = \"gateway\"\npath_contains = \"a\"\n";
+        let e = load_str(&format!("{two}{two}")).unwrap_err();
+        assert!(e.contains("two [[log]] mappings are named `k`"), "{e}");
+    }
+
+    #[test]
+    fn log_mappings_load() {
+        let c = load_str("[[log]]\nname = \"kong\"\nkind = \"gateway\"\npath_contains = \"kong/\"\n[log.fields]\ntime = \"started_at\"\n").unwrap();
+        assert_eq!(c.log[0].mapping.time, "/started_at");
     }
 }

@@ -1,46 +1,69 @@
-//! `credwarden detect`: run the built-in detectors over activity logs.
+//! `credwarden detect`: run the detectors over activity logs, once or following them, with state kept
+//! between runs, incidents grouped, and findings sent to the output and any sinks.
 
 use crate::args::{DetectArgs, Global};
+use crate::config::Config;
 use crate::estate::Estate;
 use crate::output;
+use credwarden_detect::sources::{Format, ReadOptions};
+use credwarden_detect::{incidents, Engine, Options, RunStats};
 use credwarden_ingest::Rejects;
 use credwarden_model::{Finding, Severity};
-use std::path::PathBuf;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tracing::{info, warn};
 
-fn identity_detectors(
-    estate: &Estate,
-) -> Result<Vec<Box<dyn credwarden_detect::Detector>>, String> {
-    let (dir, credentials) = estate.load(&mut Rejects::new(false))?;
-    Ok(credwarden_detect::all_with_identities(
-        Arc::new(dir),
-        &credentials,
-    ))
-}
-
-/// Detect over `paths`; with the estate (HR and inventories) the identity-aware detectors run too. Bad records are
-/// reported on stderr (first 20) and counted.
-pub fn detect(
-    paths: &[PathBuf],
-    ids: Option<Estate>,
-    min: Severity,
-) -> Result<Vec<Finding>, String> {
-    let mut detectors = match &ids {
-        Some(ids) => identity_detectors(ids)?,
+fn detectors(estate: Option<&Estate>) -> Result<Vec<Box<dyn credwarden_detect::Detector>>, String> {
+    Ok(match estate {
+        Some(e) => {
+            let (dir, credentials) = e.load(&mut Rejects::new(false))?;
+            credwarden_detect::all_with_identities(Arc::new(dir), &credentials)
+        }
         None => {
-            info!("no --hr: the identity-aware detectors are skipped; the others run");
+            info!("no --hr: the identity-aware detectors (terminated identities, leaver-readable keys) are skipped; the others run");
             credwarden_detect::all()
         }
-    };
-    let (findings, stats) =
-        credwarden_detect::run(paths, &mut detectors).map_err(|e| e.to_string())?;
+    })
+}
+
+/// Report a run's counts and bad input on stderr; bad input also goes to the quarantine file.
+fn report_stats(stats: &RunStats, quarantine: Option<&mut std::fs::File>) {
     let per_kind: Vec<String> = stats
         .events
         .iter()
         .map(|(k, v)| format!("{v} {k}"))
         .collect();
-    info!("{} files, events: {}", stats.files, per_kind.join(", "));
+    info!(
+        "{} files read ({} unchanged since the last run), events: {}{}",
+        stats.files,
+        stats.unchanged,
+        if per_kind.is_empty() {
+            "none".into()
+        } else {
+            per_kind.join(", ")
+        },
+        if stats.late > 0 {
+            format!(
+                "; {} arrived later than the reorder window and were processed out of order",
+                stats.late
+            )
+        } else {
+            String::new()
+        }
+    );
+    if stats.resumed_records > 0 {
+        info!(
+            "{} records already read by an earlier run were skipped",
+            stats.resumed_records
+        );
+    }
+    if stats.suppressed > 0 {
+        info!(
+            "{} findings already reported by an earlier run were not repeated",
+            stats.suppressed
+        );
+    }
     if !stats.rejects.is_empty() {
         warn!(
             "{} bad input record(s) or file(s) skipped:",
@@ -49,19 +72,251 @@ pub fn detect(
         for r in stats.rejects.iter().take(20) {
             warn!("  {r}");
         }
+        if stats.rejects.len() > 20 {
+            warn!(
+                "  … and {} more{}",
+                stats.rejects.len() - 20,
+                if quarantine.is_some() {
+                    " (all in the quarantine file)"
+                } else {
+                    " (use --quarantine FILE to keep them all)"
+                }
+            );
+        }
     }
+    if let Some(q) = quarantine {
+        for r in &stats.rejects {
+            let line = serde_json::json!({"error": r.to_string()});
+            let _ = writeln!(q, "{line}");
+        }
+    }
+}
+
+/// Detect over `paths` once, without state; with the estate (HR and inventories) the identity-aware
+/// detectors run too. Used by `demo`.
+pub fn detect(
+    paths: &[PathBuf],
+    ids: Option<Estate>,
+    min: Severity,
+) -> Result<Vec<Finding>, String> {
+    let mut engine = Engine::new(detectors(ids.as_ref())?);
+    let (findings, stats) = engine
+        .run(paths, &Options::default(), &mut |_, _, _| {})
+        .map_err(|e| e.to_string())?;
+    report_stats(&stats, None);
     Ok(findings.into_iter().filter(|f| f.severity >= min).collect())
+}
+
+struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    fn new(show: bool) -> Progress {
+        Progress(show.then(|| {
+            let pb = indicatif::ProgressBar::new(0);
+            pb.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} {pos}/{len} files  {msg}  [{elapsed}]",
+                )
+                .expect("valid template"),
+            );
+            pb
+        }))
+    }
+    fn update(&self, done: usize, total: usize, events: u64) {
+        if let Some(pb) = &self.0 {
+            pb.set_length(total as u64);
+            pb.set_position(done as u64);
+            pb.set_message(format!("{events} events"));
+        }
+    }
+    fn finish(&self) {
+        if let Some(pb) = &self.0 {
+            pb.finish_and_clear();
+        }
+    }
+}
+
+fn write_incidents(path: &Path, list: &[incidents::Incident], append: bool) -> Result<(), String> {
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(append)
+        .write(true)
+        .truncate(!append)
+        .open(path)
+        .map_err(|e| format!("{}: cannot write incidents: {e}", path.display()))?;
+    let mut w = std::io::BufWriter::new(f);
+    for i in list {
+        serde_json::to_writer(&mut w, i).map_err(|e| e.to_string())?;
+        writeln!(w).map_err(|e| e.to_string())?;
+    }
+    w.flush().map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn incidents_table(list: &[incidents::Incident]) -> String {
+    let mut s = format!("\n{} incident(s), highest risk first:\n", list.len());
+    for i in list.iter().take(50) {
+        let rules: Vec<String> = i
+            .rules
+            .iter()
+            .map(|(r, n)| {
+                if *n > 1 {
+                    format!("{r}×{n}")
+                } else {
+                    r.to_string()
+                }
+            })
+            .collect();
+        s += &format!(
+            "  {:>6.1} {:<8} {} {}: {} finding(s) {} .. {} [{}]\n",
+            i.risk_score,
+            i.severity.caption(),
+            i.key_kind,
+            i.key,
+            i.findings,
+            i.first_seen.strftime("%Y-%m-%d %H:%M"),
+            i.last_seen.strftime("%Y-%m-%d %H:%M"),
+            rules.join(", ")
+        );
+    }
+    s
 }
 
 /// Run.
 pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
-    let ids = a.hr.as_deref().map(|hr| Estate {
+    let cfg = Config::load(a.config.as_deref())?;
+    let estate = a.hr.as_deref().map(|hr| Estate {
         hr,
         owners: a.owners.as_deref(),
         groups: a.groups.as_deref(),
         inventories: &a.inventories,
     });
-    let findings = detect(&a.paths, ids, a.out.min_severity)?;
-    output::write_findings(g, &a.out, &findings)?;
-    Ok(output::exit_code(&a.out, &findings))
+    let opts = Options {
+        reorder_window: a.reorder_window,
+        read: ReadOptions {
+            format: a.source_format.as_deref().and_then(Format::from_name),
+            mappings: Arc::new(cfg.log.clone()),
+        },
+        ..Options::default()
+    };
+    let mut engine = Engine::new(detectors(estate.as_ref())?);
+    let _lock = match &a.state {
+        Some(p) => {
+            let lock = credwarden_store::Lock::acquire(p).map_err(|e| e.to_string())?;
+            if let Some(s) = credwarden_store::load(p, credwarden_detect::STATE_FORMAT)
+                .map_err(|e| e.to_string())?
+            {
+                for f in engine.restore(s) {
+                    warn!("saved state of {f}: that detector starts afresh");
+                }
+                info!("resuming from {}", p.display());
+            }
+            Some(lock)
+        }
+        None => None,
+    };
+    let mut quarantine = match &a.quarantine {
+        Some(p) => Some(
+            std::fs::File::create(p).map_err(|e| format!("{}: cannot create: {e}", p.display()))?,
+        ),
+        None => None,
+    };
+    let mut paths = a.paths.clone();
+    // Following stdin: spool it to a file next to the state (or in a temporary folder) and follow that.
+    let _spool_dir;
+    if a.follow && paths.iter().any(|p| p.as_os_str() == "-") {
+        let spool = match &a.state {
+            Some(s) => PathBuf::from(format!("{}.stdin.jsonl", s.display())),
+            None => {
+                let d = tempfile::tempdir().map_err(|e| e.to_string())?;
+                let p = d.path().join("stdin.jsonl");
+                _spool_dir = d;
+                p
+            }
+        };
+        spool_stdin(&spool)?;
+        for p in paths.iter_mut().filter(|p| p.as_os_str() == "-") {
+            *p = spool.clone();
+        }
+    }
+    let mut sinks = Vec::new();
+    for spec in &a.sinks {
+        let sink = credwarden_sink::open(spec, &credwarden_sink::Options::default())
+            .map_err(|e| e.to_string())?;
+        sinks.push((sink, Vec::<Finding>::new()));
+    }
+    let show = !a.no_progress && !g.quiet && std::io::stderr().is_terminal();
+    let mut exit = 0;
+    let mut first = true;
+    loop {
+        let progress = Progress::new(show && first);
+        let (mut findings, stats) = engine
+            .run(&paths, &opts, &mut |d, t, e| progress.update(d, t, e))
+            .map_err(|e| e.to_string())?;
+        progress.finish();
+        report_stats(&stats, quarantine.as_mut());
+        if let Some(p) = &a.state {
+            credwarden_store::save(p, credwarden_detect::STATE_FORMAT, &engine.state())
+                .map_err(|e| e.to_string())?;
+        }
+        findings.retain(|f| f.severity >= a.out.min_severity);
+        let list = incidents::group(&mut findings);
+        if !findings.is_empty() || first {
+            output::write_findings(g, &a.out, &findings)?;
+        }
+        if let Some(p) = &a.incidents {
+            write_incidents(p, &list, !first)?;
+        }
+        for (sink, pending) in &mut sinks {
+            pending.extend(findings.iter().cloned());
+            match sink.send(pending) {
+                Ok(d) => {
+                    if d.sent > 0 {
+                        info!(
+                            "{}: {} findings delivered ({} attempts)",
+                            sink.name(),
+                            d.sent,
+                            d.attempts
+                        );
+                    }
+                    pending.clear();
+                }
+                // Following: say so loudly and try again with the next look; once: fail the run.
+                Err(e) if a.follow => warn!("{e}; {} findings kept to send again", pending.len()),
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        if !list.is_empty()
+            && output::format(a.out.format, a.out.output.is_some())
+                == credwarden_report::Format::Table
+            && a.out.output.is_none()
+        {
+            print!("{}", incidents_table(&list));
+        }
+        exit = exit.max(output::exit_code(&a.out, &findings));
+        first = false;
+        if !a.follow {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(a.poll_seconds.max(1)));
+    }
+    Ok(exit)
+}
+
+/// Copy standard input, line by line, to `spool` on a background thread.
+fn spool_stdin(spool: &Path) -> Result<(), String> {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(spool)
+        .map_err(|e| format!("{}: cannot create the stdin spool: {e}", spool.display()))?;
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            if writeln!(f, "{line}").and_then(|_| f.flush()).is_err() {
+                break;
+            }
+        }
+    });
+    Ok(())
 }

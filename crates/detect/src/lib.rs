@@ -2,15 +2,16 @@
 //! and every [`Detector`] sees every event. One file per detector under [`detectors`], each with its
 //! metadata and positive and negative sample events in its tests.
 //!
-//! State of this crate: the engine orders events by sorting them in memory (a streaming merge with
-//! persisted per-credential state is the next step); detectors are the single-event rules and the
-//! token-provenance join.
+//! The [`Engine`] merges files in event-time order with bounded memory and keeps a [`State`] (files
+//! read, detector state, findings reported) that the caller persists to resume without double
+//! counting.
 
 pub mod detectors;
 mod engine;
+pub mod incidents;
 pub mod sources;
 
-pub use engine::{run, RunStats};
+pub use engine::{run, Engine, FileMark, Options, RunStats, State, STATE_FORMAT};
 
 use credwarden_model::{Event, Finding, RuleMeta, Subject};
 
@@ -20,6 +21,14 @@ pub trait Detector {
     fn meta(&self) -> &'static RuleMeta;
     /// Look at one event.
     fn on_event(&mut self, ev: &Event, out: &mut Vec<Finding>);
+    /// What this detector has learnt, to be saved between runs (`None`: it keeps nothing).
+    fn save(&self) -> Option<serde_json::Value> {
+        None
+    }
+    /// Take up what [`Detector::save`] gave in an earlier run.
+    fn restore(&mut self, _state: serde_json::Value) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// A finding about the actor of `ev`, stamped at the event's time, with the event as evidence.
@@ -41,6 +50,18 @@ pub fn finding_for(meta: &'static RuleMeta, ev: &Event, message: String) -> Find
         f = f.fact("event_id", id.clone());
     }
     f
+}
+
+/// A detector's state as JSON, for [`Detector::save`].
+pub(crate) fn save_json<T: serde::Serialize>(state: &T) -> Option<serde_json::Value> {
+    serde_json::to_value(state).ok()
+}
+
+/// A detector's state back from JSON, for [`Detector::restore`].
+pub(crate) fn restore_json<T: serde::de::DeserializeOwned>(
+    v: serde_json::Value,
+) -> Result<T, String> {
+    serde_json::from_value(v).map_err(|e| e.to_string())
 }
 
 /// Every built-in detector that needs no HR data, fresh.

@@ -20,9 +20,8 @@ fn stratus_techniques_flagged() {
         .collect();
     files.sort();
     for f in &files {
-        let mut detectors = credwarden_detect::all();
-        let (findings, stats) =
-            credwarden_detect::run(std::slice::from_ref(f), &mut detectors).unwrap();
+        let detectors = credwarden_detect::all();
+        let (findings, stats) = credwarden_detect::run(std::slice::from_ref(f), detectors).unwrap();
         assert!(stats.rejects.is_empty(), "{:?}", stats.rejects);
         let technique = f.file_stem().unwrap().to_string_lossy().to_string();
         let mut rules: Vec<String> = findings.iter().map(|x| x.rule.id.to_string()).collect();

@@ -25,40 +25,212 @@ pub enum Kind {
     DbAccess,
 }
 
-/// Field names (JSON pointers, `/`-separated) for one kind of log.
-#[derive(Debug, Clone)]
-pub struct Mapping {
+/// Field names (JSON pointers, `/`-separated; empty = not in this log) for one kind of log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mapping<S = String> {
     /// Event time (RFC 3339 string or epoch seconds/milliseconds).
-    pub time: &'static str,
+    pub time: S,
     /// Acting principal (user, service).
-    pub principal: &'static str,
+    pub principal: S,
     /// Credential used.
-    pub credential: &'static str,
+    pub credential: S,
     /// Action (HTTP path, command, SQL operation).
-    pub action: &'static str,
+    pub action: S,
     /// Resource (table, endpoint).
-    pub resource: &'static str,
+    pub resource: S,
     /// Source address.
-    pub ip: &'static str,
+    pub ip: S,
     /// User agent.
-    pub user_agent: &'static str,
+    pub user_agent: S,
     /// Status code (HTTP) for the outcome.
-    pub status: &'static str,
+    pub status: S,
     /// Bytes.
-    pub bytes: &'static str,
+    pub bytes: S,
     /// Records / rows returned.
-    pub records: &'static str,
+    pub records: S,
     /// Event id.
-    pub id: &'static str,
+    pub id: S,
     /// Token claims: sub, jti, kid, iat, client.
-    pub claims: [&'static str; 5],
+    pub claims: [S; 5],
+}
+
+impl Mapping<&'static str> {
+    fn owned(&self) -> Mapping {
+        Mapping {
+            time: self.time.into(),
+            principal: self.principal.into(),
+            credential: self.credential.into(),
+            action: self.action.into(),
+            resource: self.resource.into(),
+            ip: self.ip.into(),
+            user_agent: self.user_agent.into(),
+            status: self.status.into(),
+            bytes: self.bytes.into(),
+            records: self.records.into(),
+            id: self.id.into(),
+            claims: self.claims.map(String::from),
+        }
+    }
+}
+
+impl Mapping {
+    /// Field names a config may set (`claims.sub` … for the token claims).
+    pub const FIELDS: &'static [&'static str] = &[
+        "time",
+        "principal",
+        "credential",
+        "action",
+        "resource",
+        "ip",
+        "user_agent",
+        "status",
+        "bytes",
+        "records",
+        "id",
+        "claims.sub",
+        "claims.jti",
+        "claims.kid",
+        "claims.iat",
+        "claims.client",
+    ];
+
+    /// The slot for a config field name (see [`Mapping::FIELDS`]).
+    fn slot(&mut self, name: &str) -> Option<&mut String> {
+        Some(match name {
+            "time" => &mut self.time,
+            "principal" => &mut self.principal,
+            "credential" => &mut self.credential,
+            "action" => &mut self.action,
+            "resource" => &mut self.resource,
+            "ip" => &mut self.ip,
+            "user_agent" => &mut self.user_agent,
+            "status" => &mut self.status,
+            "bytes" => &mut self.bytes,
+            "records" => &mut self.records,
+            "id" => &mut self.id,
+            "claims.sub" => &mut self.claims[0],
+            "claims.jti" => &mut self.claims[1],
+            "claims.kid" => &mut self.claims[2],
+            "claims.iat" => &mut self.claims[3],
+            "claims.client" => &mut self.claims[4],
+            _ => return None,
+        })
+    }
+}
+
+/// A JSON-lines log described in the config file (`[[log]]`): which kind of log it is for the
+/// detectors, which files or records it applies to, and where its fields are. Fields not given keep the
+/// kind's default; a field given as `""` is absent from this log.
+///
+/// ```toml
+/// [[log]]
+/// name = "kong"                 # shown in counts and errors
+/// kind = "gateway"              # gateway | token_issuance | shell | db_access
+/// path_contains = "kong/"       # files whose path contains this…
+/// has_field = "upstream_uri"    # …or whose first record has this field
+/// [log.fields]
+/// time = "started_at"           # dotted path or JSON pointer (/a/b)
+/// ip = "client_ip"
+/// "claims.jti" = "request.headers.x-token-id"
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogMapping {
+    /// Name, for counts and errors.
+    pub name: String,
+    /// Kind of log, which decides the detectors that read it.
+    pub kind: Kind,
+    /// Applies to files whose path contains this.
+    pub path_contains: Option<String>,
+    /// Applies to files whose first record has this field (JSON pointer).
+    pub has_field: Option<String>,
+    /// Where the fields are.
+    pub mapping: Mapping,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LogMappingToml {
+    name: String,
+    kind: String,
+    #[serde(default)]
+    path_contains: Option<String>,
+    #[serde(default)]
+    has_field: Option<String>,
+    #[serde(default)]
+    fields: std::collections::BTreeMap<String, String>,
+}
+
+/// A dotted path (`a.b.c`) or a JSON pointer (`/a/b/c`) as a JSON pointer; `""` stays empty (absent).
+fn pointer(path: &str) -> String {
+    if path.is_empty() || path.starts_with('/') {
+        path.to_string()
+    } else {
+        path.split('.')
+            .map(|p| p.replace('~', "~0").replace('/', "~1"))
+            .fold(String::new(), |acc, p| acc + "/" + &p)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LogMapping {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let t = LogMappingToml::deserialize(d)?;
+        let kind = Kind::from_name(&t.kind).ok_or_else(|| {
+            D::Error::custom(format!(
+                "log `{}`: unknown kind `{}`; expected one of gateway, token_issuance, shell, db_access",
+                t.name, t.kind
+            ))
+        })?;
+        if t.path_contains.is_none() && t.has_field.is_none() {
+            return Err(D::Error::custom(format!(
+                "log `{}`: set `path_contains` or `has_field` so files can be matched to it",
+                t.name
+            )));
+        }
+        let mut mapping = kind.mapping();
+        for (k, v) in &t.fields {
+            let slot = mapping.slot(k).ok_or_else(|| {
+                D::Error::custom(format!(
+                    "log `{}`: unknown field `{k}`; expected one of {}",
+                    t.name,
+                    Mapping::FIELDS.join(", ")
+                ))
+            })?;
+            *slot = pointer(v);
+        }
+        Ok(LogMapping {
+            name: t.name,
+            kind,
+            path_contains: t.path_contains,
+            has_field: t.has_field.as_deref().map(pointer),
+            mapping,
+        })
+    }
+}
+
+impl LogMapping {
+    /// Does this mapping name the file at `path`?
+    pub fn matches_path(&self, path: &str) -> bool {
+        self.path_contains
+            .as_deref()
+            .is_some_and(|p| path.contains(p))
+    }
+
+    /// Does the first record in `head` (the start of a file) have this mapping's field?
+    pub fn matches_head(&self, head: &str) -> bool {
+        let Some(field) = &self.has_field else {
+            return false;
+        };
+        let first = head.lines().next().unwrap_or("");
+        serde_json::from_str::<Value>(first).is_ok_and(|v| v.pointer(field).is_some())
+    }
 }
 
 impl Kind {
     /// The default mapping for this kind.
     pub fn mapping(self) -> Mapping {
-        match self {
-            Kind::Gateway => Mapping {
+        let m = match self {
+            Kind::Gateway => Mapping::<&'static str> {
                 time: "/time",
                 principal: "/token/sub",
                 credential: "/token/kid",
@@ -78,7 +250,7 @@ impl Kind {
                     "/token/client_id",
                 ],
             },
-            Kind::Issuance => Mapping {
+            Kind::Issuance => Mapping::<&'static str> {
                 time: "/time",
                 principal: "/sub",
                 credential: "/kid",
@@ -92,7 +264,7 @@ impl Kind {
                 id: "/jti",
                 claims: ["/sub", "/jti", "/kid", "/iat", "/client_id"],
             },
-            Kind::Shell => Mapping {
+            Kind::Shell => Mapping::<&'static str> {
                 time: "/time",
                 principal: "/user",
                 credential: "/credential_id",
@@ -106,7 +278,7 @@ impl Kind {
                 id: "/event_id",
                 claims: ["", "", "", "", ""],
             },
-            Kind::DbAccess => Mapping {
+            Kind::DbAccess => Mapping::<&'static str> {
                 time: "/time",
                 principal: "/principal",
                 credential: "/credential_id",
@@ -120,7 +292,8 @@ impl Kind {
                 id: "/query_id",
                 claims: ["", "", "", "", ""],
             },
-        }
+        };
+        m.owned()
     }
 
     /// Guess the kind from one record's fields.
@@ -142,6 +315,17 @@ impl Kind {
         }
     }
 
+    /// The kind named `name` (see [`Kind::name`]).
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Some(match name {
+            "gateway" => Kind::Gateway,
+            "token_issuance" | "issuance" => Kind::Issuance,
+            "shell" => Kind::Shell,
+            "db_access" | "db" => Kind::DbAccess,
+            _ => return None,
+        })
+    }
+
     /// Stable name (`gateway`, `token_issuance`, `shell`, `db_access`).
     pub fn name(self) -> &'static str {
         match self {
@@ -153,11 +337,17 @@ impl Kind {
     }
 }
 
-fn text(v: &Value, ptr: &str) -> Option<String> {
+/// The value at `ptr`; an empty pointer means "not in this log" (not the whole record).
+fn get<'v>(v: &'v Value, ptr: &str) -> Option<&'v Value> {
     if ptr.is_empty() {
-        return None;
+        None
+    } else {
+        v.pointer(ptr)
     }
-    match v.pointer(ptr)? {
+}
+
+fn text(v: &Value, ptr: &str) -> Option<String> {
+    match get(v, ptr)? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
@@ -165,7 +355,7 @@ fn text(v: &Value, ptr: &str) -> Option<String> {
 }
 
 fn time_of(v: &Value, ptr: &str) -> Result<Option<jiff::Timestamp>, String> {
-    match v.pointer(ptr) {
+    match get(v, ptr) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => parse_timestamp(s).map(Some),
         Some(Value::Number(n)) => {
@@ -193,10 +383,10 @@ pub fn normalize(
     let err = |field: &str, reason: String| {
         IngestError::field(file, line, field.trim_start_matches('/'), reason)
     };
-    let time = time_of(v, m.time)
-        .map_err(|e| err(m.time, e))?
-        .ok_or_else(|| err(m.time, "missing".into()))?;
-    let status = v.pointer(m.status).and_then(Value::as_i64);
+    let time = time_of(v, &m.time)
+        .map_err(|e| err(&m.time, e))?
+        .ok_or_else(|| err(&m.time, "missing".into()))?;
+    let status = get(v, &m.status).and_then(Value::as_i64);
     let outcome = match (kind, status) {
         (_, Some(401 | 403)) => EventOutcome::Denied,
         (Kind::Gateway, Some(s)) if s >= 400 => EventOutcome::Failure,
@@ -206,38 +396,38 @@ pub fn normalize(
     let token = (kind == Kind::Gateway || kind == Kind::Issuance).then(
         || -> Result<TokenClaims, IngestError> {
             Ok(TokenClaims {
-                sub: text(v, m.claims[0]),
-                jti: text(v, m.claims[1]),
-                kid: text(v, m.claims[2]),
-                iat: time_of(v, m.claims[3]).map_err(|e| err(m.claims[3], e))?,
-                client: text(v, m.claims[4]),
+                sub: text(v, &m.claims[0]),
+                jti: text(v, &m.claims[1]),
+                kid: text(v, &m.claims[2]),
+                iat: time_of(v, &m.claims[3]).map_err(|e| err(&m.claims[3], e))?,
+                client: text(v, &m.claims[4]),
             })
         },
     );
     let token = token.transpose()?;
     Ok(Event {
         time,
-        credential_id: text(v, m.credential),
-        principal: text(v, m.principal),
+        credential_id: text(v, &m.credential),
+        principal: text(v, &m.principal),
         token,
-        action: text(v, m.action).unwrap_or_else(|| kind.name().to_string()),
+        action: text(v, &m.action).unwrap_or_else(|| kind.name().to_string()),
         resource: ResourceRef {
             kind: Some(kind.name().to_string()),
-            id: text(v, m.resource),
+            id: text(v, &m.resource),
             sensitivity: None,
         },
         src: Network {
-            ip: text(v, m.ip),
+            ip: text(v, &m.ip),
             asn: None,
             country: None,
         },
-        user_agent: text(v, m.user_agent),
+        user_agent: text(v, &m.user_agent),
         outcome,
         volume: Volume {
-            bytes: v.pointer(m.bytes).and_then(Value::as_u64),
-            records: v.pointer(m.records).and_then(Value::as_u64),
+            bytes: get(v, &m.bytes).and_then(Value::as_u64),
+            records: get(v, &m.records).and_then(Value::as_u64),
         },
-        event_id: text(v, m.id),
+        event_id: text(v, &m.id),
         // Gateway and issuance records are fully described by the fields above (they are the bulk of
         // customer traffic: keep them small); shell and DB records keep their other fields for detectors.
         detail: match kind {
@@ -258,11 +448,28 @@ pub fn read(
     kind: Option<Kind>,
     each: &mut dyn FnMut(Result<Event, IngestError>),
 ) -> Result<Kind, IngestError> {
+    read_with(reader, file, kind.map(|k| (k, k.mapping())), each)
+}
+
+/// Read a JSON-lines log described by a configured [`LogMapping`].
+pub fn read_mapped(
+    reader: impl Read,
+    file: &Arc<str>,
+    log: &LogMapping,
+    each: &mut dyn FnMut(Result<Event, IngestError>),
+) -> Result<Kind, IngestError> {
+    read_with(reader, file, Some((log.kind, log.mapping.clone())), each)
+}
+
+fn read_with(
+    reader: impl Read,
+    file: &Arc<str>,
+    mut known: Option<(Kind, Mapping)>,
+    each: &mut dyn FnMut(Result<Event, IngestError>),
+) -> Result<Kind, IngestError> {
     let mut r = BufReader::with_capacity(1 << 16, reader);
     let mut line = String::new();
     let mut n = 0u64;
-    let mut kind = kind;
-    let mut mapping = kind.map(Kind::mapping);
     loop {
         line.clear();
         n += 1;
@@ -287,20 +494,16 @@ pub fn read(
                 continue;
             }
         };
-        if kind.is_none() {
-            kind = Kind::sniff(&v);
-            mapping = kind.map(Kind::mapping);
-            if kind.is_none() {
-                return Err(IngestError::Format { file: file.to_string(), reason: format!("line {n}: not a known JSON-lines log (gateway, token issuance, shell, DB access)") });
-            }
+        if known.is_none() {
+            let Some(k) = Kind::sniff(&v) else {
+                return Err(IngestError::Format { file: file.to_string(), reason: format!("line {n}: not a known JSON-lines log (gateway, token issuance, shell, DB access); describe it with a [[log]] mapping in the config") });
+            };
+            known = Some((k, k.mapping()));
         }
-        let (k, m) = (
-            kind.expect("set above"),
-            mapping.as_ref().expect("set above"),
-        );
-        each(normalize(&v, k, m, file, n));
+        let (k, m) = known.as_ref().expect("set above");
+        each(normalize(&v, *k, m, file, n));
     }
-    kind.ok_or_else(|| IngestError::Empty {
+    known.map(|(k, _)| k).ok_or_else(|| IngestError::Empty {
         file: file.to_string(),
     })
 }
@@ -354,5 +557,73 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("not a known JSON-lines log"));
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Cfg {
+        log: Vec<LogMapping>,
+    }
+
+    fn logs(text: &str) -> Result<Vec<LogMapping>, String> {
+        toml::from_str::<Cfg>(text)
+            .map(|c| c.log)
+            .map_err(|e| e.message().to_string())
+    }
+
+    #[test]
+    fn a_configured_mapping_reads_another_gateway() {
+        let l = logs(
+            r#"
+[[log]]
+name = "kong"
+kind = "gateway"
+path_contains = "kong/"
+[log.fields]
+time = "started_at"
+ip = "client_ip"
+principal = "consumer.username"
+"claims.jti" = "request.headers.x-token-id"
+"claims.kid" = "/request/headers/x-kid"
+records = ""
+"#,
+        )
+        .unwrap();
+        let m = &l[0];
+        assert!(
+            m.matches_path("/logs/kong/2025-04-05.jsonl") && !m.matches_path("/logs/nginx.jsonl")
+        );
+        assert_eq!(m.mapping.claims[1], "/request/headers/x-token-id");
+        let f: Arc<str> = Arc::from("kong.jsonl");
+        let mut got = Vec::new();
+        let line = r#"{"started_at":1743811229000,"client_ip":"45.133.0.9","consumer":{"username":"17"},"request":{"headers":{"x-token-id":"j1","x-kid":"k1"}},"path":"/x","status":403,"records":5}"#;
+        let k = read_mapped(line.as_bytes(), &f, m, &mut |e| got.push(e)).unwrap();
+        assert_eq!(k, Kind::Gateway);
+        let e = got[0].as_ref().unwrap();
+        assert_eq!(e.time.as_second(), 1_743_811_229);
+        assert_eq!(e.src.ip.as_deref(), Some("45.133.0.9"));
+        assert_eq!(e.principal.as_deref(), Some("17"));
+        let t = e.token.as_ref().unwrap();
+        assert_eq!(
+            (t.jti.as_deref(), t.kid.as_deref()),
+            (Some("j1"), Some("k1"))
+        );
+        // `records = ""`: this log has no record count, even though the line has such a field.
+        assert_eq!(e.volume.records, None);
+        assert_eq!(e.outcome, EventOutcome::Denied);
+    }
+
+    #[test]
+    fn mapping_mistakes_are_named() {
+        let e =
+            logs("[[log]]\nname = \"x\"\nkind = \"gatewy\"\npath_contains = \"x\"\n").unwrap_err();
+        assert!(e.contains("unknown kind `gatewy`"), "{e}");
+        let e = logs("[[log]]\nname = \"x\"\nkind = \"gateway\"\n").unwrap_err();
+        assert!(e.contains("set `path_contains` or `has_field`"), "{e}");
+        let e = logs("[[log]]\nname = \"x\"\nkind = \"gateway\"\nhas_field = \"a\"\n[log.fields]\ntim = \"t\"\n").unwrap_err();
+        assert!(e.contains("unknown field `tim`"), "{e}");
+        let m = &logs("[[log]]\nname = \"x\"\nkind = \"db_access\"\nhas_field = \"audit.query\"\n")
+            .unwrap()[0];
+        assert!(m.matches_head("{\"audit\":{\"query\":\"select\"}}\n"));
+        assert!(!m.matches_head("{\"audit\":{}}\n"));
     }
 }

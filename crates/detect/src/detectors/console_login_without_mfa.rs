@@ -25,7 +25,7 @@ pub static META: RuleMeta = RuleMeta {
 };
 
 /// The detector: recent failures per user.
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 pub struct ConsoleLoginWithoutMfa {
     failures: HashMap<String, VecDeque<i64>>,
 }
@@ -33,6 +33,13 @@ pub struct ConsoleLoginWithoutMfa {
 impl Detector for ConsoleLoginWithoutMfa {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+    fn save(&self) -> Option<serde_json::Value> {
+        crate::save_json(self)
+    }
+    fn restore(&mut self, state: serde_json::Value) -> Result<(), String> {
+        *self = crate::restore_json(state)?;
+        Ok(())
     }
     fn on_event(&mut self, ev: &Event, out: &mut Vec<Finding>) {
         if ev.action != "ConsoleLogin" {

@@ -24,7 +24,7 @@ pub static META: RuleMeta = RuleMeta {
 };
 
 /// The detector: last use per credential.
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 pub struct DormantReactivation {
     last: HashMap<String, i64>,
 }
@@ -32,6 +32,13 @@ pub struct DormantReactivation {
 impl Detector for DormantReactivation {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+    fn save(&self) -> Option<serde_json::Value> {
+        crate::save_json(self)
+    }
+    fn restore(&mut self, state: serde_json::Value) -> Result<(), String> {
+        *self = crate::restore_json(state)?;
+        Ok(())
     }
     fn on_event(&mut self, ev: &Event, out: &mut Vec<Finding>) {
         let Some(key) = &ev.credential_id else { return };

@@ -22,7 +22,7 @@ pub static META: RuleMeta = RuleMeta {
 };
 
 /// The detector: addresses human IAM users called from.
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 pub struct InstanceCredentialsOffInstance {
     human_ips: HashSet<String>,
     flagged: HashSet<String>,
@@ -48,6 +48,13 @@ fn instance_session(ev: &Event) -> bool {
 impl Detector for InstanceCredentialsOffInstance {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+    fn save(&self) -> Option<serde_json::Value> {
+        crate::save_json(self)
+    }
+    fn restore(&mut self, state: serde_json::Value) -> Result<(), String> {
+        *self = crate::restore_json(state)?;
+        Ok(())
     }
     fn on_event(&mut self, ev: &Event, out: &mut Vec<Finding>) {
         let ip = ev.src.ip.clone().unwrap_or_default();

@@ -77,6 +77,13 @@ impl Detector for LeaverReadableKeyInUse {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
+    fn save(&self) -> Option<serde_json::Value> {
+        crate::save_json(&self.seen)
+    }
+    fn restore(&mut self, state: serde_json::Value) -> Result<(), String> {
+        self.seen = crate::restore_json(state)?;
+        Ok(())
+    }
     fn on_event(&mut self, ev: &Event, out: &mut Vec<Finding>) {
         if ev.resource.kind.as_deref() != Some("gateway") {
             return;

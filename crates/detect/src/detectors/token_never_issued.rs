@@ -23,17 +23,24 @@ pub static META: RuleMeta = RuleMeta {
 };
 
 /// The detector: the set of issued token ids, and one finding per signing key and day.
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 pub struct TokenNeverIssued {
     issued: HashSet<String>,
     log_start: Option<jiff::Timestamp>,
-    /// (kid, day) → forged requests counted so far.
-    seen: HashMap<(String, i64), u64>,
+    /// kid → day → forged requests counted so far.
+    seen: HashMap<String, HashMap<i64, u64>>,
 }
 
 impl Detector for TokenNeverIssued {
     fn meta(&self) -> &'static RuleMeta {
         &META
+    }
+    fn save(&self) -> Option<serde_json::Value> {
+        crate::save_json(self)
+    }
+    fn restore(&mut self, state: serde_json::Value) -> Result<(), String> {
+        *self = crate::restore_json(state)?;
+        Ok(())
     }
     fn on_event(&mut self, ev: &Event, out: &mut Vec<Finding>) {
         let Some(t) = &ev.token else { return };
@@ -54,7 +61,12 @@ impl Detector for TokenNeverIssued {
                 }
                 let kid = t.kid.clone().unwrap_or_else(|| "(no kid)".into());
                 let day = ev.time.as_second().div_euclid(86_400);
-                let n = self.seen.entry((kid.clone(), day)).or_insert(0);
+                let n = self
+                    .seen
+                    .entry(kid.clone())
+                    .or_default()
+                    .entry(day)
+                    .or_insert(0);
                 *n += 1;
                 if *n > 1 {
                     return;

@@ -1,0 +1,62 @@
+//! The file sink: OCSF Detection Finding JSON lines appended to a file, created if absent. Each send is
+//! encoded whole, then written with one `write_all`, so a failed encode leaves the file untouched.
+
+use crate::error::SinkError;
+use crate::{Delivery, Sink};
+use credwarden_model::ocsf::DetectionFinding;
+use credwarden_model::Finding;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Appends findings to a file.
+pub(crate) struct FileSink {
+    path: PathBuf,
+    file: File,
+}
+
+impl FileSink {
+    /// Open `path` for appending, creating it if absent.
+    pub(crate) fn open(path: &Path) -> Result<Self, SinkError> {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|source| SinkError::File {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            file,
+        })
+    }
+}
+
+impl Sink for FileSink {
+    fn name(&self) -> String {
+        format!("file:{}", self.path.display())
+    }
+
+    fn send(&mut self, findings: &[Finding]) -> Result<Delivery, SinkError> {
+        if findings.is_empty() {
+            return Ok(Delivery::default());
+        }
+        let mut buf = Vec::new();
+        for f in findings {
+            serde_json::to_writer(&mut buf, &DetectionFinding::from_finding(f))?;
+            buf.push(b'\n');
+        }
+        self.file
+            .write_all(&buf)
+            .and_then(|()| self.file.flush())
+            .map_err(|source| SinkError::File {
+                path: self.path.clone(),
+                source,
+            })?;
+        Ok(Delivery {
+            sent: findings.len(),
+            attempts: 1,
+        })
+    }
+}

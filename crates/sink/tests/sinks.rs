@@ -1,0 +1,404 @@
+//! End-to-end tests of the sinks: HTTP ones against the scripted mock server in mock/, the file sink
+//! against a temporary directory. Backoff is 1 ms so retries cost nothing; nothing asserts on time.
+
+mod mock;
+
+use credwarden_model::{Finding, RuleMeta, Severity, Subject};
+use credwarden_sink::{open, Delivery, Options, SinkError, SinkSpec};
+use mock::{Mock, Reply, SECRET};
+use std::net::TcpListener;
+use std::time::Duration;
+
+static META: RuleMeta = RuleMeta {
+    id: "CW-T001",
+    name: "test",
+    version: 1,
+    title: "Test rule",
+    description: "d",
+    severity: Severity::High,
+    attack: &[],
+    d3fend: &[],
+    false_positives: &[],
+    recommendation: "r",
+};
+
+fn findings(n: usize) -> Vec<Finding> {
+    (0..n)
+        .map(|i| {
+            Finding::new(
+                &META,
+                Subject {
+                    system: Some("aws".into()),
+                    principal: Some(format!("svc-{i}")),
+                    credential_id: Some(format!("AKIA{i:04}")),
+                    ..Default::default()
+                },
+                format!("access key {i} is 400 days old"),
+                jiff::Timestamp::UNIX_EPOCH,
+            )
+        })
+        .collect()
+}
+
+fn fast(retries: u32) -> Options {
+    Options {
+        retries,
+        backoff_initial: Duration::from_millis(1),
+        timeout: Duration::from_secs(10),
+        ..Options::default()
+    }
+}
+
+fn webhook(url: &str) -> SinkSpec {
+    format!("webhook:{url}").parse().unwrap()
+}
+
+fn slack(url: &str) -> SinkSpec {
+    format!("slack:{url}").parse().unwrap()
+}
+
+/// An http URL on a local port nothing listens on, with the secret path.
+fn refused_url() -> String {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("http://127.0.0.1:{port}/services/{SECRET}")
+}
+
+fn assert_no_secret(text: &str) {
+    for part in SECRET.split('/') {
+        assert!(!text.contains(part), "secret {part:?} leaked into: {text}");
+    }
+}
+
+#[test]
+fn webhook_posts_a_generic_json_batch_of_ocsf_findings() {
+    let mock = Mock::start(vec![mock::status(200)]);
+    let mut sink = open(&webhook(&mock.url), &fast(5)).unwrap();
+    let d = sink.send(&findings(3)).unwrap();
+    assert_eq!(
+        d,
+        Delivery {
+            sent: 3,
+            attempts: 1
+        }
+    );
+
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 1);
+    let r = &reqs[0];
+    assert_eq!(r.method, "POST");
+    assert_eq!(r.path, format!("/services/{SECRET}"));
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert!(r.header("user-agent").unwrap().starts_with("credwarden/"));
+    let body = r.json();
+    assert_eq!(body["source"], "credwarden");
+    assert_eq!(body["count"], 3);
+    let fs = body["findings"].as_array().unwrap();
+    assert_eq!(fs.len(), 3);
+    for f in fs {
+        assert_eq!(f["class_uid"], 2004);
+    }
+    assert_eq!(fs[1]["message"], "access key 1 is 400 days old");
+}
+
+#[test]
+fn server_errors_are_retried_until_delivered() {
+    let mock = Mock::start(vec![
+        mock::status(500),
+        mock::status(503),
+        mock::status(200),
+    ]);
+    let mut sink = open(&webhook(&mock.url), &fast(5)).unwrap();
+    let d = sink.send(&findings(2)).unwrap();
+    assert_eq!(
+        d,
+        Delivery {
+            sent: 2,
+            attempts: 3
+        }
+    );
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 3);
+    assert!(reqs.iter().all(|r| r.body == reqs[0].body));
+}
+
+#[test]
+fn too_many_requests_with_retry_after_is_retried() {
+    let mock = Mock::start(vec![
+        mock::with_header(429, "Retry-After", "0"),
+        mock::status(200),
+    ]);
+    // A long backoff: Retry-After: 0 replaces it, so the test stays fast.
+    let opts = Options {
+        backoff_initial: Duration::from_secs(3600),
+        ..fast(5)
+    };
+    let d = open(&webhook(&mock.url), &opts)
+        .unwrap()
+        .send(&findings(1))
+        .unwrap();
+    assert_eq!(d.attempts, 2);
+    assert_eq!(mock.requests().len(), 2);
+}
+
+#[test]
+fn client_errors_fail_at_once_with_status_and_body() {
+    let mock = Mock::start(vec![mock::with_body(400, "invalid_payload: missing text")]);
+    let err = open(&webhook(&mock.url), &fast(5))
+        .unwrap()
+        .send(&findings(1))
+        .unwrap_err();
+    match &err {
+        SinkError::Rejected {
+            status, attempts, ..
+        } => {
+            assert_eq!(*status, 400);
+            assert_eq!(*attempts, 1);
+        }
+        other => panic!("{other:?}"),
+    }
+    let msg = err.to_string();
+    assert!(msg.contains("HTTP 400"), "{msg}");
+    assert!(msg.contains("invalid_payload: missing text"), "{msg}");
+    assert!(msg.contains("0 of 1 findings delivered"), "{msg}");
+    assert_eq!(mock.requests().len(), 1);
+}
+
+#[test]
+fn long_error_bodies_are_cut_to_200_chars() {
+    let mock = Mock::start(vec![mock::with_body(422, "e".repeat(1000))]);
+    let msg = open(&webhook(&mock.url), &fast(0))
+        .unwrap()
+        .send(&findings(1))
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains(&format!("{}…", "e".repeat(200))), "{msg}");
+    assert!(!msg.contains(&"e".repeat(201)), "{msg}");
+}
+
+#[test]
+fn connection_refused_gives_up_after_retries_plus_one_attempts() {
+    let err = open(&webhook(&refused_url()), &fast(3))
+        .unwrap()
+        .send(&findings(1))
+        .unwrap_err();
+    match &err {
+        SinkError::GaveUp { attempts, .. } => assert_eq!(*attempts, 4),
+        other => panic!("{other:?}"),
+    }
+    let msg = err.to_string();
+    assert!(msg.contains("after 4 attempt(s)"), "{msg}");
+    assert_no_secret(&msg);
+}
+
+#[test]
+fn timeouts_are_retried() {
+    let mock = Mock::start(vec![Reply::Hang, mock::status(200)]);
+    let opts = Options {
+        timeout: Duration::from_millis(200),
+        ..fast(2)
+    };
+    let d = open(&webhook(&mock.url), &opts)
+        .unwrap()
+        .send(&findings(1))
+        .unwrap();
+    assert_eq!(d.attempts, 2);
+}
+
+#[test]
+fn batches_hold_at_most_the_batch_size() {
+    let mock = Mock::start(vec![
+        mock::status(200),
+        mock::status(200),
+        mock::status(200),
+    ]);
+    let opts = Options {
+        batch: 100,
+        ..fast(5)
+    };
+    let d = open(&webhook(&mock.url), &opts)
+        .unwrap()
+        .send(&findings(250))
+        .unwrap();
+    assert_eq!(
+        d,
+        Delivery {
+            sent: 250,
+            attempts: 3
+        }
+    );
+    let counts: Vec<u64> = mock
+        .requests()
+        .iter()
+        .map(|r| {
+            let b = r.json();
+            assert_eq!(b["findings"].as_array().unwrap().len() as u64, b["count"]);
+            b["count"].as_u64().unwrap()
+        })
+        .collect();
+    assert_eq!(counts, [100, 100, 50]);
+}
+
+#[test]
+fn a_failed_batch_reports_what_earlier_batches_delivered() {
+    let mock = Mock::start(vec![mock::status(200), mock::status(403)]);
+    let msg = open(&webhook(&mock.url), &fast(5))
+        .unwrap()
+        .send(&findings(250))
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("HTTP 403"), "{msg}");
+    assert!(msg.contains("100 of 250 findings delivered"), "{msg}");
+}
+
+#[test]
+fn nothing_to_send_makes_no_request() {
+    let mock = Mock::start(vec![]);
+    let d = open(&webhook(&mock.url), &fast(0))
+        .unwrap()
+        .send(&[])
+        .unwrap();
+    assert_eq!(d, Delivery::default());
+}
+
+#[test]
+fn slack_message_shape_and_truncation() {
+    let mock = Mock::start(vec![mock::status(200)]);
+    let d = open(&slack(&mock.url), &fast(0))
+        .unwrap()
+        .send(&findings(60))
+        .unwrap();
+    assert_eq!(
+        d,
+        Delivery {
+            sent: 60,
+            attempts: 1
+        }
+    );
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].header("content-type"), Some("application/json"));
+    let body = reqs[0].json();
+    assert!(body["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("credwarden: 60 findings (60 high)"));
+    let blocks = body["blocks"].as_array().unwrap();
+    assert_eq!(blocks.len(), 50);
+    assert_eq!(blocks[0]["type"], "header");
+    let first = blocks[1]["text"]["text"].as_str().unwrap();
+    assert_eq!(blocks[1]["text"]["type"], "mrkdwn");
+    for part in [
+        "HIGH",
+        "CW-T001",
+        "Test rule",
+        "aws/svc-0",
+        "AKIA0000",
+        "access key 0 is 400 days old",
+    ] {
+        assert!(first.contains(part), "{part} missing from {first}");
+    }
+    assert_eq!(blocks[49]["type"], "context");
+    assert_eq!(blocks[49]["elements"][0]["text"], "…and 12 more");
+}
+
+#[test]
+fn webhook_secrets_never_show_in_names_or_errors() {
+    let url = format!("http://127.0.0.1:9/services/{SECRET}");
+    for spec in [webhook(&url), slack(&url)] {
+        let sink = open(&spec, &fast(0)).unwrap();
+        assert_no_secret(&sink.name());
+        assert_no_secret(&spec.to_string());
+        assert_no_secret(&format!("{spec:?}"));
+    }
+    assert_eq!(
+        open(&slack(&url), &fast(0)).unwrap().name(),
+        "slack:http://127.0.0.1:9/…"
+    );
+
+    // Servers that echo the request path or URL in their error bodies.
+    let echo = format!("Cannot POST /services/{SECRET}");
+    let mock = Mock::start(vec![
+        mock::with_body(404, echo.clone()),
+        mock::with_body(500, echo.clone()),
+        mock::with_body(500, format!("upstream {url} failed")),
+    ]);
+    let errors = [
+        open(&slack(&mock.url), &fast(0))
+            .unwrap()
+            .send(&findings(1))
+            .unwrap_err(),
+        open(&webhook(&mock.url), &fast(1))
+            .unwrap()
+            .send(&findings(1))
+            .unwrap_err(),
+        open(&webhook(&refused_url()), &fast(1))
+            .unwrap()
+            .send(&findings(1))
+            .unwrap_err(),
+    ];
+    for e in &errors {
+        assert_no_secret(&e.to_string());
+        assert_no_secret(&format!("{e:?}"));
+    }
+    assert!(errors[0].to_string().contains("HTTP 404"));
+
+    // Malformed specs do not quote the URL either.
+    let e = format!("webhook:ftp://host/services/{SECRET}")
+        .parse::<SinkSpec>()
+        .unwrap_err();
+    assert_no_secret(&e.to_string());
+}
+
+#[test]
+fn file_sink_appends_ocsf_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("findings.jsonl");
+    let spec: SinkSpec = format!("file:{}", path.display()).parse().unwrap();
+    let mut sink = open(&spec, &Options::default()).unwrap();
+    assert!(path.exists(), "created on open");
+    assert_eq!(sink.name(), format!("file:{}", path.display()));
+    assert_eq!(
+        sink.send(&findings(2)).unwrap(),
+        Delivery {
+            sent: 2,
+            attempts: 1
+        }
+    );
+    drop(sink);
+    // A second sink on the same file appends rather than truncates.
+    let mut sink = open(&spec, &Options::default()).unwrap();
+    sink.send(&findings(3)).unwrap();
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 5);
+    assert!(text.ends_with('\n'));
+    for line in lines {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["class_uid"], 2004);
+    }
+}
+
+#[test]
+fn file_sink_names_the_path_it_cannot_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("no-such-dir").join("f.jsonl");
+    let spec: SinkSpec = format!("file:{}", path.display()).parse().unwrap();
+    let err = open(&spec, &Options::default()).err().unwrap();
+    assert!(matches!(err, SinkError::File { .. }));
+    assert!(err.to_string().contains("no-such-dir"), "{err}");
+}
+
+#[test]
+fn open_rejects_a_zero_batch() {
+    let spec: SinkSpec = "webhook:https://example.com/x".parse().unwrap();
+    let opts = Options {
+        batch: 0,
+        ..Options::default()
+    };
+    assert!(matches!(open(&spec, &opts), Err(SinkError::Options(_))));
+}
