@@ -6,7 +6,7 @@
 //! Adding a log source: one reader module in `credwarden-ingest` (`looks_like` + `read`) and one arm in
 //! [`Format`] (its name, its sniff and its read).
 
-use credwarden_ingest::{cloudtrail, jsonlines, IngestError};
+use credwarden_ingest::{cloudtrail, gcp_audit, jsonlines, vpcflow, IngestError};
 use credwarden_model::Event;
 use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
@@ -19,6 +19,10 @@ pub enum Format {
     CloudTrail,
     /// A JSON-lines activity log of a known kind.
     JsonLines(jsonlines::Kind),
+    /// AWS VPC flow logs (v2 default or a custom format with its header line).
+    VpcFlow,
+    /// GCP Cloud Audit Logs (LogEntry JSON lines or arrays, as Cloud Logging exports them).
+    GcpAudit,
 }
 
 impl Format {
@@ -36,6 +40,8 @@ impl Format {
         use jsonlines::Kind::*;
         Some(match name {
             "cloudtrail" => Format::CloudTrail,
+            "gcp_audit" => Format::GcpAudit,
+            "vpcflow" => Format::VpcFlow,
             "gateway" => Format::JsonLines(Gateway),
             "token_issuance" | "issuance" => Format::JsonLines(Issuance),
             "shell" => Format::JsonLines(Shell),
@@ -116,19 +122,35 @@ pub fn read_stream(
     if let Some(m) = opts.mappings.iter().find(|m| m.matches_path(label)) {
         return jsonlines::read_mapped(r, label, m, each).map(|_| m.kind.name());
     }
-    match opts.format {
+    // Sniffing order matters: a GCP export may be an array, which CloudTrail's sniff would claim.
+    let format = opts.format.or_else(|| {
+        if gcp_audit::looks_like(t) {
+            Some(Format::GcpAudit)
+        } else if cloudtrail::looks_like(t) {
+            Some(Format::CloudTrail)
+        } else if vpcflow::looks_like(t) {
+            Some(Format::VpcFlow)
+        } else {
+            None
+        }
+    });
+    match format {
         Some(Format::CloudTrail) => {
             cloudtrail::read(r, label, each)?;
             return Ok("cloudtrail");
+        }
+        Some(Format::GcpAudit) => {
+            gcp_audit::read(r, label, each)?;
+            return Ok("gcp_audit");
+        }
+        Some(Format::VpcFlow) => {
+            vpcflow::read(r, label, each)?;
+            return Ok("vpcflow");
         }
         Some(Format::JsonLines(k)) => {
             return jsonlines::read(r, label, Some(k), each).map(jsonlines::Kind::name)
         }
         None => {}
-    }
-    if cloudtrail::looks_like(t) {
-        cloudtrail::read(r, label, each)?;
-        return Ok("cloudtrail");
     }
     if t.starts_with('{') {
         if let Some(m) = opts.mappings.iter().find(|m| m.matches_head(t)) {

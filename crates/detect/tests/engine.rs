@@ -174,7 +174,8 @@ fn state_carries_per_credential_memory_and_nothing_is_read_or_reported_twice() {
     assert_eq!(f2[0].fingerprint(), all[0].fingerprint());
 
     // Without the state, the second file alone shows nothing: the memory came from the state.
-    let (alone, _) = credwarden_detect::run(std::slice::from_ref(&b), credwarden_detect::all()).unwrap();
+    let (alone, _) =
+        credwarden_detect::run(std::slice::from_ref(&b), credwarden_detect::all()).unwrap();
     assert!(alone.is_empty());
 
     // A third run over the same files reads nothing and reports nothing again.

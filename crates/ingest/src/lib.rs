@@ -12,6 +12,7 @@
 pub mod cloudtrail;
 mod dates;
 mod error;
+pub mod gcp_audit;
 pub mod gcp_keys;
 pub mod hr;
 pub mod iam_report;
@@ -20,6 +21,7 @@ pub mod inventory_format;
 pub mod jsonlines;
 pub mod mapping;
 mod records;
+pub mod vpcflow;
 
 pub use dates::{parse_date, parse_timestamp};
 pub use error::{IngestError, Reject, Rejects};
