@@ -10,7 +10,10 @@ use crate::error::{quote, IngestError};
 use crate::parse_timestamp;
 use credwarden_model::{Event, EventOutcome, Network, ResourceRef, SourceRef, Volume};
 use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::fmt;
 use std::io::{BufRead, BufReader, Read};
 use std::sync::Arc;
@@ -73,6 +76,10 @@ pub fn read(
                     break;
                 }
                 if line.trim().is_empty() {
+                    continue;
+                }
+                if let Some(ev) = fast(&line, file, n) {
+                    emit(ev);
                     continue;
                 }
                 match serde_json::from_str::<Value>(&line) {
@@ -204,38 +211,238 @@ impl<'de> Visitor<'de> for DocSeed<'_> {
         Ok(())
     }
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(v) = seq.next_element::<Value>()? {
+        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
             self.index += 1;
-            (self.emit)(normalize(v, self.file, self.index));
+            let ev = match fast(raw.get(), self.file, self.index) {
+                Some(ev) => ev,
+                None => match serde_json::from_str::<Value>(raw.get()) {
+                    Ok(v) => normalize(v, self.file, self.index),
+                    Err(e) => Err(IngestError::field(
+                        self.file,
+                        self.index,
+                        "(record)",
+                        e.to_string(),
+                    )),
+                },
+            };
+            (self.emit)(ev);
         }
         Ok(())
     }
 }
 
-fn str_at<'v>(v: &'v Value, path: &str) -> Option<&'v str> {
-    v.pointer(path)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
+// The fast path: a record read straight into borrowed fields (no tree of values, no allocation for
+// what is skipped). Anything it cannot take as typed (a field of an unexpected type, a duplicate key, a
+// missing required field) falls back to the tree-based [`normalize`], which locates the problem.
+
+type Text<'a> = Option<Cow<'a, str>>;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Rec<'a> {
+    #[serde(borrow, default)]
+    event_time: Text<'a>,
+    #[serde(borrow, default)]
+    event_name: Text<'a>,
+    #[serde(borrow, default)]
+    event_source: Text<'a>,
+    #[serde(borrow, default)]
+    error_code: Text<'a>,
+    #[serde(rename = "sourceIPAddress", borrow, default)]
+    source_ip: Text<'a>,
+    #[serde(borrow, default)]
+    user_agent: Text<'a>,
+    #[serde(rename = "eventID", borrow, default)]
+    event_id: Text<'a>,
+    #[serde(borrow, default)]
+    aws_region: Text<'a>,
+    #[serde(borrow, default)]
+    recipient_account_id: Text<'a>,
+    #[serde(borrow, default)]
+    read_only: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    user_identity: Option<Identity<'a>>,
+    #[serde(borrow, default)]
+    request_parameters: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    response_elements: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    additional_event_data: Option<&'a RawValue>,
 }
 
-/// One CloudTrail record → [`Event`]. `pos` is the line (JSON lines) or record index (documents).
-pub fn normalize(v: Value, file: &Arc<str>, pos: u64) -> Result<Event, IngestError> {
-    let err = |field: &str, reason: String| IngestError::field(file, pos, field, reason);
-    if !v.is_object() {
-        return Err(err("(record)", "expected a JSON object".into()));
-    }
-    let time_str = str_at(&v, "/eventTime").ok_or_else(|| err("eventTime", "missing".into()))?;
-    let time = parse_timestamp(time_str).map_err(|e| err("eventTime", e))?;
-    let name = str_at(&v, "/eventName")
-        .ok_or_else(|| err("eventName", "missing".into()))?
-        .to_string();
-    let service = str_at(&v, "/eventSource")
-        .ok_or_else(|| err("eventSource", "missing".into()))?
-        .to_string();
-    let outcome = match (
-        str_at(&v, "/errorCode"),
-        str_at(&v, "/responseElements/ConsoleLogin"),
-    ) {
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Identity<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Text<'a>,
+    #[serde(borrow, default)]
+    arn: Text<'a>,
+    #[serde(borrow, default)]
+    user_name: Text<'a>,
+    #[serde(borrow, default)]
+    access_key_id: Text<'a>,
+    #[serde(borrow, default)]
+    invoked_by: Text<'a>,
+    #[serde(borrow, default)]
+    session_context: Option<Session<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Session<'a> {
+    #[serde(borrow, default)]
+    session_issuer: Option<Issuer<'a>>,
+    #[serde(borrow, default)]
+    ec2_role_delivery: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    attributes: Option<Attributes<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Issuer<'a> {
+    #[serde(borrow, default)]
+    user_name: Text<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Attributes<'a> {
+    #[serde(borrow, default)]
+    mfa_authenticated: Option<&'a RawValue>,
+}
+
+fn text(t: &Text) -> Option<String> {
+    t.as_deref().filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+fn raw_value(r: Option<&RawValue>) -> Value {
+    r.and_then(|r| serde_json::from_str(r.get()).ok())
+        .unwrap_or(Value::Null)
+}
+
+/// One record's text → [`Event`] by the fast path; `None` when the record needs the tree-based path
+/// (to be normalized, or to have its problem located there).
+fn fast(text_: &str, file: &Arc<str>, pos: u64) -> Option<Result<Event, IngestError>> {
+    let r: Rec = serde_json::from_str(text_).ok()?;
+    let (time_s, name, service) = (
+        r.event_time.as_deref()?,
+        r.event_name.as_deref().filter(|s| !s.is_empty())?,
+        r.event_source.as_deref().filter(|s| !s.is_empty())?,
+    );
+    let time = match parse_timestamp(time_s) {
+        Ok(t) => t,
+        Err(e) => return Some(Err(IngestError::field(file, pos, "eventTime", e))),
+    };
+    let request = raw_value(r.request_parameters);
+    let response = raw_value(r.response_elements);
+    let additional = raw_value(r.additional_event_data);
+    let outcome = outcome_of(r.error_code.as_deref(), &response);
+    let bytes = match bytes_of(&additional) {
+        Ok(b) => b,
+        Err(reason) => {
+            return Some(Err(IngestError::field(
+                file,
+                pos,
+                "additionalEventData.bytesTransferredOut",
+                reason,
+            )))
+        }
+    };
+    let resource_id = resource_of(&request);
+    let ui = r.user_identity.as_ref();
+    let principal = ui.and_then(|u| {
+        text(&u.arn)
+            .or_else(|| text(&u.user_name))
+            .or_else(|| text(&u.kind))
+    });
+    let session = ui.and_then(|u| u.session_context.as_ref());
+    let mut detail = serde_json::Map::new();
+    let mut put = |k: &str, v: Value| {
+        if !v.is_null() {
+            detail.insert(k.to_string(), v);
+        }
+    };
+    put("eventSource", Value::String(service.to_string()));
+    put(
+        "userIdentityType",
+        ui.and_then(|u| text(&u.kind))
+            .map_or(Value::Null, Value::String),
+    );
+    put(
+        "sessionIssuer",
+        session
+            .and_then(|s| s.session_issuer.as_ref())
+            .and_then(|i| text(&i.user_name))
+            .map_or(Value::Null, Value::String),
+    );
+    put(
+        "ec2RoleDelivery",
+        raw_value(session.and_then(|s| s.ec2_role_delivery)),
+    );
+    put(
+        "mfaAuthenticated",
+        raw_value(
+            session
+                .and_then(|s| s.attributes.as_ref())
+                .and_then(|a| a.mfa_authenticated),
+        ),
+    );
+    put(
+        "awsRegion",
+        text(&r.aws_region).map_or(Value::Null, Value::String),
+    );
+    put(
+        "recipientAccountId",
+        text(&r.recipient_account_id).map_or(Value::Null, Value::String),
+    );
+    put("requestParameters", request);
+    put("responseElements", response);
+    put("additionalEventData", additional);
+    put(
+        "errorCode",
+        text(&r.error_code).map_or(Value::Null, Value::String),
+    );
+    put("readOnly", raw_value(r.read_only));
+    put(
+        "invokedBy",
+        ui.and_then(|u| text(&u.invoked_by))
+            .map_or(Value::Null, Value::String),
+    );
+    Some(Ok(Event {
+        time,
+        credential_id: ui.and_then(|u| text(&u.access_key_id)),
+        principal,
+        token: None,
+        action: name.to_string(),
+        resource: ResourceRef {
+            kind: Some(service.to_string()),
+            id: resource_id,
+            sensitivity: None,
+        },
+        src: Network {
+            ip: text(&r.source_ip),
+            asn: None,
+            country: None,
+        },
+        user_agent: text(&r.user_agent),
+        outcome,
+        volume: Volume {
+            bytes,
+            records: None,
+        },
+        event_id: text(&r.event_id),
+        detail: Value::Object(detail),
+        raw: SourceRef {
+            file: file.clone(),
+            line: pos,
+        },
+    }))
+}
+
+fn outcome_of(error_code: Option<&str>, response: &Value) -> EventOutcome {
+    let console = response.get("ConsoleLogin").and_then(Value::as_str);
+    match (error_code.filter(|c| !c.is_empty()), console) {
         (_, Some("Failure")) => EventOutcome::Failure,
         (Some(c), _)
             if c.contains("AccessDenied")
@@ -246,76 +453,96 @@ pub fn normalize(v: Value, file: &Arc<str>, pos: u64) -> Result<Event, IngestErr
         }
         (Some(_), _) => EventOutcome::Failure,
         (None, _) => EventOutcome::Success,
+    }
+}
+
+fn bytes_of(additional: &Value) -> Result<Option<u64>, String> {
+    match additional.get("bytesTransferredOut") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => Ok(n.as_f64().map(|f| f as u64)),
+        Some(Value::String(s)) => s
+            .parse::<f64>()
+            .map(|f| Some(f as u64))
+            .map_err(|_| format!("not a number: {}", quote(s))),
+        Some(other) => Err(format!("not a number: {other}")),
+    }
+}
+
+fn resource_of(request: &Value) -> Option<String> {
+    let get = |k: &str| {
+        request
+            .get(k)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
     };
-    let bytes = match v.pointer("/additionalEventData/bytesTransferredOut") {
-        None | Some(Value::Null) => None,
-        Some(Value::Number(n)) => n.as_f64().map(|f| f as u64),
-        Some(Value::String(s)) => Some(s.parse::<f64>().map_err(|_| {
-            err(
-                "additionalEventData.bytesTransferredOut",
-                format!("not a number: {}", quote(s)),
-            )
-        })? as u64),
-        Some(other) => {
-            return Err(err(
-                "additionalEventData.bytesTransferredOut",
-                format!("not a number: {other}"),
-            ))
-        }
-    };
-    let bucket = str_at(&v, "/requestParameters/bucketName");
-    let resource_id = match (bucket, str_at(&v, "/requestParameters/key")) {
+    match (get("bucketName"), get("key")) {
         (Some(b), Some(k)) => Some(format!("{b}/{k}")),
         (Some(b), None) => Some(b.to_string()),
         _ => None,
+    }
+}
+
+fn str_at<'v>(v: &'v Value, path: &str) -> Option<&'v str> {
+    v.pointer(path)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+/// One CloudTrail record → [`Event`]. `pos` is the line (JSON lines) or record index (documents).
+///
+/// This is the lenient path for records the typed fast path refused: the required fields are checked
+/// with located errors, fields of an unexpected type are dropped (as if absent), and the cleaned
+/// record goes through the same mapping as every other.
+pub fn normalize(mut v: Value, file: &Arc<str>, pos: u64) -> Result<Event, IngestError> {
+    let err = |field: &str, reason: String| IngestError::field(file, pos, field, reason);
+    if !v.is_object() {
+        return Err(err("(record)", "expected a JSON object".into()));
+    }
+    let time = str_at(&v, "/eventTime").ok_or_else(|| err("eventTime", "missing".into()))?;
+    parse_timestamp(time).map_err(|e| err("eventTime", e))?;
+    str_at(&v, "/eventName").ok_or_else(|| err("eventName", "missing".into()))?;
+    str_at(&v, "/eventSource").ok_or_else(|| err("eventSource", "missing".into()))?;
+    sanitize(&mut v);
+    fast(&v.to_string(), file, pos)
+        .unwrap_or_else(|| Err(err("(record)", "record has an unexpected structure".into())))
+}
+
+/// Drop values whose type the mapping cannot take, so that one odd field does not lose the record.
+fn sanitize(v: &mut Value) {
+    const TEXT: &[&str] = &[
+        "eventTime",
+        "eventName",
+        "eventSource",
+        "errorCode",
+        "sourceIPAddress",
+        "userAgent",
+        "eventID",
+        "awsRegion",
+        "recipientAccountId",
+    ];
+    const IDENTITY_TEXT: &[&str] = &["type", "arn", "userName", "accessKeyId", "invokedBy"];
+    fn keep_if(m: &mut serde_json::Map<String, Value>, keys: &[&str], ok: fn(&Value) -> bool) {
+        for k in keys {
+            if m.get(*k).is_some_and(|x| !x.is_null() && !ok(x)) {
+                m.remove(*k);
+            }
+        }
+    }
+    let Some(m) = v.as_object_mut() else { return };
+    keep_if(m, TEXT, Value::is_string);
+    keep_if(m, &["userIdentity"], Value::is_object);
+    let Some(ui) = m.get_mut("userIdentity").and_then(Value::as_object_mut) else {
+        return;
     };
-    let principal = str_at(&v, "/userIdentity/arn")
-        .or_else(|| str_at(&v, "/userIdentity/userName"))
-        .or_else(|| str_at(&v, "/userIdentity/type"))
-        .map(str::to_string);
-    let detail = serde_json::json!({
-        "eventSource": service,
-        "userIdentityType": v.pointer("/userIdentity/type"),
-        "sessionIssuer": v.pointer("/userIdentity/sessionContext/sessionIssuer/userName"),
-        "ec2RoleDelivery": v.pointer("/userIdentity/sessionContext/ec2RoleDelivery"),
-        "mfaAuthenticated": v.pointer("/userIdentity/sessionContext/attributes/mfaAuthenticated"),
-        "awsRegion": v.get("awsRegion"),
-        "recipientAccountId": v.get("recipientAccountId"),
-        "requestParameters": v.get("requestParameters"),
-        "responseElements": v.get("responseElements"),
-        "additionalEventData": v.get("additionalEventData"),
-        "errorCode": v.get("errorCode"),
-        "readOnly": v.get("readOnly"),
-    });
-    Ok(Event {
-        time,
-        credential_id: str_at(&v, "/userIdentity/accessKeyId").map(str::to_string),
-        principal,
-        token: None,
-        action: name,
-        resource: ResourceRef {
-            kind: Some(service),
-            id: resource_id,
-            sensitivity: None,
-        },
-        src: Network {
-            ip: str_at(&v, "/sourceIPAddress").map(str::to_string),
-            asn: None,
-            country: None,
-        },
-        user_agent: str_at(&v, "/userAgent").map(str::to_string),
-        outcome,
-        volume: Volume {
-            bytes,
-            records: None,
-        },
-        event_id: str_at(&v, "/eventID").map(str::to_string),
-        detail,
-        raw: SourceRef {
-            file: file.clone(),
-            line: pos,
-        },
-    })
+    keep_if(ui, IDENTITY_TEXT, Value::is_string);
+    keep_if(ui, &["sessionContext"], Value::is_object);
+    let Some(sc) = ui.get_mut("sessionContext").and_then(Value::as_object_mut) else {
+        return;
+    };
+    keep_if(sc, &["sessionIssuer", "attributes"], Value::is_object);
+    if let Some(si) = sc.get_mut("sessionIssuer").and_then(Value::as_object_mut) {
+        keep_if(si, &["userName"], Value::is_string);
+    }
 }
 
 #[cfg(test)]
@@ -409,5 +636,28 @@ mod tests {
             .unwrap_err()
             .to_string()
             .starts_with("ct.json:2: invalid JSON"));
+    }
+
+    #[test]
+    fn odd_types_take_the_lenient_path_to_the_same_event() {
+        let (_, fast) = run(REC);
+        let odd = REC
+            .replace("\"userAgent\":\"aws-cli/2\"", "\"userAgent\":5")
+            .replace(
+                "\"eventVersion\":\"1.08\",",
+                "\"eventVersion\":\"1.08\",\"eventID\":\"dup\",",
+            );
+        let (_, slow) = run(&odd);
+        let (a, b) = (fast[0].as_ref().unwrap(), slow[0].as_ref().unwrap());
+        assert_eq!(b.user_agent, None);
+        assert_eq!(
+            b.event_id.as_deref(),
+            Some("e1"),
+            "the last of duplicate keys wins"
+        );
+        assert_eq!(
+            (&a.action, &a.credential_id, &a.resource, &a.detail),
+            (&b.action, &b.credential_id, &b.resource, &b.detail)
+        );
     }
 }

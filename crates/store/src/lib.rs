@@ -6,6 +6,8 @@
 //! The snapshot is JSON with a `format` number: readable by people and by `jq`, and refused with a clear
 //! error when written by an incompatible version instead of being misread.
 
+pub mod archive;
+
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File, OpenOptions};
@@ -40,6 +42,14 @@ pub enum StoreError {
         found: u32,
         /// Format we read.
         expected: u32,
+    },
+    /// The evidence archive is not in a state we can use (see [`archive`]).
+    #[error("{file}: evidence archive: {reason}")]
+    Archive {
+        /// The file.
+        file: String,
+        /// What went wrong.
+        reason: String,
     },
     /// Another run holds the lock.
     #[error("{file}: another run is using this state (delete the lock file if no credwarden run is active)")]

@@ -57,9 +57,11 @@ impl Detector for InstanceCredentialsOffInstance {
         Ok(())
     }
     fn on_event(&mut self, ev: &Event, out: &mut Vec<Finding>) {
-        let ip = ev.src.ip.clone().unwrap_or_default();
+        let ip = ev.src.ip.as_deref().unwrap_or_default();
         if ev.detail.get("userIdentityType").and_then(|v| v.as_str()) == Some("IAMUser") {
-            self.human_ips.insert(ip);
+            if !self.human_ips.contains(ip) {
+                self.human_ips.insert(ip.to_string());
+            }
             return;
         }
         if !instance_session(ev) {
@@ -69,7 +71,7 @@ impl Detector for InstanceCredentialsOffInstance {
         let desktop = ["Darwin", "Windows NT", "Macintosh", "Mac OS X"]
             .iter()
             .any(|m| ua.contains(m));
-        let shared = self.human_ips.contains(&ip);
+        let shared = self.human_ips.contains(ip);
         if !(desktop || shared) {
             return;
         }

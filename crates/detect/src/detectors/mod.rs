@@ -16,6 +16,7 @@ mod root_activity;
 mod snapshot_shared;
 mod terminated_identity_activity;
 mod token_never_issued;
+mod unknown_owner_activity;
 
 #[cfg(test)]
 pub(crate) mod testkit;
@@ -28,6 +29,10 @@ pub fn with_identities(
 ) -> Vec<Box<dyn Detector>> {
     vec![
         Box::new(terminated_identity_activity::TerminatedIdentityActivity::new(dir.clone())),
+        Box::new(unknown_owner_activity::UnknownOwnerActivity::new(
+            dir.clone(),
+            credentials,
+        )),
         Box::new(leaver_readable_key_in_use::LeaverReadableKeyInUse::new(
             dir,
             credentials,

@@ -40,7 +40,20 @@ impl Detector for PrivilegePersistence {
         &META
     }
     fn on_event(&mut self, ev: &Event, out: &mut Vec<Finding>) {
-        if ev.outcome != EventOutcome::Success {
+        if ev.outcome != EventOutcome::Success
+            || !matches!(
+                ev.action.as_str(),
+                "CreateUser"
+                    | "CreateLoginProfile"
+                    | "UpdateLoginProfile"
+                    | "AttachUserPolicy"
+                    | "AttachRolePolicy"
+                    | "AttachGroupPolicy"
+                    | "PutUserPolicy"
+                    | "PutRolePolicy"
+                    | "PutGroupPolicy"
+            )
+        {
             return;
         }
         let caller = ev

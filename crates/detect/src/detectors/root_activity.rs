@@ -30,7 +30,7 @@ impl Detector for RootActivity {
             return;
         }
         // AWS's own service events carry invokedBy; only calls by a person count.
-        if ev.detail.pointer("/userIdentity/invokedBy").is_some() {
+        if ev.detail.get("invokedBy").is_some() {
             return;
         }
         let mut f = finding_for(

@@ -1,0 +1,339 @@
+//! Evidence archive: round trip, later sessions, and tampering that `verify` must catch.
+
+use credwarden_model::{Event, EventOutcome, Network, ResourceRef, SourceRef, Volume};
+use credwarden_store::archive::{
+    read_day, verify, Archive, ManifestEntry, GENESIS, MAX_OPEN_PARTS,
+};
+use credwarden_store::StoreError;
+use jiff::civil::Date;
+use serde_json::json;
+use std::fs;
+use std::path::Path;
+
+fn ev(time: &str, id: &str) -> Event {
+    Event {
+        time: time.parse().unwrap(),
+        credential_id: Some("AKIAEXAMPLE".into()),
+        principal: Some("arn:aws:iam::111122223333:user/bob".into()),
+        token: None,
+        action: "GetObject".into(),
+        resource: ResourceRef {
+            kind: Some("s3.amazonaws.com".into()),
+            id: Some("arn:aws:s3:::bucket/key".into()),
+            sensitivity: None,
+        },
+        src: Network {
+            ip: Some("198.51.100.7".into()),
+            asn: None,
+            country: None,
+        },
+        user_agent: Some("aws-cli/2".into()),
+        outcome: EventOutcome::Success,
+        volume: Volume {
+            bytes: Some(1024),
+            records: None,
+        },
+        event_id: Some(id.into()),
+        detail: json!({"eventSource": "s3.amazonaws.com", "requestParameters": {"key": "k\nv"}}),
+        raw: SourceRef::new("ct.json", 1),
+    }
+}
+
+fn day(s: &str) -> Date {
+    s.parse().unwrap()
+}
+
+fn read(dir: &Path, d: &str) -> Vec<Event> {
+    read_day(dir, day(d))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap()
+}
+
+fn manifest(dir: &Path) -> Vec<String> {
+    fs::read_to_string(dir.join("manifest.jsonl"))
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+fn entries(dir: &Path) -> Vec<ManifestEntry> {
+    manifest(dir)
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Day 1: e1, e3, e4; day 2: e2, e5 (interleaved, out of order within day 1), sealed once.
+fn two_days(dir: &Path) -> (Vec<Event>, Vec<Event>) {
+    let d1 = vec![
+        ev("2025-04-01T03:00:00Z", "e1"),
+        ev("2025-04-01T01:00:00Z", "e3"),
+        ev("2025-04-01T23:59:59.5Z", "e4"),
+    ];
+    let d2 = vec![
+        ev("2025-04-02T00:00:00Z", "e2"),
+        ev("2025-04-02T12:00:00Z", "e5"),
+    ];
+    let mut a = Archive::open(dir).unwrap();
+    for e in [&d1[0], &d2[0], &d1[1], &d1[2], &d2[1]] {
+        a.append(e).unwrap();
+    }
+    let r = a.seal().unwrap();
+    assert_eq!(r.entries.len(), 2);
+    assert_eq!(r.events, 5);
+    assert_eq!(r.head, a.head());
+    (d1, d2)
+}
+
+/// Three parts: day 1 part 1, day 2 part 1, day 1 part 2 (second session).
+fn three_parts(dir: &Path) {
+    two_days(dir);
+    let mut a = Archive::open(dir).unwrap();
+    a.append(&ev("2025-04-01T05:00:00Z", "e6")).unwrap();
+    a.seal().unwrap();
+}
+
+fn problems(dir: &Path) -> Vec<String> {
+    let r = verify(dir).unwrap();
+    assert!(!r.ok());
+    r.problems
+}
+
+fn has(problems: &[String], needles: &[&str]) -> bool {
+    problems
+        .iter()
+        .any(|p| needles.iter().all(|n| p.contains(n)))
+}
+
+const P1: &str = "events/day=2025-04-01/part-000001.jsonl.gz";
+const P2: &str = "events/day=2025-04-02/part-000001.jsonl.gz";
+const P3: &str = "events/day=2025-04-01/part-000002.jsonl.gz";
+
+#[test]
+fn round_trip_two_days() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("archive");
+    let (d1, d2) = two_days(&dir);
+    assert!(dir.join(P1).is_file() && dir.join(P2).is_file());
+    let es = entries(&dir);
+    assert_eq!(es.len(), 2);
+    assert_eq!((es[0].seq, es[0].path.as_str(), es[0].events), (1, P1, 3));
+    assert_eq!((es[1].seq, es[1].path.as_str(), es[1].events), (2, P2, 2));
+    assert_eq!(es[0].prev, GENESIS);
+    assert_eq!(es[1].prev, es[0].hash);
+    assert_eq!(es[0].first, "2025-04-01T01:00:00Z");
+    assert_eq!(es[0].last, "2025-04-01T23:59:59.5Z");
+    assert_eq!(es[0].bytes, fs::metadata(dir.join(P1)).unwrap().len());
+    assert_eq!(read(&dir, "2025-04-01"), d1);
+    assert_eq!(read(&dir, "2025-04-02"), d2);
+    assert!(read(&dir, "2025-04-03").is_empty());
+    // No temporary files; the lock is gone after the writer is dropped.
+    assert!(!dir.join("manifest.jsonl.lock").exists());
+    let r = verify(&dir).unwrap();
+    assert!(r.ok(), "{:?}", r.problems);
+    assert_eq!((r.parts, r.events), (2, 5));
+    assert_eq!(r.head.as_deref(), Some(es[1].hash.as_str()));
+}
+
+#[test]
+fn second_session_appends_next_part() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    let (d1, _) = two_days(dir);
+    let first = fs::read(dir.join(P1)).unwrap();
+    let mut a = Archive::open(dir).unwrap();
+    let e6 = ev("2025-04-01T05:00:00Z", "e6");
+    a.append(&e6).unwrap();
+    let r = a.seal().unwrap();
+    assert_eq!(r.entries.len(), 1);
+    assert_eq!(r.entries[0].path, P3);
+    assert_eq!(r.entries[0].seq, 3);
+    // Sealing with nothing open writes nothing.
+    assert!(a.seal().unwrap().entries.is_empty());
+    drop(a);
+    assert_eq!(
+        fs::read(dir.join(P1)).unwrap(),
+        first,
+        "sealed parts are never rewritten"
+    );
+    let es = entries(dir);
+    assert_eq!(es.len(), 3);
+    assert_eq!(es[2].prev, es[1].hash);
+    let mut want = d1;
+    want.push(e6);
+    assert_eq!(read(dir, "2025-04-01"), want);
+    let r = verify(dir).unwrap();
+    assert!(r.ok(), "{:?}", r.problems);
+    assert_eq!((r.parts, r.events), (3, 6));
+}
+
+#[test]
+fn one_writer_at_a_time() {
+    let t = tempfile::tempdir().unwrap();
+    let a = Archive::open(t.path()).unwrap();
+    assert!(matches!(
+        Archive::open(t.path()),
+        Err(StoreError::Locked { .. })
+    ));
+    drop(a);
+    Archive::open(t.path()).unwrap();
+}
+
+#[test]
+fn empty_archive_verifies() {
+    let t = tempfile::tempdir().unwrap();
+    drop(Archive::open(t.path()).unwrap());
+    let r = verify(t.path()).unwrap();
+    assert!(r.ok(), "{:?}", r.problems);
+    assert_eq!((r.parts, r.events, r.head), (0, 0, None));
+    assert!(verify(&t.path().join("nope")).is_err());
+}
+
+#[test]
+fn many_days_bound_open_parts() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    let mut a = Archive::open(dir).unwrap();
+    let days = MAX_OPEN_PARTS + 4;
+    for i in 0..days {
+        a.append(&ev(&format!("2025-03-{:02}T10:00:00Z", i + 1), "a"))
+            .unwrap();
+        assert!(a.open_parts() <= MAX_OPEN_PARTS);
+    }
+    // Day 1 was sealed early to make room: its next event starts part 2.
+    a.append(&ev("2025-03-01T11:00:00Z", "b")).unwrap();
+    let r = a.seal().unwrap();
+    assert_eq!(r.entries.len(), days + 1);
+    assert_eq!(r.events as usize, days + 1);
+    drop(a);
+    assert!(dir
+        .join("events/day=2025-03-01/part-000002.jsonl.gz")
+        .is_file());
+    assert_eq!(read(dir, "2025-03-01").len(), 2);
+    assert!(verify(dir).unwrap().ok());
+}
+
+#[test]
+fn detects_deleted_part() {
+    let t = tempfile::tempdir().unwrap();
+    two_days(t.path());
+    fs::remove_file(t.path().join(P1)).unwrap();
+    let p = problems(t.path());
+    assert!(has(&p, &[P1, "missing part"]), "{p:?}");
+    assert_eq!(p.len(), 1, "{p:?}");
+    // Reading the day says so too.
+    let r: Vec<_> = read_day(t.path(), day("2025-04-01")).unwrap().collect();
+    assert!(
+        matches!(&r[..], [Err(e)] if e.to_string().contains("missing part")),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn detects_modified_part() {
+    let t = tempfile::tempdir().unwrap();
+    two_days(t.path());
+    let path = t.path().join(P2);
+    let mut bytes = fs::read(&path).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x01;
+    fs::write(&path, bytes).unwrap();
+    let p = problems(t.path());
+    assert!(has(&p, &[P2, "altered part"]), "{p:?}");
+    let r: Vec<_> = read_day(t.path(), day("2025-04-02")).unwrap().collect();
+    assert!(r.iter().any(|x| x.is_err()), "{r:?}");
+}
+
+#[test]
+fn detects_edited_manifest_line() {
+    let t = tempfile::tempdir().unwrap();
+    two_days(t.path());
+    let lines = manifest(t.path());
+    assert!(lines[0].contains("\"events\":3,"));
+    let edited = lines[0].replace("\"events\":3,", "\"events\":4,");
+    fs::write(
+        t.path().join("manifest.jsonl"),
+        format!("{edited}\n{}\n", lines[1]),
+    )
+    .unwrap();
+    let p = problems(t.path());
+    assert!(has(&p, &["line 1", "does not match its hash"]), "{p:?}");
+    assert!(has(&p, &[P1, "3 events, manifest says 4"]), "{p:?}");
+}
+
+#[test]
+fn detects_removed_middle_manifest_line() {
+    let t = tempfile::tempdir().unwrap();
+    three_parts(t.path());
+    let lines = manifest(t.path());
+    assert_eq!(lines.len(), 3);
+    fs::write(
+        t.path().join("manifest.jsonl"),
+        format!("{}\n{}\n", lines[0], lines[2]),
+    )
+    .unwrap();
+    let p = problems(t.path());
+    assert!(has(&p, &["line 2", "chain broken"]), "{p:?}");
+    assert!(has(&p, &[P2, "unlisted"]), "{p:?}");
+}
+
+#[test]
+fn detects_reordered_manifest_lines() {
+    let t = tempfile::tempdir().unwrap();
+    three_parts(t.path());
+    let lines = manifest(t.path());
+    fs::write(
+        t.path().join("manifest.jsonl"),
+        format!("{}\n{}\n{}\n", lines[0], lines[2], lines[1]),
+    )
+    .unwrap();
+    let p = problems(t.path());
+    assert!(has(&p, &["chain broken"]), "{p:?}");
+}
+
+#[test]
+fn detects_unlisted_part_file() {
+    let t = tempfile::tempdir().unwrap();
+    two_days(t.path());
+    let extra = "events/day=2025-04-02/part-000009.jsonl.gz";
+    fs::copy(t.path().join(P2), t.path().join(extra)).unwrap();
+    let p = problems(t.path());
+    assert!(has(&p, &[extra, "unlisted file"]), "{p:?}");
+    assert_eq!(p.len(), 1, "{p:?}");
+    // A later writer never reuses that number.
+    let mut a = Archive::open(t.path()).unwrap();
+    a.append(&ev("2025-04-02T13:00:00Z", "e7")).unwrap();
+    let r = a.seal().unwrap();
+    assert_eq!(
+        r.entries[0].path,
+        "events/day=2025-04-02/part-000010.jsonl.gz"
+    );
+}
+
+#[test]
+fn unsealed_part_is_reported() {
+    let t = tempfile::tempdir().unwrap();
+    let mut a = Archive::open(t.path()).unwrap();
+    a.append(&ev("2025-04-01T03:00:00Z", "e1")).unwrap();
+    drop(a);
+    let p = problems(t.path());
+    assert!(has(&p, &[&format!("{P1}.tmp"), "unsealed"]), "{p:?}");
+}
+
+#[test]
+fn truncated_manifest_refuses_to_open() {
+    let t = tempfile::tempdir().unwrap();
+    two_days(t.path());
+    let m = t.path().join("manifest.jsonl");
+    let text = fs::read_to_string(&m).unwrap();
+    fs::write(&m, &text[..text.len() - 10]).unwrap();
+    let e = Archive::open(t.path()).unwrap_err().to_string();
+    assert!(
+        e.contains("manifest.jsonl") && e.contains("incomplete"),
+        "{e}"
+    );
+    let p = problems(t.path());
+    assert!(has(&p, &["incomplete"]), "{p:?}");
+}
