@@ -66,6 +66,9 @@ pub enum Command {
     Eval(EvalArgs),
     /// Simulate a small company, audit it as it goes, and print the evaluation table.
     Demo(DemoArgs),
+    /// Check an evidence archive written by `detect --archive`: every part present and unaltered,
+    /// the manifest's hash chain unbroken, no unlisted files.
+    Archive(ArchiveArgs),
 }
 
 /// Simulation settings shared by `simulate` and `demo`.
@@ -261,6 +264,10 @@ pub struct DetectArgs {
     /// Write each bad record's location and error to this file as JSON lines.
     #[arg(long, value_name = "FILE")]
     pub quarantine: Option<PathBuf>,
+    /// Keep every normalized event in this evidence archive (gzip parts per day, hash-chained
+    /// manifest; check it with `credwarden archive verify DIR`).
+    #[arg(long, value_name = "DIR")]
+    pub archive: Option<PathBuf>,
     /// Also send findings to a sink (repeatable): `file:PATH` (OCSF JSON lines appended),
     /// `webhook:URL` (generic JSON batches) or `slack:URL` (Slack incoming webhook); HTTP sinks retry
     /// with backoff and a failed delivery is an error (exit 2).
@@ -294,6 +301,25 @@ fn parse_duration(s: &str) -> Result<jiff::SignedDuration, String> {
         return Err(format!("`{s}`: must not be negative"));
     }
     Ok(d)
+}
+
+/// `credwarden archive`.
+#[derive(Debug, Args)]
+pub struct ArchiveArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: ArchiveAction,
+}
+
+/// `credwarden archive` actions.
+#[derive(Debug, Subcommand)]
+pub enum ArchiveAction {
+    /// Verify the archive; exit 1 when anything is missing or altered.
+    Verify {
+        /// The archive folder.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 /// `credwarden rules`.

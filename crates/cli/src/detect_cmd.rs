@@ -238,6 +238,26 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
             *p = spool.clone();
         }
     }
+    // The archive sees every event the detectors see; a write error is kept and stops the run after
+    // this pass (evidence that cannot be kept must not be silently lost).
+    let archive = match &a.archive {
+        Some(dir) => Some(Arc::new(std::sync::Mutex::new(
+            credwarden_store::archive::Archive::open(dir).map_err(|e| e.to_string())?,
+        ))),
+        None => None,
+    };
+    let archive_error: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
+    if let Some(ar) = &archive {
+        let (ar, err) = (ar.clone(), archive_error.clone());
+        engine.set_tap(Some(Box::new(move |e| {
+            let mut err = err.lock().expect("not poisoned");
+            if err.is_none() {
+                if let Err(x) = ar.lock().expect("not poisoned").append(e) {
+                    *err = Some(x.to_string());
+                }
+            }
+        })));
+    }
     let mut sinks = Vec::new();
     for spec in &a.sinks {
         let sink = credwarden_sink::open(spec, &credwarden_sink::Options::default())
@@ -254,6 +274,24 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
             .map_err(|e| e.to_string())?;
         progress.finish();
         report_stats(&stats, quarantine.as_mut());
+        if let Some(ar) = &archive {
+            if let Some(e) = archive_error.lock().expect("not poisoned").take() {
+                return Err(e);
+            }
+            let sealed = ar
+                .lock()
+                .expect("not poisoned")
+                .seal()
+                .map_err(|e| e.to_string())?;
+            if sealed.events > 0 {
+                info!(
+                    "archived {} events in {} part(s); manifest head {}",
+                    sealed.events,
+                    sealed.entries.len(),
+                    sealed.head
+                );
+            }
+        }
         if let Some(p) = &a.state {
             credwarden_store::save(p, credwarden_detect::STATE_FORMAT, &engine.state())
                 .map_err(|e| e.to_string())?;

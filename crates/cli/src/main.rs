@@ -1,5 +1,6 @@
 //! The `credwarden` binary: argument parsing and wiring only. Each subcommand lives in its own module.
 
+mod archive_cmd;
 mod args;
 mod audit_cmd;
 mod config;
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
         args::Command::Audit(a) => audit_cmd::run(&cli.global, a),
         args::Command::Rules(a) => rules_cmd::run(&cli.global, a),
         args::Command::Detect(a) => detect_cmd::run(&cli.global, a),
+        args::Command::Archive(a) => archive_cmd::run(a),
         args::Command::Simulate(a) => sim_cmd::run(&cli.global, a),
         args::Command::Eval(a) => eval_cmd::run(&cli.global, a),
         args::Command::Demo(a) => demo_cmd::run(&cli.global, a),

