@@ -66,6 +66,9 @@ pub enum Command {
     Eval(EvalArgs),
     /// Simulate a small company, audit it as it goes, and print the evaluation table.
     Demo(DemoArgs),
+    /// Measure the hot path (parse → normalize → detect) end to end on synthetic CloudTrail, as JSON
+    /// lines and as gzipped Records files, and the memory each tracked key costs.
+    Bench(BenchArgs),
     /// Check an evidence archive written by `detect --archive`: every part present and unaltered,
     /// the manifest's hash chain unbroken, no unlisted files.
     Archive(ArchiveArgs),
@@ -301,6 +304,30 @@ fn parse_duration(s: &str) -> Result<jiff::SignedDuration, String> {
         return Err(format!("`{s}`: must not be negative"));
     }
     Ok(d)
+}
+
+/// `credwarden bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Size of the CloudTrail JSON-lines input to generate, in MB (the gzipped Records files hold
+    /// the same records).
+    #[arg(long, value_name = "MB", default_value_t = 1024)]
+    pub size_mb: u64,
+    /// Folder for the generated input (kept, so DuckDB and others can read the same bytes).
+    #[arg(long, value_name = "DIR", default_value = "credwarden-bench")]
+    pub dir: PathBuf,
+    /// Distinct IAM users (each with one access key) in the generated records.
+    #[arg(long, default_value_t = 20_000)]
+    pub users: usize,
+    /// Distinct keys fed to the detectors to measure memory per tracked key.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    pub tracked_keys: usize,
+    /// Use the input already in --dir if it is there (same size), instead of generating it again.
+    #[arg(long)]
+    pub reuse: bool,
+    /// Internal: measure one input in this (fresh) process and print the figures as JSON.
+    #[arg(long, value_name = "PATH", hide = true)]
+    pub measure: Option<PathBuf>,
 }
 
 /// `credwarden archive`.

@@ -3,6 +3,7 @@
 mod archive_cmd;
 mod args;
 mod audit_cmd;
+mod bench_cmd;
 mod config;
 mod demo_cmd;
 mod detect_cmd;
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
         args::Command::Rules(a) => rules_cmd::run(&cli.global, a),
         args::Command::Detect(a) => detect_cmd::run(&cli.global, a),
         args::Command::Archive(a) => archive_cmd::run(a),
+        args::Command::Bench(a) => bench_cmd::run(a),
         args::Command::Simulate(a) => sim_cmd::run(&cli.global, a),
         args::Command::Eval(a) => eval_cmd::run(&cli.global, a),
         args::Command::Demo(a) => demo_cmd::run(&cli.global, a),

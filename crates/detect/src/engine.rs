@@ -3,9 +3,10 @@
 //! the detectors know, so that the next run resumes where this one stopped.
 //!
 //! Ordering without holding everything: each file's start is peeked (its earliest time in the first
-//! 32 KiB), files are opened in that order only when the merge reaches their start, each open file is
-//! parsed on its own thread into a small bounded queue, and the merge takes the earliest head among
-//! open files. Records inside one file are not always in order (CloudTrail files are not), so merged
+//! 32 KiB), files are opened in that order when the merge reaches their start (and one more per core
+//! ahead, so parsing goes on while the detectors work), each open file is parsed on its own thread
+//! (big line-based files by several) into a bounded queue, and the merge takes the earliest head
+//! among open files. Records inside one file are not always in order (CloudTrail files are not), so merged
 //! events pass through a reorder buffer that holds `reorder_window` of event time; an event that
 //! arrives later than that is still processed, and counted as `late`. Memory is bounded by the window
 //! and the open files' queues, not by the size of the input.
@@ -383,11 +384,12 @@ impl Engine {
             }
             // Open the next file when the merge has reached its start (or nothing is open).
             if let Some(next) = todo.front() {
+                // Also keep a file parsing ahead while another is merged, so every core has work.
                 let due = match (next.0, min_head) {
                     (_, None) => true,
                     (None, _) => true,
                     (Some(s), Some((t, _))) => s <= t,
-                };
+                } || open.len() < parallelism();
                 if due {
                     let (_, _, path, key, mark, skip) = todo.pop_front().expect("front exists");
                     open.push(spawn(path, key, mark, skip, &opts.read, order));
@@ -466,6 +468,19 @@ impl Engine {
     }
 }
 
+/// Threads available for parsing; `CREDWARDEN_THREADS` overrides the number of cores seen. Asked
+/// once: the answer comes from cgroup files and costs system calls.
+fn parallelism() -> usize {
+    static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *N.get_or_init(|| {
+        std::env::var("CREDWARDEN_THREADS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|&n: &usize| n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    })
+}
+
 /// Parse one file on its own thread into a bounded queue of batches.
 fn spawn(
     path: PathBuf,
@@ -476,13 +491,20 @@ fn spawn(
     order: usize,
 ) -> Open {
     const BATCH: usize = 512;
-    let (tx, rx) = sync_channel::<Vec<Item>>(8);
+    let (tx, rx) = sync_channel::<Vec<Item>>(32);
     let read = read.clone();
     let thread = std::thread::spawn(move || {
         let mut batch = Vec::with_capacity(BATCH);
         let mut records = 0u64;
         let mut closed = false;
-        let res = sources::read_file(&path, &read, &mut |r| {
+        // Fresh big line-based files are cut in blocks parsed on several threads (one core stays
+        // with the detectors); a resumed file is read in order.
+        let workers = if skip == 0 {
+            parallelism().saturating_sub(1)
+        } else {
+            1
+        };
+        let res = sources::read_file_parallel(&path, &read, workers, &mut |r| {
             records += 1;
             if records <= skip || closed {
                 return;

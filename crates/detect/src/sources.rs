@@ -100,6 +100,40 @@ pub struct ReadOptions {
     pub mappings: Arc<Vec<jsonlines::LogMapping>>,
 }
 
+/// The format a stream starting with `head` would be read as, and whether it is one record per line
+/// (so that blocks of whole lines can be read apart, in parallel). `None`: a configured mapping
+/// applies, or nothing does.
+pub fn line_format(head: &str, label: &str, opts: &ReadOptions) -> Option<Format> {
+    let t = head.trim_start_matches('\u{feff}').trim_start();
+    if opts
+        .mappings
+        .iter()
+        .any(|m| m.matches_path(label) || m.matches_head(t))
+    {
+        return None;
+    }
+    let f = opts.format.or_else(|| {
+        if gcp_audit::looks_like(t) || vpcflow::looks_like(t) {
+            None
+        } else if cloudtrail::looks_like(t) {
+            Some(Format::CloudTrail)
+        } else if t.starts_with('{') {
+            let first = t.lines().next()?;
+            let v: serde_json::Value = serde_json::from_str(first).ok()?;
+            jsonlines::Kind::sniff(&v).map(Format::JsonLines)
+        } else {
+            None
+        }
+    })?;
+    // A CloudTrail file is line-based only when its first line is a whole record.
+    let one_per_line = match f {
+        Format::CloudTrail => t.starts_with('{') && !t[1..].trim_start().starts_with("\"Records\""),
+        Format::JsonLines(_) => true,
+        Format::VpcFlow | Format::GcpAudit => false,
+    };
+    one_per_line.then_some(f)
+}
+
 /// Read one stream with the reader its content calls for; returns the source kind (`empty` for a
 /// stream with no records, which is normal for a quiet hour's log).
 pub fn read_stream(
@@ -176,6 +210,116 @@ pub fn read_file(
     let label: Arc<str> = Arc::from(path.display().to_string());
     let r = std::io::BufReader::with_capacity(1 << 16, credwarden_ingest::open(path)?);
     read_stream(r, &label, opts, each)
+}
+
+/// Blocks of this many bytes (cut at a line end) are read apart by [`read_file_parallel`].
+const BLOCK: usize = 2 << 20;
+
+/// Read one file like [`read_file`], but when it is a plain (not gzip) file of one record per line
+/// and larger than a few blocks, cut it into blocks of whole lines and parse them on `workers`
+/// threads; results come back in file order, with the same lines as a sequential read.
+pub fn read_file_parallel(
+    path: &Path,
+    opts: &ReadOptions,
+    workers: usize,
+    each: &mut dyn FnMut(Result<Event, IngestError>),
+) -> Result<&'static str, IngestError> {
+    let label: Arc<str> = Arc::from(path.display().to_string());
+    let io = |e: std::io::Error| IngestError::Io {
+        file: label.to_string(),
+        reason: e.to_string(),
+    };
+    let big = path.as_os_str() != "-"
+        && workers > 1
+        && std::fs::metadata(path).is_ok_and(|m| m.len() > 4 * BLOCK as u64);
+    if !big {
+        return read_file(path, opts, each);
+    }
+    let mut r = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path).map_err(io)?);
+    let head = r.fill_buf().map_err(io)?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        return read_file(path, opts, each);
+    }
+    let text = String::from_utf8_lossy(&head[..head.len().min(8192)]).to_string();
+    let Some(format) = line_format(&text, &label, opts) else {
+        return read_file(path, opts, each);
+    };
+    let kind = match format {
+        Format::CloudTrail => "cloudtrail",
+        Format::JsonLines(k) => k.name(),
+        Format::VpcFlow => "vpcflow",
+        Format::GcpAudit => "gcp_audit",
+    };
+    let block_opts = ReadOptions {
+        format: Some(format),
+        mappings: opts.mappings.clone(),
+    };
+    type Parsed = Vec<Result<Event, IngestError>>;
+    let (job_tx, job_rx) = std::sync::mpsc::sync_channel::<(u64, Vec<u8>, u64)>(workers);
+    let job_rx = std::sync::Mutex::new(job_rx);
+    let (res_tx, res_rx) = std::sync::mpsc::sync_channel::<(u64, Parsed)>(workers * 2);
+    std::thread::scope(|scope| -> Result<(), IngestError> {
+        for _ in 0..workers {
+            let (job_rx, res_tx, block_opts, label) =
+                (&job_rx, res_tx.clone(), &block_opts, &label);
+            scope.spawn(move || loop {
+                let job = job_rx.lock().expect("not poisoned").recv();
+                let Ok((seq, block, lines_before)) = job else {
+                    break;
+                };
+                let mut out = Vec::with_capacity(block.len() / 512);
+                let res = read_stream(&block[..], label, block_opts, &mut |r| {
+                    out.push(match r {
+                        Ok(mut e) => {
+                            e.raw.line += lines_before;
+                            Ok(e)
+                        }
+                        Err(e) => Err(e.shift_line(lines_before)),
+                    })
+                });
+                if let Err(e) = res {
+                    out.push(Err(e.shift_line(lines_before)));
+                }
+                if res_tx.send((seq, out)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(res_tx);
+        // The reader: cut blocks at line ends and hand them out; meanwhile put results in order.
+        let reader = scope.spawn(move || -> Result<(), IngestError> {
+            let (mut seq, mut lines) = (0u64, 0u64);
+            loop {
+                let mut block = Vec::with_capacity(BLOCK + 4096);
+                let n = (&mut r)
+                    .take(BLOCK as u64)
+                    .read_to_end(&mut block)
+                    .map_err(io)?;
+                if n == 0 {
+                    break;
+                }
+                r.read_until(b'\n', &mut block).map_err(io)?;
+                let newlines = block.iter().filter(|&&b| b == b'\n').count() as u64;
+                if job_tx.send((seq, block, lines)).is_err() {
+                    break;
+                }
+                seq += 1;
+                lines += newlines;
+            }
+            Ok(())
+        });
+        let mut pending: std::collections::BTreeMap<u64, Parsed> = Default::default();
+        let mut next = 0u64;
+        for (seq, out) in res_rx.iter() {
+            pending.insert(seq, out);
+            while let Some(out) = pending.remove(&next) {
+                out.into_iter().for_each(&mut *each);
+                next += 1;
+            }
+        }
+        reader.join().expect("reader thread")
+    })?;
+    Ok(kind)
 }
 
 /// The earliest event time among the first `budget` bytes of a file (decompressed), used to order

@@ -7,14 +7,13 @@
 //! record, reported with the file and the record's position, and the stream goes on.
 
 use crate::error::{quote, IngestError};
+use crate::json_split;
 use crate::parse_timestamp;
 use credwarden_model::{Event, EventOutcome, Network, ResourceRef, SourceRef, Volume};
-use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 use std::borrow::Cow;
-use std::fmt;
 use std::io::{BufRead, BufReader, Read};
 use std::sync::Arc;
 
@@ -107,22 +106,12 @@ pub fn read(
             }
         }
         Some(layout) => {
-            let mut de = serde_json::Deserializer::from_reader(r);
-            let seed = DocSeed {
-                file,
-                layout,
-                index: 0,
-                emit: &mut emit,
+            let root = match layout {
+                Layout::Array => json_split::Root::Array,
+                _ => json_split::Root::Key("Records"),
             };
-            seed.deserialize(&mut de).map_err(|e| IngestError::Syntax {
-                file: file.to_string(),
-                line: e.line() as u64,
-                reason: format!("invalid JSON (column {}): {e}", e.column()),
-            })?;
-            de.end().map_err(|e| IngestError::Syntax {
-                file: file.to_string(),
-                line: e.line() as u64,
-                reason: format!("trailing data after the document: {e}"),
+            json_split::for_each_element(r, file, root, &mut |bytes, index, _line| {
+                emit(record(bytes, file, index))
             })?;
         }
     }
@@ -169,65 +158,6 @@ pub fn looks_like(head: &str) -> bool {
             first.contains("\"eventSource\"") && first.contains("\"eventTime\"")
         }
         None => false,
-    }
-}
-
-struct DocSeed<'a> {
-    file: &'a Arc<str>,
-    layout: Layout,
-    index: u64,
-    emit: &'a mut dyn FnMut(Result<Event, IngestError>),
-}
-
-impl<'de> DeserializeSeed<'de> for DocSeed<'_> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        match self.layout {
-            Layout::Array => d.deserialize_seq(self),
-            _ => d.deserialize_map(self),
-        }
-    }
-}
-
-impl<'de> Visitor<'de> for DocSeed<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a CloudTrail document")
-    }
-    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "Records" {
-                map.next_value_seed(DocSeed {
-                    layout: Layout::Array,
-                    file: self.file,
-                    index: self.index,
-                    emit: &mut *self.emit,
-                })?;
-            } else {
-                map.next_value::<serde::de::IgnoredAny>()?;
-            }
-        }
-        self.index = 0;
-        Ok(())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
-            self.index += 1;
-            let ev = match fast(raw.get(), self.file, self.index) {
-                Some(ev) => ev,
-                None => match serde_json::from_str::<Value>(raw.get()) {
-                    Ok(v) => normalize(v, self.file, self.index),
-                    Err(e) => Err(IngestError::field(
-                        self.file,
-                        self.index,
-                        "(record)",
-                        e.to_string(),
-                    )),
-                },
-            };
-            (self.emit)(ev);
-        }
-        Ok(())
     }
 }
 
@@ -479,6 +409,24 @@ fn resource_of(request: &Value) -> Option<String> {
         (Some(b), Some(k)) => Some(format!("{b}/{k}")),
         (Some(b), None) => Some(b.to_string()),
         _ => None,
+    }
+}
+
+/// One record of a document, as bytes → [`Event`] (fast path, then the lenient one).
+fn record(bytes: &[u8], file: &Arc<str>, index: u64) -> Result<Event, IngestError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| IngestError::field(file, index, "(record)", format!("not UTF-8: {e}")))?;
+    if let Some(ev) = fast(text, file, index) {
+        return ev;
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(v) => normalize(v, file, index),
+        Err(e) => Err(IngestError::field(
+            file,
+            index,
+            "(record)",
+            format!("invalid JSON: {e}"),
+        )),
     }
 }
 

@@ -99,6 +99,18 @@ impl IngestError {
         }
     }
 
+    /// The same error `by` lines further down (for a block of a file read on its own).
+    pub fn shift_line(mut self, by: u64) -> Self {
+        match &mut self {
+            Self::MissingColumns { line, .. }
+            | Self::Syntax { line, .. }
+            | Self::Field { line, .. }
+            | Self::Duplicate { line, .. } => *line += by,
+            _ => {}
+        }
+        self
+    }
+
     /// The line, if the error has one.
     pub fn line(&self) -> Option<u64> {
         match self {

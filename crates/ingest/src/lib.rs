@@ -18,6 +18,7 @@ pub mod hr;
 pub mod iam_report;
 pub mod inventory;
 pub mod inventory_format;
+mod json_split;
 pub mod jsonlines;
 pub mod mapping;
 mod records;

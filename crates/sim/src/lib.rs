@@ -17,6 +17,7 @@ pub mod config;
 pub mod net;
 pub mod out;
 pub mod scenarios;
+pub mod synthetic;
 mod time;
 
 pub use config::{ScenarioSet, SimConfig};

@@ -47,7 +47,15 @@ impl Detector for DormantReactivation {
             return;
         }
         let t = ev.time.as_second();
-        if let Some(prev) = self.last.insert(key.clone(), t) {
+        // Most events are by keys already seen: update in place, allocate only for a new key.
+        let prev = match self.last.get_mut(key.as_str()) {
+            Some(v) => Some(std::mem::replace(v, t)),
+            None => {
+                self.last.insert(key.clone(), t);
+                None
+            }
+        };
+        if let Some(prev) = prev {
             let gap = (t - prev) / 86_400;
             if gap >= DORMANT_DAYS {
                 let mut f = finding_for(
