@@ -247,6 +247,10 @@ pub struct DetectArgs {
     /// Group membership file used with --hr to expand secret readers.
     #[arg(long, value_name = "FILE", requires = "hr")]
     pub groups: Option<PathBuf>,
+    /// Network table (`prefix,asn,country,name` CSV) to enrich source addresses with ASN and country
+    /// for the network baselines (CW-B001, CW-B004).
+    #[arg(long, value_name = "FILE")]
+    pub networks: Option<PathBuf>,
     /// TOML config: `[[log]]` field mappings for other JSON-lines logs (see docs/formats.md).
     #[arg(long, value_name = "FILE", env = "CREDWARDEN_CONFIG")]
     pub config: Option<PathBuf>,

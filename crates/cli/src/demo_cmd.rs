@@ -105,7 +105,8 @@ pub fn run(_g: &Global, a: &DemoArgs) -> Result<u8, String> {
         groups: Some(&a.out.join("inventory/groups.csv")),
         inventories: &inventories,
     };
-    let detected = crate::detect_cmd::detect(&logs, Some(ids), Severity::Medium)?;
+    let networks = a.out.join("networks.csv");
+    let detected = crate::detect_cmd::detect(&logs, Some(ids), Some(&networks), Severity::Medium)?;
     let detect_path = a.out.join("findings-detect.jsonl");
     let mut f = std::io::BufWriter::new(
         std::fs::File::create(&detect_path)

@@ -97,14 +97,28 @@ fn report_stats(stats: &RunStats, quarantine: Option<&mut std::fs::File>) {
 pub fn detect(
     paths: &[PathBuf],
     ids: Option<Estate>,
+    networks: Option<&Path>,
     min: Severity,
 ) -> Result<Vec<Finding>, String> {
     let mut engine = Engine::new(detectors(ids.as_ref())?);
+    engine.set_networks(load_networks(networks)?);
     let (findings, stats) = engine
         .run(paths, &Options::default(), &mut |_, _, _| {})
         .map_err(|e| e.to_string())?;
     report_stats(&stats, None);
     Ok(findings.into_iter().filter(|f| f.severity >= min).collect())
+}
+
+fn load_networks(
+    path: Option<&Path>,
+) -> Result<Option<Arc<credwarden_detect::enrich::Networks>>, String> {
+    let Some(p) = path else {
+        info!("no --networks: source addresses are not enriched, the network baselines judge only events whose log names an ASN");
+        return Ok(None);
+    };
+    let n = credwarden_detect::enrich::Networks::from_csv(p)?;
+    info!("{} network prefixes from {}", n.len(), p.display());
+    Ok(Some(Arc::new(n)))
 }
 
 struct Progress(Option<indicatif::ProgressBar>);
@@ -199,6 +213,7 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
         ..Options::default()
     };
     let mut engine = Engine::new(detectors(estate.as_ref())?);
+    engine.set_networks(load_networks(a.networks.as_deref())?);
     let _lock = match &a.state {
         Some(p) => {
             let lock = credwarden_store::Lock::acquire(p).map_err(|e| e.to_string())?;

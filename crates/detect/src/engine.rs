@@ -109,6 +109,7 @@ pub struct Engine {
     reported: HashSet<String>,
     watermark: Option<Timestamp>,
     tap: Option<Tap>,
+    networks: Option<std::sync::Arc<crate::enrich::Networks>>,
 }
 
 /// Sees every event the detectors see, in the same order (the evidence archive uses it).
@@ -177,7 +178,13 @@ impl Engine {
             reported: HashSet::new(),
             watermark: None,
             tap: None,
+            networks: None,
         }
+    }
+
+    /// Enrich source addresses (ASN, country) from `networks` before the detectors see them.
+    pub fn set_networks(&mut self, networks: Option<std::sync::Arc<crate::enrich::Networks>>) {
+        self.networks = networks;
     }
 
     /// Give every processed event to `tap` as well (e.g. to archive it).
@@ -416,12 +423,12 @@ impl Engine {
                 if top.0 > horizon && held.len() <= opts.reorder_max_events {
                     break;
                 }
-                let Held(_, _, e) = held.pop().expect("peeked");
-                self.process(&e, &mut out, &mut stats, &mut last_out, &mut events);
+                let Held(_, _, mut e) = held.pop().expect("peeked");
+                self.process(&mut e, &mut out, &mut stats, &mut last_out, &mut events);
             }
         }
-        while let Some(Held(_, _, e)) = held.pop() {
-            self.process(&e, &mut out, &mut stats, &mut last_out, &mut events);
+        while let Some(Held(_, _, mut e)) = held.pop() {
+            self.process(&mut e, &mut out, &mut stats, &mut last_out, &mut events);
         }
         stats.files = total;
         stats.events.retain(|_, v| *v > 0);
@@ -447,7 +454,7 @@ impl Engine {
 
     fn process(
         &mut self,
-        e: &Event,
+        e: &mut Event,
         out: &mut Vec<Finding>,
         stats: &mut RunStats,
         last_out: &mut Option<Timestamp>,
@@ -459,6 +466,10 @@ impl Engine {
             *last_out = Some(e.time);
         }
         *events += 1;
+        if let Some(n) = &self.networks {
+            n.enrich(e);
+        }
+        let e: &Event = e;
         if let Some(tap) = &mut self.tap {
             tap(e);
         }

@@ -6,8 +6,10 @@
 //! read, detector state, findings reported) that the caller persists to resume without double
 //! counting.
 
+pub mod baseline;
 pub mod detectors;
 mod engine;
+pub mod enrich;
 pub mod incidents;
 pub mod sources;
 

@@ -1,5 +1,5 @@
 //! CW-D011: a credential silent for [`DORMANT_DAYS`] or more is used again. Needs the credential to have
-//! been seen before in the data read (persisted history across runs is future work).
+//! been seen before, in this run or (with `--state`) an earlier one.
 
 use crate::{finding_for, Detector};
 use credwarden_model::refs::*;

@@ -11,12 +11,16 @@ mod dormant_reactivation;
 mod instance_credentials_off_instance;
 mod leaver_readable_key_in_use;
 mod log_tampering;
+mod new_network;
+mod personal_data_surge;
 mod privilege_persistence;
 mod root_activity;
 mod snapshot_shared;
 mod terminated_identity_activity;
 mod token_never_issued;
 mod unknown_owner_activity;
+mod unseen_personal_data;
+mod volume_anomaly;
 
 #[cfg(test)]
 pub(crate) mod testkit;
@@ -54,6 +58,10 @@ pub fn all() -> Vec<Box<dyn Detector>> {
         Box::new(console_login_without_mfa::ConsoleLoginWithoutMfa::default()),
         Box::new(dormant_reactivation::DormantReactivation::default()),
         Box::new(instance_credentials_off_instance::InstanceCredentialsOffInstance::default()),
+        Box::new(new_network::NewNetwork::default()),
+        Box::new(volume_anomaly::VolumeAnomaly::default()),
+        Box::new(unseen_personal_data::UnseenPersonalData::default()),
+        Box::new(personal_data_surge::PersonalDataSurge::default()),
     ]
 }
 
@@ -72,7 +80,11 @@ mod tests {
         assert_eq!(ids.len(), all.len());
         for d in &all {
             let m = d.meta();
-            assert!(m.id.starts_with("CW-D"), "{}", m.id);
+            assert!(
+                m.id.starts_with("CW-D") || m.id.starts_with("CW-B"),
+                "{}",
+                m.id
+            );
             assert!(
                 !m.attack.is_empty() && !m.d3fend.is_empty() && !m.false_positives.is_empty(),
                 "{}",
