@@ -176,6 +176,12 @@ pub struct DemoArgs {
     /// Simulated days.
     #[arg(long, default_value_t = 60)]
     pub days: u32,
+    /// Days HR takes to record a departure (the variant where HR is late).
+    #[arg(long, default_value_t = 0)]
+    pub hr_lag_days: u32,
+    /// Do not write the login service's token-issuance log (as at Coupang).
+    #[arg(long)]
+    pub no_issuance_log: bool,
 }
 
 /// Options of every command that emits findings.

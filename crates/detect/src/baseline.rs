@@ -110,6 +110,13 @@ impl DailySeries {
         self.today.1
     }
 
+    /// Set day `d`'s total to `v` (for measures that are not sums, such as distinct counts).
+    pub fn set(&mut self, d: i64, v: u64) -> u64 {
+        self.add(d, 0);
+        self.today.1 = v;
+        v
+    }
+
     /// Keep today out of the history.
     pub fn mark_anomalous(&mut self) {
         self.anomalous = true;
@@ -129,6 +136,69 @@ impl DailySeries {
     /// The largest earlier day.
     pub fn max(&self) -> u64 {
         self.history.iter().copied().max().unwrap_or(0)
+    }
+}
+
+/// Distinct count in 1 KiB: HyperLogLog with 1,024 registers (standard error about 3 %), exact
+/// enough to tell 50 members from 5,000 while a client or a network costs the same memory whatever
+/// its traffic.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Distinct {
+    #[serde(with = "serde_bytes_hex")]
+    reg: Vec<u8>,
+}
+
+impl Default for Distinct {
+    fn default() -> Self {
+        Distinct { reg: vec![0; 1024] }
+    }
+}
+
+impl Distinct {
+    /// Count `h` (a [`hash`]).
+    pub fn insert(&mut self, h: u64) {
+        // FNV is not mixed enough for the registers: finish with splitmix64's mixer.
+        let mut z = h.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        let idx = (z >> 54) as usize;
+        let rank = ((z << 10) | (1 << 9)).leading_zeros() as u8 + 1;
+        if self.reg[idx] < rank {
+            self.reg[idx] = rank;
+        }
+    }
+
+    /// Estimated distinct count.
+    pub fn estimate(&self) -> u64 {
+        let m = self.reg.len() as f64;
+        let sum: f64 = self.reg.iter().map(|&r| 2f64.powi(-(r as i32))).sum();
+        let e = 0.7213 / (1.0 + 1.079 / m) * m * m / sum;
+        let zeros = self.reg.iter().filter(|&&r| r == 0).count();
+        if e <= 2.5 * m && zeros > 0 {
+            (m * (m / zeros as f64).ln()).round() as u64
+        } else {
+            e.round() as u64
+        }
+    }
+
+    /// Start counting afresh.
+    pub fn clear(&mut self) {
+        self.reg.iter_mut().for_each(|r| *r = 0);
+    }
+}
+
+/// Registers as a hex string in the saved state (compact and readable).
+mod serde_bytes_hex {
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&v.iter().map(|b| format!("{b:02x}")).collect::<String>())
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let t = String::deserialize(d)?;
+        (0..t.len() / 2)
+            .map(|i| u8::from_str_radix(&t[2 * i..2 * i + 2], 16).map_err(serde::de::Error::custom))
+            .collect()
     }
 }
 
@@ -166,5 +236,25 @@ mod tests {
                 && !personal("shop-analytics")
         );
         assert_eq!(hash("a"), 0xaf63dc4c8601ec8c);
+    }
+
+    #[test]
+    fn distinct_counts_within_a_few_percent() {
+        for n in [10u64, 50, 1_000, 100_000] {
+            let mut d = Distinct::default();
+            for i in 0..n {
+                d.insert(hash(&i.to_string()));
+                d.insert(hash(&i.to_string()));
+            }
+            let e = d.estimate() as f64;
+            assert!(
+                (e - n as f64).abs() <= (n as f64 * 0.08).max(2.0),
+                "{n}: {e}"
+            );
+        }
+        let mut d = Distinct::default();
+        d.insert(1);
+        let back: Distinct = serde_json::from_value(serde_json::to_value(&d).unwrap()).unwrap();
+        assert_eq!(back.estimate(), 1);
     }
 }

@@ -6,6 +6,7 @@ use crate::Detector;
 mod access_denied_burst;
 mod access_key_for_other_user;
 mod bulk_export_command;
+mod client_many_members;
 mod console_login_without_mfa;
 mod dormant_reactivation;
 mod instance_credentials_off_instance;
@@ -62,6 +63,7 @@ pub fn all() -> Vec<Box<dyn Detector>> {
         Box::new(volume_anomaly::VolumeAnomaly::default()),
         Box::new(unseen_personal_data::UnseenPersonalData::default()),
         Box::new(personal_data_surge::PersonalDataSurge::default()),
+        Box::new(client_many_members::ClientManyMembers::default()),
     ]
 }
 

@@ -1,0 +1,242 @@
+//! CW-B005: one client fingerprint (user agent and network) presents the tokens of many different
+//! members in a day, far more than it ever does — one program replaying or forging customer tokens,
+//! whatever number of addresses it spreads over. Walks over sequential member ids and requests for
+//! members that do not exist (404) are counted as aggravating facts.
+//!
+//! Per fingerprint (hash of user agent + ASN, or + /16 without enrichment): a [`DailySeries`] of
+//! distinct members per day, today's members ([`Distinct`], 1 KiB) and up to 1,024 numeric ids for
+//! the walk measure (8 KiB): under 10 KiB per fingerprint, whatever its traffic. Judged once the gateway log has 3 days. The line: 10 × the fingerprint's usual day,
+//! at least 50 members; one finding per fingerprint and day.
+
+use crate::baseline::{self, DailySeries, Distinct};
+use crate::{finding_for, Detector};
+use credwarden_model::refs::*;
+use credwarden_model::{Event, EventOutcome, Finding, RuleMeta, Severity};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+
+/// Metadata.
+pub static META: RuleMeta = RuleMeta {
+    id: "CW-B005",
+    name: "client-presents-many-members",
+    version: 1,
+    title: "One client presents many members' tokens",
+    description: "A single client fingerprint (user agent and network) uses the tokens of far more distinct members today than it ever does: a script holding forged or stolen customer tokens. Sequential member ids and requests for members that do not exist make it worse.",
+    severity: Severity::High,
+    attack: &[FORGE_WEB_CREDENTIALS, APP_ACCESS_TOKEN],
+    d3fend: &[RESOURCE_ACCESS_PATTERN, PLATFORM_MONITORING],
+    false_positives: &["a carrier-grade NAT where one app version and one mobile network carry many customers (its usual day is then large, and it is judged against it)", "support tools acting for customers"],
+    recommendation: "Block the fingerprint at the gateway, check whether its tokens were issued (kid, jti), and rotate the signing key if they were not.",
+};
+
+const MIN_MEMBERS: u64 = 50;
+const FACTOR: f64 = 10.0;
+const LEARN_DAYS: i64 = 3;
+const KEEP: usize = 1024;
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+struct Client {
+    members_per_day: DailySeries,
+    today: Distinct,
+    /// Numeric member ids seen today (up to [`KEEP`]), for the walk measure.
+    #[serde(skip)]
+    numeric: HashSet<u64>,
+    #[serde(skip)]
+    not_found: u64,
+    reported: i64,
+}
+
+/// The detector.
+#[derive(Default, Serialize, Deserialize)]
+pub struct ClientManyMembers {
+    first_day: Option<i64>,
+    clients: HashMap<u64, Client>,
+}
+
+fn fingerprint(ev: &Event) -> (u64, String) {
+    let ua = ev.user_agent.as_deref().unwrap_or("-");
+    let net = match ev.src.asn {
+        Some(a) => format!("AS{a}"),
+        None => {
+            let ip = ev.src.ip.as_deref().unwrap_or("-");
+            let mut p = ip.split('.');
+            match (p.next(), p.next(), p.next()) {
+                (Some(a), Some(b), Some(_)) => format!("{a}.{b}.0.0/16"),
+                _ => ip.to_string(),
+            }
+        }
+    };
+    let label = format!("{ua} @ {net}");
+    (baseline::hash(&label), label)
+}
+
+impl Detector for ClientManyMembers {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+    fn save(&self) -> Option<serde_json::Value> {
+        crate::save_json(self)
+    }
+    fn restore(&mut self, state: serde_json::Value) -> Result<(), String> {
+        *self = crate::restore_json(state)?;
+        Ok(())
+    }
+    fn on_event(&mut self, ev: &Event, out: &mut Vec<Finding>) {
+        if ev.resource.kind.as_deref() != Some("gateway") || ev.outcome == EventOutcome::Denied {
+            return;
+        }
+        let Some(sub) = ev.token.as_ref().and_then(|t| t.sub.as_deref()) else {
+            return;
+        };
+        let d = baseline::day(ev.time);
+        let first = *self.first_day.get_or_insert(d);
+        let (fp, label) = fingerprint(ev);
+        let c = self.clients.entry(fp).or_insert_with(|| Client {
+            reported: i64::MIN,
+            ..Client::default()
+        });
+        if c.members_per_day.today.0 != d {
+            c.today.clear();
+            c.numeric.clear();
+            c.not_found = 0;
+        }
+        if ev.outcome == EventOutcome::Failure {
+            c.not_found += 1;
+        }
+        c.today.insert(baseline::hash(sub));
+        let members = c.members_per_day.set(d, c.today.estimate());
+        if c.numeric.len() < KEEP {
+            if let Ok(n) = sub.parse::<u64>() {
+                c.numeric.insert(n);
+            }
+        }
+        if d - first < LEARN_DAYS || c.reported == d {
+            return;
+        }
+        let usual = c.members_per_day.baseline(1).map_or(0.0, |(m, _)| m);
+        if (members as f64) < (FACTOR * usual).max(MIN_MEMBERS as f64) {
+            return;
+        }
+        c.reported = d;
+        c.members_per_day.mark_anomalous();
+        let sequential = c
+            .numeric
+            .iter()
+            .filter(|n| c.numeric.contains(&(**n + 1)))
+            .count();
+        let share = sequential as f64 / c.numeric.len().max(1) as f64;
+        let mut f = finding_for(
+            &META,
+            ev,
+            format!(
+                "client {label} presented {members} different members' tokens today (usual day: {usual:.0}); {:.0}% sequential ids, {} failed requests",
+                share * 100.0,
+                c.not_found
+            ),
+        )
+        .fact("client", label.clone())
+        .fact("members_today", members)
+        .fact("usual_day", usual)
+        .fact("sequential_share", (share * 100.0).round() / 100.0)
+        .fact("failed_requests", c.not_found);
+        f.subject.principal = Some(format!("client:{label}"));
+        f.subject.credential_id = ev.token.as_ref().and_then(|t| t.kid.clone());
+        f.subject.credential_kind = f
+            .subject
+            .credential_id
+            .as_ref()
+            .map(|_| "signing_key".to_string());
+        f.severity = if share > 0.5 || c.not_found > 10 {
+            Severity::Critical
+        } else {
+            Severity::High
+        };
+        f.discriminator = Some(format!("{fp:x}:{d}"));
+        out.push(f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::run;
+    use super::*;
+    use credwarden_model::{Network, ResourceRef, SourceRef, TokenClaims, Volume};
+
+    fn req(day: i64, secs: i64, ua: &str, asn: u32, member: u64) -> Event {
+        Event {
+            time: jiff::Timestamp::from_second(1_743_465_600 + day * 86_400 + secs).unwrap(),
+            credential_id: None,
+            principal: Some(member.to_string()),
+            token: Some(TokenClaims {
+                sub: Some(member.to_string()),
+                kid: Some("k1".into()),
+                ..TokenClaims::default()
+            }),
+            action: format!("/api/v1/members/{member}/orders"),
+            resource: ResourceRef {
+                kind: Some("gateway".into()),
+                id: None,
+                sensitivity: None,
+            },
+            src: Network {
+                ip: Some("203.0.113.5".into()),
+                asn: Some(asn),
+                country: None,
+            },
+            user_agent: Some(ua.into()),
+            outcome: EventOutcome::Success,
+            volume: Volume::default(),
+            event_id: None,
+            detail: serde_json::Value::Null,
+            raw: SourceRef::new("gw.jsonl", 1),
+        }
+    }
+
+    /// The shop app on a mobile network: 300 members a day, every day.
+    fn app(days: i64) -> Vec<Event> {
+        (0..days)
+            .flat_map(|d| {
+                (0..300).map(move |i| {
+                    req(
+                        d,
+                        i * 60,
+                        "ShopApp/5.2.1",
+                        4766,
+                        (d as u64 * 7919 + i as u64 * 104_729) % 1_000_000,
+                    )
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_script_walking_member_ids_is_critical() {
+        let mut ev = app(5);
+        ev.extend((0..200).map(|i| {
+            req(
+                5,
+                30_000 + i,
+                "python-requests/2.31.0",
+                666,
+                5000 + i as u64,
+            )
+        }));
+        ev.sort_by_key(|e| e.time);
+        let f = run(&mut ClientManyMembers::default(), &ev);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].severity, Severity::Critical);
+        let m = f[0].facts["members_today"].as_u64().unwrap();
+        assert!((50..=53).contains(&m), "{m}");
+    }
+
+    #[test]
+    fn the_app_on_its_usual_network_and_the_first_days_stay_quiet() {
+        let mut ev = app(8);
+        // A busier day for the app (twice its usual) is not a finding.
+        ev.extend((0..300).map(|i| req(8, i * 10, "ShopApp/5.2.1", 4766, 900_000 + i as u64 * 3)));
+        // A new script on day 1 (the population is still being learnt).
+        ev.extend((0..80).map(|i| req(1, 50_000 + i, "curl/8.0", 666, 100 + i as u64)));
+        ev.sort_by_key(|e| e.time);
+        assert!(run(&mut ClientManyMembers::default(), &ev).is_empty());
+    }
+}
