@@ -135,3 +135,93 @@ fn simulate_audit_eval_chain() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The behavioural detectors over a simulated company with all its benign drift (travel, team moves,
+/// month-end batches, on-call nights, hires): every high or critical baseline finding must be about a
+/// labelled attack, and the log-only scenarios the baselines exist for are caught.
+#[test]
+fn benign_drift_raises_no_high_baseline_finding_and_the_scenarios_are_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |p: &str| dir.path().join(p).display().to_string();
+    let out = credwarden(&[
+        "simulate",
+        "--identities",
+        "80",
+        "--days",
+        "42",
+        "--seed",
+        "5",
+        "--logins-per-day",
+        "300",
+        "--members",
+        "5000",
+        "--forged-requests-per-day",
+        "400",
+        "--no-issuance-log",
+        "--out",
+        &d("sim"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let logs: Vec<String> = ["cloudtrail", "gateway", "app", "bastion"]
+        .iter()
+        .map(|p| d(&format!("sim/{p}")))
+        .collect();
+    let (networks, findings) = (d("sim/networks.csv"), d("detect.jsonl"));
+    let mut args = vec![
+        "detect",
+        "--networks",
+        &networks,
+        "--format",
+        "json",
+        "-o",
+        &findings,
+    ];
+    args.extend(logs.iter().map(String::as_str));
+    let out = credwarden(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let labels = std::fs::read_to_string(d("sim/labels.csv")).unwrap();
+    let mut rdr = csv::Reader::from_reader(labels.as_bytes());
+    let mut subjects: Vec<(String, String)> = Vec::new();
+    for r in rdr.records() {
+        let r = r.unwrap();
+        for s in r[4].split(';').filter(|s| s.len() > 3) {
+            subjects.push((s.to_string(), r[0].to_string()));
+        }
+    }
+    let mut caught = std::collections::BTreeSet::new();
+    for line in std::fs::read_to_string(&findings).unwrap().lines() {
+        let f: serde_json::Value = serde_json::from_str(line).unwrap();
+        let rule = f["finding_info"]["analytic"]["uid"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        if !rule.starts_with("CW-B") {
+            continue;
+        }
+        let hits: Vec<&String> = subjects
+            .iter()
+            .filter(|(s, _)| line.contains(s.as_str()))
+            .map(|(_, sc)| sc)
+            .collect();
+        let severe = f["severity_id"].as_u64().unwrap() >= 4;
+        assert!(
+            !severe || !hits.is_empty(),
+            "high baseline finding about nobody attacked: {line}"
+        );
+        caught.extend(hits.into_iter().cloned());
+    }
+    for s in ["b", "c", "d"] {
+        assert!(
+            caught.contains(s),
+            "scenario {s} not caught by the baselines: {caught:?}"
+        );
+    }
+}
