@@ -6,7 +6,7 @@
 //! Per fingerprint (hash of user agent + ASN, or + /16 without enrichment): a [`DailySeries`] of
 //! distinct members per day, today's members ([`Distinct`], 1 KiB) and up to 1,024 numeric ids for
 //! the walk measure (8 KiB): under 10 KiB per fingerprint, whatever its traffic. Judged once the gateway log has 3 days. The line: 10 × the fingerprint's usual day,
-//! at least 50 members; one finding per fingerprint and day.
+//! at least 50 members; one finding per network and day (a script rotating user agents is one story).
 
 use crate::baseline::{self, DailySeries, Distinct};
 use crate::{finding_for, Detector};
@@ -51,9 +51,13 @@ struct Client {
 pub struct ClientManyMembers {
     first_day: Option<i64>,
     clients: HashMap<u64, Client>,
+    /// Network → last day a finding was made for one of its clients: one finding per network and
+    /// day, however many user agents a script rotates through.
+    #[serde(default)]
+    networks: HashMap<String, i64>,
 }
 
-fn fingerprint(ev: &Event) -> (u64, String) {
+fn fingerprint(ev: &Event) -> (u64, String, String) {
     let ua = ev.user_agent.as_deref().unwrap_or("-");
     let net = match ev.src.asn {
         Some(a) => format!("AS{a}"),
@@ -67,7 +71,7 @@ fn fingerprint(ev: &Event) -> (u64, String) {
         }
     };
     let label = format!("{ua} @ {net}");
-    (baseline::hash(&label), label)
+    (baseline::hash(&label), label, net)
 }
 
 impl Detector for ClientManyMembers {
@@ -90,7 +94,7 @@ impl Detector for ClientManyMembers {
         };
         let d = baseline::day(ev.time);
         let first = *self.first_day.get_or_insert(d);
-        let (fp, label) = fingerprint(ev);
+        let (fp, label, net) = fingerprint(ev);
         let c = self.clients.entry(fp).or_insert_with(|| Client {
             reported: i64::MIN,
             ..Client::default()
@@ -119,6 +123,10 @@ impl Detector for ClientManyMembers {
         }
         c.reported = d;
         c.members_per_day.mark_anomalous();
+        if self.networks.get(&net) == Some(&d) {
+            return;
+        }
+        self.networks.insert(net, d);
         let sequential = c
             .numeric
             .iter()

@@ -12,6 +12,7 @@ mod dormant_reactivation;
 mod instance_credentials_off_instance;
 mod leaver_readable_key_in_use;
 mod log_tampering;
+mod member_foreign_country;
 mod new_network;
 mod personal_data_surge;
 mod privilege_persistence;
@@ -21,6 +22,7 @@ mod terminated_identity_activity;
 mod token_never_issued;
 mod unknown_owner_activity;
 mod unseen_personal_data;
+mod unusual_call;
 mod volume_anomaly;
 
 #[cfg(test)]
@@ -64,6 +66,8 @@ pub fn all() -> Vec<Box<dyn Detector>> {
         Box::new(unseen_personal_data::UnseenPersonalData::default()),
         Box::new(personal_data_surge::PersonalDataSurge::default()),
         Box::new(client_many_members::ClientManyMembers::default()),
+        Box::new(unusual_call::UnusualCall::default()),
+        Box::new(member_foreign_country::MemberForeignCountry::default()),
     ]
 }
 
