@@ -1,4 +1,5 @@
-//! `credwarden rules`: the rule catalogue, so analysts can see what each id means.
+//! `credwarden rules`: the rule catalogue, so analysts can see what each id means: the audit's posture
+//! rules (CW-A…), the detectors (CW-D…), the behavioural baselines (CW-B…) and the rule pack (CW-R…).
 
 use crate::args::{Global, RulesArgs};
 use crate::output;
@@ -8,10 +9,18 @@ use std::io::Write;
 /// Print every rule's metadata.
 pub fn run(_g: &Global, a: &RulesArgs) -> Result<u8, String> {
     let mut out = std::io::stdout().lock();
-    let metas: Vec<_> = credwarden_audit::rules::ALL
+    let mut metas: Vec<&'static credwarden_model::RuleMeta> = credwarden_audit::rules::ALL
         .iter()
         .map(|r| r.meta)
         .collect();
+    let mut detectors = credwarden_detect::all();
+    detectors.extend(credwarden_detect::detectors::with_identities(
+        std::sync::Arc::new(credwarden_model::Directory::default()),
+        &[],
+    ));
+    let mut detect: Vec<_> = detectors.iter().map(|d| d.meta()).collect();
+    detect.sort_by_key(|m| m.id);
+    metas.extend(detect);
     let res = match output::format(a.format, false) {
         Format::Json => metas.iter().try_for_each(|m| {
             serde_json::to_writer(&mut out, m).map_err(std::io::Error::other)?;

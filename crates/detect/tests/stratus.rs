@@ -45,6 +45,50 @@ fn stratus_techniques_flagged() {
             "aws.privilege-escalation.iam-update-user-login-profile",
             "CW-D004",
         ),
+        ("aws.credential-access.ec2-get-password-data", "CW-R016"),
+        (
+            "aws.credential-access.ec2-steal-instance-credentials",
+            "CW-D012",
+        ),
+        (
+            "aws.credential-access.secretsmanager-batch-retrieve-secrets",
+            "CW-R001",
+        ),
+        (
+            "aws.credential-access.secretsmanager-retrieve-secrets",
+            "CW-R002",
+        ),
+        (
+            "aws.credential-access.ssm-retrieve-securestring-parameters",
+            "CW-R003",
+        ),
+        ("aws.defense-evasion.organizations-leave", "CW-R004"),
+        ("aws.discovery.ec2-download-user-data", "CW-R017"),
+        ("aws.execution.ec2-launch-unusual-instances", "CW-R005"),
+        ("aws.execution.ec2-user-data", "CW-R006"),
+        ("aws.execution.ssm-send-command", "CW-R014"),
+        ("aws.execution.ssm-start-session", "CW-R014"),
+        (
+            "aws.exfiltration.ec2-security-group-open-port-22-ingress",
+            "CW-R007",
+        ),
+        ("aws.impact.bedrock-invoke-model", "CW-R015"),
+        ("aws.initial-access.console-login-without-mfa", "CW-D010"),
+        ("aws.lateral-movement.ec2-instance-connect", "CW-R013"),
+        (
+            "aws.lateral-movement.ec2-serial-console-send-ssh-public-key",
+            "CW-R013",
+        ),
+        ("aws.persistence.iam-backdoor-role", "CW-R010"),
+        ("aws.persistence.iam-create-backdoor-role", "CW-D004"),
+        ("aws.persistence.lambda-backdoor-function", "CW-R008"),
+        ("aws.persistence.lambda-layer-extension", "CW-R009"),
+        ("aws.persistence.lambda-overwrite-code", "CW-R018"),
+        (
+            "aws.persistence.rolesanywhere-create-trust-anchor",
+            "CW-R011",
+        ),
+        ("aws.persistence.sts-federation-token", "CW-R012"),
     ];
     let mut table = String::new();
     for (t, rules) in &flagged {

@@ -68,6 +68,19 @@ impl Detector for ConsoleLoginWithoutMfa {
         {
             return;
         }
+        // Federated sign-ins (SAML, SSO, assumed roles) are authenticated by the identity provider,
+        // which is where MFA is enforced; CloudTrail's MFAUsed says nothing about it.
+        let federated = ev
+            .detail
+            .pointer("/additionalEventData/SamlProviderArn")
+            .is_some()
+            || matches!(
+                ev.detail.get("userIdentityType").and_then(|v| v.as_str()),
+                Some("AssumedRole" | "FederatedUser" | "SAMLUser" | "WebIdentityUser")
+            );
+        if federated {
+            return;
+        }
         let failed = q.len();
         let mut f = finding_for(
             &META,
@@ -137,5 +150,12 @@ mod tests {
     fn quiet_with_mfa_or_on_failures_alone() {
         let evs = [login(false, "No", 0), login(true, "Yes", 60)];
         assert!(run(&mut ConsoleLoginWithoutMfa::default(), &evs).is_empty());
+        // Federated sign-ins: MFA is the identity provider's business.
+        let mut saml = login(true, "No", 120);
+        saml.detail["additionalEventData"]["SamlProviderArn"] =
+            serde_json::json!("arn:aws:iam::1:saml-provider/Okta");
+        let mut sso = login(true, "No", 180);
+        sso.detail["userIdentityType"] = serde_json::json!("AssumedRole");
+        assert!(run(&mut ConsoleLoginWithoutMfa::default(), &[saml, sso]).is_empty());
     }
 }

@@ -39,6 +39,9 @@ impl Detector for LogTampering {
         if ev.outcome != EventOutcome::Success || !CALLS.contains(&ev.action.as_str()) {
             return;
         }
+        if ev.action == "PutEventSelectors" && !narrows(ev) {
+            return;
+        }
         let target = ev
             .detail
             .pointer("/requestParameters/name")
@@ -58,6 +61,33 @@ impl Detector for LogTampering {
         f.discriminator = ev.event_id.clone();
         out.push(f);
     }
+}
+
+/// Does a PutEventSelectors call log less than a full trail? Management events off or partly
+/// excluded, or only reads or only writes; advanced selectors cannot be judged here and count.
+fn narrows(ev: &Event) -> bool {
+    let p = ev.detail.pointer("/requestParameters");
+    if p.and_then(|p| p.get("advancedEventSelectors"))
+        .is_some_and(|a| !a.is_null())
+    {
+        return true;
+    }
+    let Some(sel) = p
+        .and_then(|p| p.get("eventSelectors"))
+        .and_then(|s| s.as_array())
+    else {
+        return true;
+    };
+    sel.is_empty()
+        || sel.iter().any(|s| {
+            s.get("includeManagementEvents").and_then(|v| v.as_bool()) == Some(false)
+                || s.get("excludeManagementEventSources")
+                    .and_then(|v| v.as_array())
+                    .is_some_and(|a| !a.is_empty())
+                || s.get("readWriteType")
+                    .and_then(|v| v.as_str())
+                    .is_some_and(|r| r != "All")
+        })
 }
 
 #[cfg(test)]
@@ -89,7 +119,19 @@ mod tests {
             ct("DescribeTrails", "cloudtrail.amazonaws.com", json!({})),
             ct("StartLogging", "cloudtrail.amazonaws.com", json!({})),
             denied,
+            // Event selectors that log everything: not narrowing.
+            ct(
+                "PutEventSelectors",
+                "cloudtrail.amazonaws.com",
+                json!({"eventSelectors": [{"includeManagementEvents": true, "readWriteType": "All", "excludeManagementEventSources": []}]}),
+            ),
         ];
         assert!(run(&mut LogTampering, &evs).is_empty());
+        let narrowed = ct(
+            "PutEventSelectors",
+            "cloudtrail.amazonaws.com",
+            json!({"eventSelectors": [{"includeManagementEvents": false, "readWriteType": "ReadOnly"}]}),
+        );
+        assert_eq!(run(&mut LogTampering, &[narrowed]).len(), 1);
     }
 }

@@ -5,6 +5,7 @@ use crate::Detector;
 
 mod access_denied_burst;
 mod access_key_for_other_user;
+pub mod api_rules;
 mod bulk_export_command;
 mod client_many_members;
 mod console_login_without_mfa;
@@ -47,8 +48,14 @@ pub fn with_identities(
     ]
 }
 
-/// Every built-in detector that needs no HR data, fresh.
+/// Every built-in detector that needs no HR data, fresh (hand-written ones, then the rule pack).
 pub fn all() -> Vec<Box<dyn Detector>> {
+    let mut v = hand_written();
+    v.extend(api_rules::builtin());
+    v
+}
+
+fn hand_written() -> Vec<Box<dyn Detector>> {
     vec![
         Box::new(log_tampering::LogTampering),
         Box::new(snapshot_shared::SnapshotShared),
@@ -87,7 +94,7 @@ mod tests {
         for d in &all {
             let m = d.meta();
             assert!(
-                m.id.starts_with("CW-D") || m.id.starts_with("CW-B"),
+                ["CW-D", "CW-B", "CW-R"].iter().any(|p| m.id.starts_with(p)),
                 "{}",
                 m.id
             );

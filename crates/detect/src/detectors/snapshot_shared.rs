@@ -39,6 +39,9 @@ fn added_accounts(ev: &Event) -> Vec<String> {
         push(p.pointer("/createVolumePermission/add/items"));
         push(p.pointer("/launchPermission/add/items"));
     }
+    // Only an account id (12 digits) or `all` (public) shares anything; `none`, names and the like
+    // are not grants.
+    out.retain(|a| a == "all" || (a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())));
     out
 }
 
@@ -132,5 +135,12 @@ mod tests {
             json!({"valuesToRemove": ["999988887777"]}),
         );
         assert!(run(&mut SnapshotShared, &[own, remove]).is_empty());
+        // `none`, `not-all` and names are not grants.
+        let odd = ct(
+            "ModifyImageAttribute",
+            "ec2.amazonaws.com",
+            json!({"launchPermission": {"add": {"items": [{"group": "none"}, {"group": "not-all"}, {"userId": "bob"}]}}}),
+        );
+        assert!(run(&mut SnapshotShared, &[odd]).is_empty());
     }
 }
