@@ -260,6 +260,10 @@ pub struct DetectArgs {
     /// TOML config: `[[log]]` field mappings for other JSON-lines logs (see docs/formats.md).
     #[arg(long, value_name = "FILE", env = "CREDWARDEN_CONFIG")]
     pub config: Option<PathBuf>,
+    /// More detections as data (repeatable): TOML files of `[[rule]]` in the rule-pack schema
+    /// (docs/formats.md, "Rules as data"), run beside the built-in ones.
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rule_files: Vec<PathBuf>,
     /// Read every file as this format instead of sniffing it.
     #[arg(long, value_name = "FORMAT", value_parser = clap::builder::PossibleValuesParser::new(credwarden_detect::sources::Format::NAMES))]
     pub source_format: Option<String>,

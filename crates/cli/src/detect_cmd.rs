@@ -212,7 +212,25 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
         },
         ..Options::default()
     };
-    let mut engine = Engine::new(detectors(estate.as_ref())?);
+    let mut all = detectors(estate.as_ref())?;
+    for f in &a.rule_files {
+        let text = std::fs::read_to_string(f)
+            .map_err(|e| format!("{}: cannot read rules: {e}", f.display()))?;
+        let rules = credwarden_detect::detectors::api_rules::load(&text, &f.display().to_string())?;
+        if let Some(dup) = rules
+            .iter()
+            .find(|r| all.iter().any(|d| d.meta().id == r.meta().id))
+        {
+            return Err(format!(
+                "{}: rule id {} is already taken",
+                f.display(),
+                dup.meta().id
+            ));
+        }
+        info!("{} rules from {}", rules.len(), f.display());
+        all.extend(rules);
+    }
+    let mut engine = Engine::new(all);
     engine.set_networks(load_networks(a.networks.as_deref())?);
     let _lock = match &a.state {
         Some(p) => {

@@ -192,3 +192,20 @@ fn a_forced_format_and_a_bad_duration_are_checked() {
     let out = credwarden(&["detect", "--sink", "slack:ftp://x", LOGS]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn custom_rules_as_data_run_beside_the_builtin_ones() {
+    let d = tempfile::tempdir().unwrap();
+    let rules = p(d.path(), "mine.toml");
+    std::fs::write(
+        &rules,
+        "[[rule]]\nid = \"ACME-1\"\nname = \"list-buckets\"\ntitle = \"Buckets listed\"\ndescription = \"d\"\nseverity = \"low\"\nattack = [{ technique = \"T1619\", name = \"Cloud Storage Object Discovery\", tactic = \"TA0007\", tactic_name = \"Discovery\" }]\nd3fend = [{ id = \"D3-PM\", name = \"Platform Monitoring\" }]\nfalse_positives = [\"inventory\"]\nrecommendation = \"r\"\nactions = [\"StopLogging\"]\n",
+    )
+    .unwrap();
+    let out = credwarden(&["detect", "--format", "json", "--rules", &rules, LOGS]);
+    assert!(ok(&out).contains("ACME-1"));
+    std::fs::write(&rules, "[[rule]]\nid = \"CW-D001\"\n").unwrap();
+    let out = credwarden(&["detect", "--rules", &rules, LOGS]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("mine.toml"));
+}
