@@ -12,7 +12,7 @@ mod policy;
 pub use credwarden_model::refs;
 pub mod rules;
 
-pub use context::{Context, Owner, Resolved};
+pub use context::{is_readable_secret, Context, Owner, Resolved};
 pub use policy::Policy;
 
 use credwarden_model::{Finding, Severity};

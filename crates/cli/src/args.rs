@@ -69,6 +69,9 @@ pub enum Command {
     /// Measure the hot path (parse → normalize → detect) end to end on synthetic CloudTrail, as JSON
     /// lines and as gzipped Records files, and the memory each tracked key costs.
     Bench(BenchArgs),
+    /// Revoke everything of a leaver across systems and prove it: plan by default, change only with
+    /// --apply; every action journaled; what cannot complete stays open.
+    Offboard(OffboardArgs),
     /// Check an evidence archive written by `detect --archive`: every part present and unaltered,
     /// the manifest's hash chain unbroken, no unlisted files.
     Archive(ArchiveArgs),
@@ -342,6 +345,44 @@ pub struct BenchArgs {
     /// Internal: measure one input in this (fresh) process and print the figures as JSON.
     #[arg(long, value_name = "PATH", hide = true)]
     pub measure: Option<PathBuf>,
+}
+
+/// `credwarden offboard`.
+#[derive(Debug, Args)]
+pub struct OffboardArgs {
+    /// The leaver: HR id, username or e-mail.
+    #[arg(long, value_name = "ID", required_unless_present = "list_open")]
+    pub identity: Option<String>,
+    /// HR roster.
+    #[arg(long, value_name = "FILE", required_unless_present = "list_open")]
+    pub hr: Option<PathBuf>,
+    /// Credential inventories (repeatable): what the leaver owns and the secrets they could read.
+    #[arg(long = "inventory", value_name = "FILE", num_args = 1..)]
+    pub inventories: Vec<String>,
+    /// Group membership file (readers of secrets).
+    #[arg(long, value_name = "FILE")]
+    pub groups: Option<PathBuf>,
+    /// Owner mapping file.
+    #[arg(long, value_name = "FILE")]
+    pub owners: Option<PathBuf>,
+    /// TOML config with the `[respond]` connectors.
+    #[arg(long, value_name = "FILE", env = "CREDWARDEN_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Journal file (overrides the config; default credwarden-journal.jsonl).
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// DANGER: revoke for real. Without it nothing is changed; the plan is printed and journaled.
+    #[arg(long)]
+    pub apply: bool,
+    /// Close an open action by id (a person's decision, with --reason), instead of offboarding.
+    #[arg(long, value_name = "ACTION", requires = "reason")]
+    pub close: Option<String>,
+    /// Why the action is closed.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// List every open action in the journal and exit (1 when any).
+    #[arg(long)]
+    pub list_open: bool,
 }
 
 /// `credwarden archive`.

@@ -12,6 +12,56 @@ pub struct Config {
     pub audit: Policy,
     /// Field mappings of JSON-lines logs that are not in a built-in format (`[[log]]`).
     pub log: Vec<credwarden_ingest::jsonlines::LogMapping>,
+    /// Offboarding connectors (`[respond]`).
+    pub respond: RespondConfig,
+}
+
+/// `[respond]`: where offboarding acts. Secrets come from files or the environment, never from here.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RespondConfig {
+    /// Journal file (default `credwarden-journal.jsonl`).
+    pub journal: Option<std::path::PathBuf>,
+    /// AWS IAM (`[respond.aws]`).
+    pub aws: Option<AwsSection>,
+    /// SCIM 2.0 identity provider (`[respond.scim]`).
+    pub scim: Option<ScimSection>,
+    /// Relying services to notify (`[[respond.webhook]]`).
+    pub webhook: Vec<WebhookSection>,
+}
+
+/// `[respond.aws]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AwsSection {
+    /// Endpoint URL (omit for AWS itself).
+    pub endpoint: Option<String>,
+    /// Region (default us-east-1).
+    pub region: Option<String>,
+    /// File holding `KEY_ID SECRET` for the connector (omit: the environment's credential chain).
+    pub credentials_file: Option<std::path::PathBuf>,
+    /// File of `KEY_ID SECRET` lines of keys to prove dead by trying them.
+    pub verify_secrets_file: Option<std::path::PathBuf>,
+}
+
+/// `[respond.scim]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScimSection {
+    /// Base URL.
+    pub url: String,
+    /// File holding the bearer token (or set CREDWARDEN_SCIM_TOKEN).
+    pub token_file: Option<std::path::PathBuf>,
+    /// Delete deactivated accounts this many days after the departure (omit: never delete).
+    pub delete_after_days: Option<i64>,
+}
+
+/// `[[respond.webhook]]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookSection {
+    /// Environment variable holding the URL (URLs often carry a token).
+    pub url_env: String,
 }
 
 impl Config {

@@ -9,6 +9,7 @@ mod demo_cmd;
 mod detect_cmd;
 mod estate;
 mod eval_cmd;
+mod offboard_cmd;
 mod output;
 mod rules_cmd;
 mod sim_cmd;
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
         args::Command::Detect(a) => detect_cmd::run(&cli.global, a),
         args::Command::Archive(a) => archive_cmd::run(a),
         args::Command::Bench(a) => bench_cmd::run(a),
+        args::Command::Offboard(a) => offboard_cmd::run(a),
         args::Command::Simulate(a) => sim_cmd::run(&cli.global, a),
         args::Command::Eval(a) => eval_cmd::run(&cli.global, a),
         args::Command::Demo(a) => demo_cmd::run(&cli.global, a),

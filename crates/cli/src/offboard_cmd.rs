@@ -1,0 +1,252 @@
+//! `credwarden offboard`: build the leaver (HR + inventories), the connectors (config `[respond]`,
+//! secrets from files or the environment), run the playbook (dry run unless `--apply`), print the plan
+//! or the report with time-to-dead, and exit 1 while anything stays open.
+
+use crate::args::OffboardArgs;
+use crate::config::Config;
+use crate::estate::Estate;
+use credwarden_ingest::Rejects;
+use credwarden_model::Resolution;
+use credwarden_respond::journal::{Journal, Phase};
+use credwarden_respond::playbook::{self, Outcome};
+use credwarden_respond::{manual, scim, webhook, Connector, Leaver};
+use std::path::Path;
+use std::time::Duration;
+
+fn secret_file(p: &Path) -> Result<String, String> {
+    std::fs::read_to_string(p)
+        .map(|s| s.trim().to_string())
+        .map_err(|e| format!("{}: cannot read: {e}", p.display()))
+}
+
+/// `KEY_ID SECRET` lines (blank lines and `#` comments skipped).
+fn key_pairs(p: &Path) -> Result<Vec<(String, String)>, String> {
+    let text = secret_file(p)?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map(|(i, l)| {
+            let mut it = l.split_whitespace();
+            match (it.next(), it.next()) {
+                (Some(k), Some(s)) => Ok((k.to_string(), s.to_string())),
+                _ => Err(format!(
+                    "{}:{}: expected `KEY_ID SECRET`",
+                    p.display(),
+                    i + 1
+                )),
+            }
+        })
+        .collect()
+}
+
+fn actor() -> String {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default();
+    format!("{user}@{host}")
+}
+
+fn leaver(a: &OffboardArgs) -> Result<Leaver, String> {
+    let hr = a.hr.as_deref().ok_or("--hr is required")?;
+    let who = a.identity.as_deref().ok_or("--identity is required")?;
+    let estate = Estate {
+        hr,
+        owners: a.owners.as_deref(),
+        groups: a.groups.as_deref(),
+        inventories: &a.inventories,
+    };
+    let (dir, credentials) = estate.load(&mut Rejects::new(false))?;
+    let idx = match dir.resolve(who) {
+        Resolution::Found(i, _) => i,
+        Resolution::Ambiguous(ids) => {
+            return Err(format!(
+                "`{who}` matches several identities: {}",
+                ids.join(", ")
+            ))
+        }
+        Resolution::NotFound => return Err(format!("`{who}` is not in {}", hr.display())),
+    };
+    let identity = dir.get(idx).clone();
+    let policy = credwarden_audit::Policy::default();
+    let today = jiff::Zoned::now().date();
+    let ctx = credwarden_audit::Context::new(&dir, &credentials, today, &policy);
+    let owned = ctx
+        .creds
+        .iter()
+        .filter(|r| r.identity().is_some_and(|i| i.id == identity.id))
+        .map(|r| r.cred.clone())
+        .collect();
+    let readable = credentials
+        .iter()
+        .filter(|c| credwarden_audit::is_readable_secret(c.kind))
+        .filter(|c| {
+            c.readers.iter().any(|entry| {
+                dir.expand_reader(entry)
+                    .iter()
+                    .any(|n| matches!(dir.resolve(n), Resolution::Found(i, _) if i == idx))
+            })
+        })
+        .cloned()
+        .collect();
+    Ok(Leaver {
+        identity,
+        credentials: owned,
+        readable,
+    })
+}
+
+fn connectors(cfg: &Config, who: &Leaver) -> Result<Vec<Box<dyn Connector>>, String> {
+    let r = &cfg.respond;
+    let mut out: Vec<Box<dyn Connector>> = Vec::new();
+    if let Some(aws) = &r.aws {
+        let credentials = match &aws.credentials_file {
+            Some(p) => key_pairs(p)?.into_iter().next(),
+            None => None,
+        };
+        let verify_secrets = match &aws.verify_secrets_file {
+            Some(p) => key_pairs(p)?.into_iter().collect(),
+            None => Default::default(),
+        };
+        let c = credwarden_respond::aws_iam::AwsIam::new(credwarden_respond::aws_iam::AwsConfig {
+            endpoint: aws.endpoint.clone(),
+            region: aws.region.clone(),
+            verify_secrets,
+            credentials,
+        })
+        .map_err(|e| e.to_string())?;
+        out.push(Box::new(c));
+    }
+    if let Some(s) = &r.scim {
+        let token = match &s.token_file {
+            Some(p) => Some(secret_file(p)?),
+            None => std::env::var("CREDWARDEN_SCIM_TOKEN").ok(),
+        };
+        out.push(Box::new(scim::Scim::new(scim::ScimConfig {
+            url: s.url.clone(),
+            token,
+            delete_after_days: s.delete_after_days,
+            timeout: Duration::from_secs(10),
+        })));
+    }
+    for w in &r.webhook {
+        let url = std::env::var(&w.url_env).map_err(|_| {
+            format!(
+                "[[respond.webhook]]: environment variable {} is not set",
+                w.url_env
+            )
+        })?;
+        out.push(Box::new(webhook::Notify::new(
+            &url,
+            Duration::from_secs(10),
+        )));
+    }
+    out.push(Box::new(manual::Rotations::new(who)));
+    Ok(out)
+}
+
+/// Run.
+pub fn run(a: &OffboardArgs) -> Result<u8, String> {
+    let cfg = Config::load(a.config.as_deref())?;
+    let jpath = a
+        .journal
+        .clone()
+        .or(cfg.respond.journal.clone())
+        .unwrap_or_else(|| "credwarden-journal.jsonl".into());
+    let mut journal = Journal::open(&jpath, &actor()).map_err(|e| e.to_string())?;
+    if a.list_open {
+        let open = journal.open_items(None);
+        for e in &open {
+            println!(
+                "{}  {:10} {:28} {:40} {:?}: {}",
+                e.action.id,
+                e.action.identity,
+                e.action.connector,
+                e.action.target,
+                e.phase,
+                e.detail
+            );
+        }
+        println!("{} open action(s) in {}", open.len(), jpath.display());
+        return Ok(if open.is_empty() {
+            0
+        } else {
+            crate::EXIT_FINDINGS
+        });
+    }
+    if let Some(id) = &a.close {
+        let state = journal.state();
+        let e = state
+            .get(id)
+            .ok_or_else(|| format!("no action {id} in {}", jpath.display()))?;
+        if e.phase.is_done() {
+            println!("{id} is already {:?}", e.phase);
+            return Ok(0);
+        }
+        let why = a.reason.clone().unwrap_or_default();
+        journal
+            .record(
+                &e.action,
+                Phase::Closed,
+                &format!("closed by a person: {why}"),
+            )
+            .map_err(|e| e.to_string())?;
+        println!(
+            "closed {id} ({} {})",
+            e.action.kind.label(),
+            e.action.target
+        );
+        return Ok(0);
+    }
+    let who = leaver(a)?;
+    let mut cs = connectors(&cfg, &who)?;
+    let opts = playbook::Options {
+        apply: a.apply,
+        ..playbook::Options::default()
+    };
+    let report =
+        playbook::offboard(&who, &mut cs, &mut journal, &opts).map_err(|e| e.to_string())?;
+    let name = who.identity.display_name.clone().unwrap_or_default();
+    println!(
+        "{} {} ({name}): {} credential(s) owned, {} secret(s) readable{}",
+        if a.apply { "Offboarding" } else { "Plan for" },
+        who.identity.id,
+        who.credentials.len(),
+        who.readable.len(),
+        if a.apply {
+            ""
+        } else {
+            " — dry run, nothing changed (add --apply to revoke)"
+        }
+    );
+    for l in &report.lines {
+        let what = match &l.outcome {
+            Outcome::Planned => "would".to_string(),
+            Outcome::Dead { after, how } => {
+                format!("DEAD after {:.1} s ({how}):", after.as_secs_f64())
+            }
+            Outcome::AlreadyDone => "already done:".to_string(),
+            Outcome::Open(why) => format!("OPEN ({why}):"),
+        };
+        println!(
+            "  [{}] {what} {} — {} ({})",
+            l.action.id,
+            l.action.kind.label(),
+            l.action.note,
+            l.action.connector
+        );
+    }
+    for u in &report.unreachable {
+        println!("  OPEN: {u}");
+    }
+    let open = journal.open_items(Some(&who.identity.id));
+    if !open.is_empty() {
+        println!("{} action(s) open for {} (see `credwarden offboard --list-open`; close one with --close ID --reason TEXT)", open.len(), who.identity.id);
+    }
+    println!("journal: {}", jpath.display());
+    Ok(if a.apply && !open.is_empty() {
+        crate::EXIT_FINDINGS
+    } else {
+        0
+    })
+}

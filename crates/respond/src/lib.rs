@@ -1,0 +1,152 @@
+//! Offboarding that sticks: connectors that revoke a leaver's credentials (and rotate what they could
+//! read) in each system, a playbook that plans, applies and then *proves* each revocation by trying the
+//! old credential (or, where the secret is not ours to hold, by reading that it no longer exists), and
+//! an append-only, hash-chained journal that keeps every unfinished revocation open and visible until
+//! it is done or a person closes it.
+//!
+//! Adding a system: one module with a type implementing [`Connector`] (plan from the system's own live
+//! listing, apply one action, verify one action), and one line where the CLI builds connectors.
+
+pub mod journal;
+pub mod manual;
+pub mod playbook;
+pub mod scim;
+pub mod webhook;
+
+#[cfg(feature = "aws")]
+pub mod aws_iam;
+
+use credwarden_model::{Credential, Identity};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// What an action does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    /// Deactivate then delete an access key (AWS IAM).
+    DeleteAccessKey,
+    /// Delete a console password (AWS IAM login profile).
+    DeleteLoginProfile,
+    /// Deny every session issued before now (kills temporary credentials already handed out).
+    DenySessionsBefore,
+    /// Deactivate an account (SCIM `active=false`).
+    DeactivateUser,
+    /// Delete an account (SCIM DELETE, after the grace period).
+    DeleteUser,
+    /// Tell a relying service (webhook).
+    Notify,
+    /// Rotate a secret or signing key the leaver could read (done by its owner; stays open until closed).
+    RotateSecret,
+}
+
+impl ActionKind {
+    /// Short label.
+    pub fn label(self) -> &'static str {
+        match self {
+            ActionKind::DeleteAccessKey => "delete access key",
+            ActionKind::DeleteLoginProfile => "delete console password",
+            ActionKind::DenySessionsBefore => "deny sessions issued before now",
+            ActionKind::DeactivateUser => "deactivate account",
+            ActionKind::DeleteUser => "delete account",
+            ActionKind::Notify => "notify relying service",
+            ActionKind::RotateSecret => "rotate secret the leaver could read",
+        }
+    }
+}
+
+/// One thing to do in one system. Its id is stable (connector, kind, target), so a second run finds
+/// the same action in the journal and does not do it twice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Action {
+    /// Stable id.
+    pub id: String,
+    /// Connector name.
+    pub connector: String,
+    /// What.
+    pub kind: ActionKind,
+    /// On what: a key id, a user name or id, a secret id — never secret material.
+    pub target: String,
+    /// For whom (HR id).
+    pub identity: String,
+    /// Why / how, for people.
+    pub note: String,
+}
+
+impl Action {
+    /// A new action with its stable id.
+    pub fn new(
+        connector: &str,
+        kind: ActionKind,
+        target: &str,
+        identity: &str,
+        note: impl Into<String>,
+    ) -> Action {
+        let h = Sha256::digest(format!("{connector}\0{kind:?}\0{target}").as_bytes());
+        Action {
+            id: h[..6].iter().map(|b| format!("{b:02x}")).collect(),
+            connector: connector.to_string(),
+            kind,
+            target: target.to_string(),
+            identity: identity.to_string(),
+            note: note.into(),
+        }
+    }
+}
+
+/// How a revocation was shown to hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proof {
+    /// Is the credential dead?
+    pub dead: bool,
+    /// How we know (e.g. "the old key was refused by STS: InvalidClientTokenId").
+    pub how: String,
+}
+
+/// Who is leaving, and what they hold or could read.
+#[derive(Debug, Clone)]
+pub struct Leaver {
+    /// The HR record.
+    pub identity: Identity,
+    /// Credentials they own (resolved from the inventories).
+    pub credentials: Vec<Credential>,
+    /// Secrets and keys they could read (to rotate).
+    pub readable: Vec<Credential>,
+}
+
+/// Errors, each naming the connector.
+#[derive(Debug, thiserror::Error)]
+pub enum RespondError {
+    /// The system could not be reached or answered with an error that waiting may fix.
+    #[error("{connector}: unreachable or failing: {reason}")]
+    Unavailable {
+        /// Connector.
+        connector: String,
+        /// What happened.
+        reason: String,
+    },
+    /// The system refused the request (permissions, bad input): waiting will not fix it.
+    #[error("{connector}: refused: {reason}")]
+    Refused {
+        /// Connector.
+        connector: String,
+        /// What happened.
+        reason: String,
+    },
+    /// Local problem (journal, configuration).
+    #[error("{0}")]
+    Local(String),
+}
+
+/// A system credentials live in.
+pub trait Connector {
+    /// Name (`aws-iam`, `scim`, `webhook:host`…).
+    fn name(&self) -> String;
+    /// What must be done for `who`, from the system's own live listing (so that what is already
+    /// gone is not planned again).
+    fn plan(&mut self, who: &Leaver) -> Result<Vec<Action>, RespondError>;
+    /// Do one action.
+    fn apply(&mut self, a: &Action) -> Result<String, RespondError>;
+    /// Show that it holds.
+    fn verify(&mut self, a: &Action) -> Result<Proof, RespondError>;
+}

@@ -1,0 +1,65 @@
+//! Secrets and keys the leaver could read (not their own credentials): signing keys, shared API
+//! secrets, KMS keys. Their rotation belongs to each secret's owner (publish a successor, drop the old
+//! key id from the verifiers, redeploy the consumers), so each becomes an open action naming what to
+//! do; it is verified when the inventory shows the secret rotated after the departure, or closed by a
+//! person with a reason. This is the part Coupang missed: the engineer's accounts were closed, the key
+//! he could read lived on.
+
+use crate::{Action, ActionKind, Connector, Leaver, Proof, RespondError};
+use credwarden_model::Credential;
+
+/// The rotation "connector": plans from the inventory, verifies from the inventory.
+pub struct Rotations {
+    /// What the leaver could read.
+    readable: Vec<Credential>,
+    /// Their departure date, for "rotated since".
+    left: Option<jiff::civil::Date>,
+}
+
+impl Rotations {
+    /// From the leaver's readable secrets.
+    pub fn new(who: &Leaver) -> Rotations {
+        Rotations {
+            readable: who.readable.clone(),
+            left: who.identity.end_date,
+        }
+    }
+}
+
+impl Connector for Rotations {
+    fn name(&self) -> String {
+        "rotation".into()
+    }
+    fn plan(&mut self, who: &Leaver) -> Result<Vec<Action>, RespondError> {
+        Ok(who
+            .readable
+            .iter()
+            .map(|c| {
+                let how = if c.kind.is_signing() {
+                    "publish a successor key, remove the old kid from every verifier's JWKS, then prove a token signed with the old key is refused"
+                } else {
+                    "rotate the secret and redeploy its consumers"
+                };
+                Action::new("rotation", ActionKind::RotateSecret, &c.id, &who.identity.id, format!("{} ({}): {how}", c.id, c.system))
+            })
+            .collect())
+    }
+    fn apply(&mut self, a: &Action) -> Result<String, RespondError> {
+        Err(RespondError::Refused { connector: "rotation".into(), reason: format!("{}: rotation is done by the secret's owner; close this item when done (credwarden offboard --close {})", a.target, a.id) })
+    }
+    fn verify(&mut self, a: &Action) -> Result<Proof, RespondError> {
+        let c = self.readable.iter().find(|c| c.id == a.target);
+        let rotated = c
+            .and_then(|c| c.material_since())
+            .zip(self.left)
+            .is_some_and(|(m, l)| m.to_zoned(jiff::tz::TimeZone::UTC).date() > l);
+        Ok(Proof {
+            dead: rotated,
+            how: if rotated {
+                "the inventory shows it rotated after the departure".into()
+            } else {
+                "not rotated since the departure".into()
+            },
+        })
+    }
+}

@@ -1,0 +1,96 @@
+//! Telling relying services: one POST per leaver to each configured URL with the identity and the
+//! ids of every credential being revoked (never secrets), so that services holding their own sessions
+//! or caches drop them. Proof is the service's acknowledgement (2xx); it is the service's job to act.
+
+use crate::{Action, ActionKind, Connector, Leaver, Proof, RespondError};
+use serde_json::json;
+use std::time::Duration;
+
+/// The connector for one URL.
+pub struct Notify {
+    url: String,
+    agent: ureq::Agent,
+    body: Option<String>,
+    acknowledged: bool,
+}
+
+impl Notify {
+    /// A notifier for `url` (the URL may carry a secret: it is shown as host only).
+    pub fn new(url: &str, timeout: Duration) -> Notify {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(timeout))
+            .build()
+            .into();
+        Notify {
+            url: url.to_string(),
+            agent,
+            body: None,
+            acknowledged: false,
+        }
+    }
+
+    fn host(&self) -> String {
+        let rest = self.url.split("://").nth(1).unwrap_or(&self.url);
+        rest.split('/').next().unwrap_or(rest).to_string()
+    }
+}
+
+impl Connector for Notify {
+    fn name(&self) -> String {
+        format!("webhook:{}", self.host())
+    }
+    fn plan(&mut self, who: &Leaver) -> Result<Vec<Action>, RespondError> {
+        let ids: Vec<&str> = who.credentials.iter().map(|c| c.id.as_str()).collect();
+        self.body = Some(
+            json!({"type": "credwarden.offboarding", "identity": {"id": who.identity.id, "name": who.identity.display_name, "usernames": who.identity.usernames, "emails": who.identity.emails}, "credentials": ids, "time": jiff::Timestamp::now().to_string()})
+                .to_string(),
+        );
+        Ok(vec![Action::new(
+            &self.name(),
+            ActionKind::Notify,
+            &self.host(),
+            &who.identity.id,
+            "tell the relying service to drop sessions and caches",
+        )])
+    }
+    fn apply(&mut self, _a: &Action) -> Result<String, RespondError> {
+        let body = self.body.clone().unwrap_or_default();
+        let res = self
+            .agent
+            .post(&self.url)
+            .header("Content-Type", "application/json")
+            .send(body);
+        let status = res
+            .map_err(|e| RespondError::Unavailable {
+                connector: self.name(),
+                reason: e.to_string().replace(&self.url, &self.host()),
+            })?
+            .status()
+            .as_u16();
+        match status {
+            200..=299 => {
+                self.acknowledged = true;
+                Ok(format!("HTTP {status}"))
+            }
+            500..=599 | 429 => Err(RespondError::Unavailable {
+                connector: self.name(),
+                reason: format!("HTTP {status}"),
+            }),
+            _ => Err(RespondError::Refused {
+                connector: self.name(),
+                reason: format!("HTTP {status}"),
+            }),
+        }
+    }
+    fn verify(&mut self, _a: &Action) -> Result<Proof, RespondError> {
+        Ok(Proof {
+            dead: self.acknowledged,
+            how: if self.acknowledged {
+                "acknowledged by the service (HTTP 2xx)".into()
+            } else {
+                "not acknowledged yet".into()
+            },
+        })
+    }
+}
