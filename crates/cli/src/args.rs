@@ -351,10 +351,10 @@ pub struct BenchArgs {
 #[derive(Debug, Args)]
 pub struct OffboardArgs {
     /// The leaver: HR id, username or e-mail.
-    #[arg(long, value_name = "ID", required_unless_present = "list_open")]
+    #[arg(long, value_name = "ID", required_unless_present_any = ["list_open", "watch_hr", "close"])]
     pub identity: Option<String>,
     /// HR roster.
-    #[arg(long, value_name = "FILE", required_unless_present = "list_open")]
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["list_open", "close"])]
     pub hr: Option<PathBuf>,
     /// Credential inventories (repeatable): what the leaver owns and the secrets they could read.
     #[arg(long = "inventory", value_name = "FILE", num_args = 1..)]
@@ -383,6 +383,20 @@ pub struct OffboardArgs {
     /// List every open action in the journal and exit (1 when any).
     #[arg(long)]
     pub list_open: bool,
+    /// Watch the HR roster (--hr) and offboard every identity that becomes terminated (with --apply:
+    /// automatically, the policy for terminations). Leavers already gone when watching starts are
+    /// remembered, not offboarded, unless --include-existing.
+    #[arg(long, requires = "hr", conflicts_with = "identity")]
+    pub watch_hr: bool,
+    /// With --watch-hr: seconds between looks at the roster.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub poll_seconds: u64,
+    /// With --watch-hr: look once and exit (for cron and tests).
+    #[arg(long, requires = "watch_hr")]
+    pub once: bool,
+    /// With --watch-hr: also offboard identities already terminated when watching starts.
+    #[arg(long, requires = "watch_hr")]
+    pub include_existing: bool,
 }
 
 /// `credwarden archive`.

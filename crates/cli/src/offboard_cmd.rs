@@ -48,8 +48,12 @@ fn actor() -> String {
 }
 
 fn leaver(a: &OffboardArgs) -> Result<Leaver, String> {
-    let hr = a.hr.as_deref().ok_or("--hr is required")?;
     let who = a.identity.as_deref().ok_or("--identity is required")?;
+    leaver_named(a, who)
+}
+
+fn leaver_named(a: &OffboardArgs, who: &str) -> Result<Leaver, String> {
+    let hr = a.hr.as_deref().ok_or("--hr is required")?;
     let estate = Estate {
         hr,
         owners: a.owners.as_deref(),
@@ -198,14 +202,91 @@ pub fn run(a: &OffboardArgs) -> Result<u8, String> {
         );
         return Ok(0);
     }
+    if a.watch_hr {
+        return watch(a, &cfg, &mut journal, &jpath);
+    }
     let who = leaver(a)?;
-    let mut cs = connectors(&cfg, &who)?;
+    offboard_one(a, &cfg, &who, &mut journal, &jpath)
+}
+
+/// Identities HR records as departed today.
+fn departed(a: &OffboardArgs) -> Result<Vec<String>, String> {
+    let hr = a.hr.as_deref().ok_or("--hr is required")?;
+    let input = credwarden_ingest::Input::read(hr).map_err(|e| e.to_string())?;
+    let ids =
+        credwarden_ingest::hr::read(&input, &mut Rejects::new(false)).map_err(|e| e.to_string())?;
+    let today = jiff::Zoned::now().date();
+    Ok(ids
+        .into_iter()
+        .filter(|i| i.is_departed(today))
+        .map(|i| i.id)
+        .collect())
+}
+
+/// Watch the roster: offboard each identity that becomes departed. The identities already handled
+/// are kept next to the journal (`<journal>.watch.json`), so a restart neither repeats nor misses one.
+fn watch(
+    a: &OffboardArgs,
+    cfg: &Config,
+    journal: &mut Journal,
+    jpath: &Path,
+) -> Result<u8, String> {
+    let seen_path = std::path::PathBuf::from(format!("{}.watch.json", jpath.display()));
+    let mut seen: std::collections::BTreeSet<String> = match std::fs::read_to_string(&seen_path) {
+        Ok(t) => serde_json::from_str(&t).map_err(|e| format!("{}: {e}", seen_path.display()))?,
+        Err(_) => {
+            let now = departed(a)?;
+            let start: std::collections::BTreeSet<String> = if a.include_existing {
+                Default::default()
+            } else {
+                now.into_iter().collect()
+            };
+            println!(
+                "watching {}: {} identities already departed are remembered, not offboarded",
+                a.hr.as_deref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                start.len()
+            );
+            start
+        }
+    };
+    let mut exit = 0;
+    loop {
+        for id in departed(a)? {
+            if seen.contains(&id) {
+                continue;
+            }
+            println!("termination seen: {id}");
+            let who = leaver_named(a, &id)?;
+            exit = exit.max(offboard_one(a, cfg, &who, journal, jpath)?);
+            seen.insert(id);
+        }
+        std::fs::write(
+            &seen_path,
+            serde_json::to_string(&seen).expect("serializable"),
+        )
+        .map_err(|e| format!("{}: {e}", seen_path.display()))?;
+        if a.once {
+            return Ok(exit);
+        }
+        std::thread::sleep(Duration::from_secs(a.poll_seconds.max(1)));
+    }
+}
+
+fn offboard_one(
+    a: &OffboardArgs,
+    cfg: &Config,
+    who: &Leaver,
+    journal: &mut Journal,
+    jpath: &Path,
+) -> Result<u8, String> {
+    let mut cs = connectors(cfg, who)?;
     let opts = playbook::Options {
         apply: a.apply,
         ..playbook::Options::default()
     };
-    let report =
-        playbook::offboard(&who, &mut cs, &mut journal, &opts).map_err(|e| e.to_string())?;
+    let report = playbook::offboard(who, &mut cs, journal, &opts).map_err(|e| e.to_string())?;
     let name = who.identity.display_name.clone().unwrap_or_default();
     println!(
         "{} {} ({name}): {} credential(s) owned, {} secret(s) readable{}",

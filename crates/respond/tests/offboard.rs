@@ -386,3 +386,90 @@ fn a_dry_run_changes_nothing() {
     let again = offboard(&leaver(), &mut cs, &mut j, &Options::default()).unwrap();
     assert_eq!(again.lines.len(), 2);
 }
+
+/// The benchmark of the issue: an identity holding 10 credentials across 3 systems (6 access keys and
+/// 3 console passwords of 3 IAM users, an IdP account, plus the relying service told), from the
+/// termination to every credential dead and verified. Printed; the target is 5 s on loopback.
+#[test]
+fn ten_credentials_across_three_systems_die_within_five_seconds() {
+    if !servers_present() {
+        return;
+    }
+    let (mport, sport) = (free_port(), free_port());
+    let _moto = moto(mport, 1000);
+    let mut secrets = Vec::new();
+    let mut who = leaver();
+    who.credentials.clear();
+    who.readable.clear();
+    for u in ["jkim", "jkim-admin", "jkim-ci"] {
+        iam_call(mport, &[("Action", "CreateUser"), ("UserName", u)]);
+        secrets.push(new_key(mport, u));
+        secrets.push(new_key(mport, u));
+        iam_call(
+            mport,
+            &[
+                ("Action", "CreateLoginProfile"),
+                ("UserName", u),
+                ("Password", "Sup3r-Secret!pw"),
+            ],
+        );
+        let mut c = leaver().credentials[0].clone();
+        c.principal = Some(format!("arn:aws:iam::123456789012:user/{u}"));
+        who.credentials.push(c);
+    }
+    let _scim = scim_server(sport);
+    ureq::post(&format!("http://127.0.0.1:{sport}/Users"))
+        .header("Content-Type", "application/scim+json")
+        .send(r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"jkim","active":true}"#)
+        .unwrap();
+    let (wport, _hits) = webhook_server();
+    // moto without its auth checks: any key will do for the connector's own calls.
+    let admin = secrets[2].clone();
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = Journal::open(&dir.path().join("j.jsonl"), "bench").unwrap();
+    let mut cs: Vec<Box<dyn Connector>> = vec![
+        Box::new(
+            aws_iam::AwsIam::new(aws_iam::AwsConfig {
+                endpoint: Some(format!("http://127.0.0.1:{mport}")),
+                credentials: Some(admin),
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
+        Box::new(scim::Scim::new(scim::ScimConfig {
+            url: format!("http://127.0.0.1:{sport}"),
+            token: None,
+            delete_after_days: None,
+            timeout: Duration::from_secs(5),
+        })),
+        Box::new(webhook::Notify::new(
+            &format!("http://127.0.0.1:{wport}/"),
+            Duration::from_secs(5),
+        )),
+    ];
+    let t = Instant::now();
+    let r = offboard(
+        &who,
+        &mut cs,
+        &mut j,
+        &Options {
+            apply: true,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let took = t.elapsed();
+    let dead = r
+        .lines
+        .iter()
+        .filter(|l| matches!(l.outcome, Outcome::Dead { .. }))
+        .count();
+    // 6 keys, 3 passwords, 3 deny policies, 1 IdP account, 1 notice.
+    assert_eq!(dead, 14, "{r:#?}");
+    assert_eq!(r.open(), 0, "{r:#?}");
+    eprintln!(
+        "time to dead: {dead} actions over 3 systems in {:.2} s",
+        took.as_secs_f64()
+    );
+    assert!(took < Duration::from_secs(5), "{took:?}");
+}

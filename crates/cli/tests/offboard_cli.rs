@@ -1,0 +1,170 @@
+//! `credwarden offboard` through the real binary, without outside systems: the plan is a dry run that
+//! changes nothing, secrets the leaver could read become open rotation items, a person closes one with
+//! a reason, `--list-open` shows what is left, and `--watch-hr` offboards an identity the moment the
+//! roster says it left (and only once). The connectors against real servers are tested in
+//! `crates/respond/tests/offboard.rs`.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const EX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples");
+
+fn credwarden(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_credwarden"))
+        .args(args)
+        .env_remove("CREDWARDEN_CONFIG")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn plan_apply_close_and_list() {
+    let d = tempfile::tempdir().unwrap();
+    let j = d.path().join("journal.jsonl").display().to_string();
+    let hr = format!("{EX}/hr.csv");
+    let inv = [
+        format!("{EX}/iam-credential-report.csv"),
+        format!("{EX}/secrets.csv"),
+    ];
+    let groups = format!("{EX}/groups.csv");
+    let base = [
+        "offboard",
+        "--identity",
+        "E1002",
+        "--hr",
+        &hr,
+        "--inventory",
+        &inv[0],
+        &inv[1],
+        "--groups",
+        &groups,
+        "--journal",
+        &j,
+    ];
+    let plan = credwarden(&base);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+    let t = text(&plan);
+    assert!(
+        t.contains("dry run, nothing changed") && t.contains("login-token-signing-2019"),
+        "{t}"
+    );
+    // With --apply (no outside systems configured): the unrotated signing key stays open, exit 1.
+    let mut apply = base.to_vec();
+    apply.push("--apply");
+    let out = credwarden(&apply);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let list = credwarden(&["offboard", "--list-open", "--journal", &j]);
+    assert_eq!(list.status.code(), Some(1));
+    let lt = text(&list);
+    let id = lt
+        .lines()
+        .find(|l| l.contains("login-token-signing-2019"))
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    // A person closes it, with a reason; nothing is open any more.
+    let out = credwarden(&[
+        "offboard",
+        "--close",
+        &id,
+        "--reason",
+        "rotated by the login team, ticket SEC-42",
+        "--journal",
+        &j,
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let list = credwarden(&["offboard", "--list-open", "--journal", &j]);
+    assert_eq!(list.status.code(), Some(0), "{}", text(&list));
+    // The journal names every step and its author, and its chain holds.
+    let journal = std::fs::read_to_string(&j).unwrap();
+    assert!(journal.contains("\"phase\":\"closed\"") && journal.contains("SEC-42"));
+    // Closing is refused for an unknown id; an unknown identity is an error naming the roster.
+    assert_eq!(
+        credwarden(&[
+            "offboard",
+            "--close",
+            "nope",
+            "--reason",
+            "x",
+            "--journal",
+            &j
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+    let out = credwarden(&[
+        "offboard",
+        "--identity",
+        "E9999",
+        "--hr",
+        &hr,
+        "--journal",
+        &j,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("E9999") && text(&out).contains("hr.csv"));
+}
+
+fn roster(p: &Path, status: &str, end: &str) {
+    std::fs::write(
+        p,
+        format!("employee_id,name,email,username,status,start_date,end_date\nE1,Ana Lee,ana@shop.example,ana,active,2020-01-01,\nE2,Bo Kim,bo@shop.example,bo,{status},2020-01-01,{end}\nE3,Cy Old,cy@shop.example,cy,terminated,2019-01-01,2021-01-01\n"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn watching_the_roster_offboards_a_new_leaver_once() {
+    let d = tempfile::tempdir().unwrap();
+    let hr = d.path().join("hr.csv");
+    let j = d.path().join("journal.jsonl").display().to_string();
+    let secrets = d.path().join("secrets.csv");
+    std::fs::write(&secrets, "id,kind,system,owner,created,readers\norders-hmac,shared_secret,orders-api,E1,2020-01-01,bo;ana\n").unwrap();
+    roster(&hr, "active", "");
+    let hr_s = hr.display().to_string();
+    let secrets_s = secrets.display().to_string();
+    let args = [
+        "offboard",
+        "--watch-hr",
+        "--once",
+        "--apply",
+        "--hr",
+        &hr_s,
+        "--inventory",
+        &secrets_s,
+        "--journal",
+        &j,
+    ];
+    let first = credwarden(&args);
+    assert!(first.status.success(), "{}", text(&first));
+    assert!(
+        text(&first).contains("1 identities already departed are remembered"),
+        "{}",
+        text(&first)
+    );
+    assert!(!text(&first).contains("termination seen"));
+    // Bo leaves: the next look offboards Bo (the secret Bo could read must be rotated: open).
+    roster(&hr, "terminated", "2025-01-31");
+    let second = credwarden(&args);
+    assert_eq!(second.status.code(), Some(1), "{}", text(&second));
+    let t = text(&second);
+    assert!(
+        t.contains("termination seen: E2") && t.contains("orders-hmac"),
+        "{t}"
+    );
+    // A third look does nothing.
+    let third = credwarden(&args);
+    assert!(third.status.success(), "{}", text(&third));
+    assert!(!text(&third).contains("termination seen"));
+}
