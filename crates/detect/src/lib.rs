@@ -6,6 +6,20 @@
 //! read, detector state, findings reported) that the caller persists to resume without double
 //! counting.
 
+/// `save` / `restore` for a detector whose whole value is its state (serde on the type).
+macro_rules! whole_state {
+    () => {
+        fn save(&self) -> Option<serde_json::Value> {
+            crate::save_json(self)
+        }
+        fn restore(&mut self, state: serde_json::Value) -> Result<(), String> {
+            *self = crate::restore_json(state)?;
+            Ok(())
+        }
+    };
+}
+pub(crate) use whole_state;
+
 pub mod baseline;
 pub mod detectors;
 mod engine;

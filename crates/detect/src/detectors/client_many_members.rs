@@ -78,13 +78,7 @@ impl Detector for ClientManyMembers {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn save(&self) -> Option<serde_json::Value> {
-        crate::save_json(self)
-    }
-    fn restore(&mut self, state: serde_json::Value) -> Result<(), String> {
-        *self = crate::restore_json(state)?;
-        Ok(())
-    }
+    crate::whole_state!();
     fn on_event(&mut self, ev: &Event, out: &mut Vec<Finding>) {
         if ev.resource.kind.as_deref() != Some("gateway") || ev.outcome == EventOutcome::Denied {
             return;
@@ -166,38 +160,14 @@ impl Detector for ClientManyMembers {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testkit::run;
+    use super::super::testkit::{gateway, run};
     use super::*;
-    use credwarden_model::{Network, ResourceRef, SourceRef, TokenClaims, Volume};
 
     fn req(day: i64, secs: i64, ua: &str, asn: u32, member: u64) -> Event {
-        Event {
-            time: jiff::Timestamp::from_second(1_743_465_600 + day * 86_400 + secs).unwrap(),
-            credential_id: None,
-            principal: Some(member.to_string()),
-            token: Some(TokenClaims {
-                sub: Some(member.to_string()),
-                kid: Some("k1".into()),
-                ..TokenClaims::default()
-            }),
-            action: format!("/api/v1/members/{member}/orders"),
-            resource: ResourceRef {
-                kind: Some("gateway".into()),
-                id: None,
-                sensitivity: None,
-            },
-            src: Network {
-                ip: Some("203.0.113.5".into()),
-                asn: Some(asn),
-                country: None,
-            },
-            user_agent: Some(ua.into()),
-            outcome: EventOutcome::Success,
-            volume: Volume::default(),
-            event_id: None,
-            detail: serde_json::Value::Null,
-            raw: SourceRef::new("gw.jsonl", 1),
-        }
+        let mut e = gateway(day, secs, member);
+        e.src.asn = Some(asn);
+        e.user_agent = Some(ua.into());
+        e
     }
 
     /// The shop app on a mobile network: 300 members a day, every day.

@@ -34,13 +34,7 @@ impl Detector for ConsoleLoginWithoutMfa {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn save(&self) -> Option<serde_json::Value> {
-        crate::save_json(self)
-    }
-    fn restore(&mut self, state: serde_json::Value) -> Result<(), String> {
-        *self = crate::restore_json(state)?;
-        Ok(())
-    }
+    crate::whole_state!();
     fn on_event(&mut self, ev: &Event, out: &mut Vec<Finding>) {
         if ev.action != "ConsoleLogin" {
             return;

@@ -49,13 +49,7 @@ impl Detector for InstanceCredentialsOffInstance {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn save(&self) -> Option<serde_json::Value> {
-        crate::save_json(self)
-    }
-    fn restore(&mut self, state: serde_json::Value) -> Result<(), String> {
-        *self = crate::restore_json(state)?;
-        Ok(())
-    }
+    crate::whole_state!();
     fn on_event(&mut self, ev: &Event, out: &mut Vec<Finding>) {
         let ip = ev.src.ip.as_deref().unwrap_or_default();
         if ev.detail.get("userIdentityType").and_then(|v| v.as_str()) == Some("IAMUser") {

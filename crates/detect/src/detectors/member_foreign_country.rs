@@ -68,13 +68,7 @@ impl Detector for MemberForeignCountry {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn save(&self) -> Option<serde_json::Value> {
-        crate::save_json(self)
-    }
-    fn restore(&mut self, state: serde_json::Value) -> Result<(), String> {
-        *self = crate::restore_json(state)?;
-        Ok(())
-    }
+    crate::whole_state!();
     fn on_event(&mut self, ev: &Event, out: &mut Vec<Finding>) {
         if ev.resource.kind.as_deref() != Some("gateway") || ev.outcome == EventOutcome::Denied {
             return;
@@ -141,37 +135,14 @@ impl Detector for MemberForeignCountry {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testkit::run;
+    use super::super::testkit::{gateway, run};
     use super::*;
-    use credwarden_model::{Network, ResourceRef, SourceRef, TokenClaims, Volume};
 
     fn req(day: i64, secs: i64, member: u64, country: &str) -> Event {
-        Event {
-            time: jiff::Timestamp::from_second(1_743_465_600 + day * 86_400 + secs).unwrap(),
-            credential_id: None,
-            principal: None,
-            token: Some(TokenClaims {
-                sub: Some(member.to_string()),
-                ..TokenClaims::default()
-            }),
-            action: "/api/v1/members/1/orders".into(),
-            resource: ResourceRef {
-                kind: Some("gateway".into()),
-                id: None,
-                sensitivity: None,
-            },
-            src: Network {
-                ip: Some("203.0.113.9".into()),
-                asn: Some(1),
-                country: Some(country.into()),
-            },
-            user_agent: None,
-            outcome: EventOutcome::Success,
-            volume: Volume::default(),
-            event_id: None,
-            detail: serde_json::Value::Null,
-            raw: SourceRef::new("gw.jsonl", 1),
-        }
+        let mut e = gateway(day, secs, member);
+        e.src.country = Some(country.into());
+        e.src.asn = Some(1);
+        e
     }
 
     fn home(days: i64, members: u64) -> Vec<Event> {

@@ -64,13 +64,7 @@ impl Detector for PersonalDataSurge {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn save(&self) -> Option<serde_json::Value> {
-        crate::save_json(self)
-    }
-    fn restore(&mut self, state: serde_json::Value) -> Result<(), String> {
-        *self = crate::restore_json(state)?;
-        Ok(())
-    }
+    crate::whole_state!();
     fn on_event(&mut self, ev: &Event, out: &mut Vec<Finding>) {
         if ev.resource.kind.as_deref() != Some("gateway")
             || ev.outcome != EventOutcome::Success
@@ -143,38 +137,14 @@ impl Detector for PersonalDataSurge {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testkit::run;
+    use super::super::testkit::{gateway, run};
     use super::*;
-    use credwarden_model::{Network, ResourceRef, SourceRef, TokenClaims, Volume};
 
     fn view(day: i64, secs: i64, asn: u32, member: u64, ip: &str) -> Event {
-        Event {
-            time: jiff::Timestamp::from_second(1_743_465_600 + day * 86_400 + secs).unwrap(),
-            credential_id: Some("login-rs256-2019".into()),
-            principal: Some(member.to_string()),
-            token: Some(TokenClaims {
-                sub: Some(member.to_string()),
-                kid: Some("login-rs256-2019".into()),
-                ..TokenClaims::default()
-            }),
-            action: format!("/api/v1/members/{member}/address-book"),
-            resource: ResourceRef {
-                kind: Some("gateway".into()),
-                id: None,
-                sensitivity: None,
-            },
-            src: Network {
-                ip: Some(ip.into()),
-                asn: Some(asn),
-                country: None,
-            },
-            user_agent: None,
-            outcome: EventOutcome::Success,
-            volume: Volume::default(),
-            event_id: None,
-            detail: serde_json::Value::Null,
-            raw: SourceRef::new("gw.jsonl", 1),
-        }
+        let mut e = gateway(day, secs, member);
+        e.src.asn = Some(asn);
+        e.src.ip = Some(ip.into());
+        e
     }
 
     /// Customers from a home ISP: 500 views a day.

@@ -38,3 +38,35 @@ pub fn run(d: &mut dyn crate::Detector, events: &[Event]) -> Vec<Finding> {
     }
     out
 }
+
+/// A gateway request with member `member`'s token (kid `login-rs256-2019`) for their address book,
+/// `day` days and `secs` seconds after 2025-04-01T00:00:00Z.
+pub fn gateway(day: i64, secs: i64, member: u64) -> Event {
+    Event {
+        time: jiff::Timestamp::from_second(1_743_465_600 + day * 86_400 + secs).unwrap(),
+        credential_id: Some("login-rs256-2019".into()),
+        principal: Some(member.to_string()),
+        token: Some(credwarden_model::TokenClaims {
+            sub: Some(member.to_string()),
+            kid: Some("login-rs256-2019".into()),
+            ..Default::default()
+        }),
+        action: format!("/api/v1/members/{member}/address-book"),
+        resource: ResourceRef {
+            kind: Some("gateway".into()),
+            id: None,
+            sensitivity: None,
+        },
+        src: Network {
+            ip: Some("203.0.113.5".into()),
+            asn: None,
+            country: None,
+        },
+        user_agent: None,
+        outcome: EventOutcome::Success,
+        volume: Volume::default(),
+        event_id: None,
+        detail: Value::Null,
+        raw: SourceRef::new("gw.jsonl", 1),
+    }
+}
