@@ -170,6 +170,19 @@ pub fn normalize(v: &Value, file: &Arc<str>, line: u64) -> Result<Event, IngestE
             .map(Value::from),
     );
     put("serviceAccountKeyName", key_name.map(Value::from));
+    // What was asked and what changed (IAM policy deltas): rules read them. Kept only when present.
+    put(
+        "request",
+        pp.get("request").filter(|r| !r.is_null()).cloned(),
+    );
+    put(
+        "serviceData",
+        pp.get("serviceData").filter(|r| !r.is_null()).cloned(),
+    );
+    put(
+        "metadata",
+        pp.get("metadata").filter(|r| !r.is_null()).cloned(),
+    );
     let delegation = pp.pointer("/authenticationInfo/serviceAccountDelegationInfo/0");
     put(
         "delegatedFrom",

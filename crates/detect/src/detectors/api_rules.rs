@@ -15,8 +15,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet, VecDeque};
 
-/// The built-in rule pack.
+/// The built-in rule pack for AWS CloudTrail.
 pub const BUILTIN: &str = include_str!("../../rules/cloudtrail.toml");
+/// The built-in rule pack for GCP Cloud Audit Logs.
+pub const BUILTIN_GCP: &str = include_str!("../../rules/gcp.toml");
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -267,7 +269,12 @@ pub fn load(text: &str, file: &str) -> Result<Vec<Box<dyn Detector>>, String> {
 
 /// The built-in rules, parsed once per process (their metadata lives for the whole run).
 pub fn builtin() -> Vec<Box<dyn Detector>> {
-    load(BUILTIN, "rules/cloudtrail.toml").expect("the built-in rule pack is valid (tested)")
+    let mut v =
+        load(BUILTIN, "rules/cloudtrail.toml").expect("the built-in rule pack is valid (tested)");
+    v.extend(
+        load(BUILTIN_GCP, "rules/gcp.toml").expect("the built-in GCP rule pack is valid (tested)"),
+    );
+    v
 }
 
 impl Detector for DataRule {
@@ -282,11 +289,13 @@ impl Detector for DataRule {
         }) {
             return;
         }
-        if self
-            .source
-            .as_deref()
-            .is_some_and(|s| ev.detail.get("eventSource").and_then(Value::as_str) != Some(s))
-        {
+        // The service: CloudTrail's eventSource, GCP's serviceName.
+        let service = ev
+            .detail
+            .get("eventSource")
+            .or_else(|| ev.detail.get("serviceName"))
+            .and_then(Value::as_str);
+        if self.source.as_deref().is_some_and(|s| service != Some(s)) {
             return;
         }
         if self.outcome.is_some_and(|o| ev.outcome != o)
@@ -368,7 +377,7 @@ impl Detector for DataRule {
             }
         };
         f.severity = self.meta.severity;
-        if let Some(s) = ev.detail.get("eventSource").and_then(Value::as_str) {
+        if let Some(s) = service {
             f = f.fact("event_source", s);
         }
         out.push(f);
@@ -392,7 +401,7 @@ mod tests {
         for d in &all {
             let m = d.meta();
             assert!(
-                m.id.starts_with("CW-R")
+                (m.id.starts_with("CW-R") || m.id.starts_with("CW-G"))
                     && !m.attack.is_empty()
                     && !m.d3fend.is_empty()
                     && !m.false_positives.is_empty(),

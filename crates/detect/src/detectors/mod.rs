@@ -94,7 +94,9 @@ mod tests {
         for d in &all {
             let m = d.meta();
             assert!(
-                ["CW-D", "CW-B", "CW-R"].iter().any(|p| m.id.starts_with(p)),
+                ["CW-D", "CW-B", "CW-R", "CW-G"]
+                    .iter()
+                    .any(|p| m.id.starts_with(p)),
                 "{}",
                 m.id
             );
