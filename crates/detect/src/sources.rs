@@ -152,6 +152,14 @@ pub fn read_stream(
         // A log file for a quiet hour or day holds nothing: that is not bad input.
         return Ok("empty");
     }
+    // CloudTrail digest files (integrity hashes, delivered beside the logs in S3 trees) hold no events.
+    if opts.format.is_none()
+        && t.starts_with('{')
+        && t.contains("\"digestStartTime\"")
+        && t.contains("\"digestEndTime\"")
+    {
+        return Ok("cloudtrail_digest");
+    }
     // A configured mapping whose path pattern names this file wins over sniffing.
     if let Some(m) = opts.mappings.iter().find(|m| m.matches_path(label)) {
         return jsonlines::read_mapped(r, label, m, each).map(|_| m.kind.name());

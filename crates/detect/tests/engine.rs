@@ -123,6 +123,12 @@ fn bad_records_and_files_are_counted_and_the_run_goes_on() {
         &[ct(0, "AKIA1"), "{not json".into(), ct(60, "AKIA1")],
     );
     std::fs::write(d.path().join("b.txt"), "hello world\n").unwrap();
+    // A CloudTrail digest file (S3 trees hold them beside the logs): no events, not bad input.
+    std::fs::write(
+        d.path().join("digest.json"),
+        r#"{"awsAccountId":"111122223333","digestStartTime":"2025-04-01T00:00:00Z","digestEndTime":"2025-04-01T01:00:00Z","logFiles":[]}"#,
+    )
+    .unwrap();
     let (dets, seen) = recorder();
     let mut e = Engine::new(dets);
     let (_, stats) = run(&mut e, &[d.path().to_path_buf()]);
