@@ -28,6 +28,22 @@ pub struct RespondConfig {
     pub scim: Option<ScimSection>,
     /// Relying services to notify (`[[respond.webhook]]`).
     pub webhook: Vec<WebhookSection>,
+    /// OAuth authorization servers whose tokens to revoke (`[[respond.oauth]]`).
+    pub oauth: Vec<OAuthSection>,
+}
+
+/// `[[respond.oauth]]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OAuthSection {
+    /// Issuer URL (its discovery document names the revocation and introspection endpoints).
+    pub issuer: String,
+    /// Client id that revokes and introspects.
+    pub client_id: String,
+    /// File holding the client secret.
+    pub client_secret_file: std::path::PathBuf,
+    /// File of `CREDENTIAL_ID TOKEN` lines: the tokens to revoke (ids as in the inventory).
+    pub tokens_file: std::path::PathBuf,
 }
 
 /// `[respond.aws]`.

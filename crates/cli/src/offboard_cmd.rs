@@ -145,6 +145,17 @@ fn connectors(cfg: &Config, who: &Leaver) -> Result<Vec<Box<dyn Connector>>, Str
             Duration::from_secs(10),
         )));
     }
+    for o in &r.oauth {
+        out.push(Box::new(credwarden_respond::oauth::OAuth::new(
+            credwarden_respond::oauth::OAuthConfig {
+                issuer: o.issuer.clone(),
+                client_id: o.client_id.clone(),
+                client_secret: secret_file(&o.client_secret_file)?,
+                tokens: key_pairs(&o.tokens_file)?.into_iter().collect(),
+                timeout: Duration::from_secs(10),
+            },
+        )));
+    }
     out.push(Box::new(manual::Rotations::new(who)));
     Ok(out)
 }

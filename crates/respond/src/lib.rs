@@ -9,6 +9,7 @@
 
 pub mod journal;
 pub mod manual;
+pub mod oauth;
 pub mod playbook;
 pub mod scim;
 pub mod webhook;
@@ -36,6 +37,8 @@ pub enum ActionKind {
     DeleteUser,
     /// Tell a relying service (webhook).
     Notify,
+    /// Revoke an OAuth token (RFC 7009).
+    RevokeToken,
     /// Rotate a secret or signing key the leaver could read (done by its owner; stays open until closed).
     RotateSecret,
 }
@@ -50,6 +53,7 @@ impl ActionKind {
             ActionKind::DeactivateUser => "deactivate account",
             ActionKind::DeleteUser => "delete account",
             ActionKind::Notify => "notify relying service",
+            ActionKind::RevokeToken => "revoke OAuth token",
             ActionKind::RotateSecret => "rotate secret the leaver could read",
         }
     }
