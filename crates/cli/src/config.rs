@@ -30,6 +30,24 @@ pub struct RespondConfig {
     pub webhook: Vec<WebhookSection>,
     /// OAuth authorization servers whose tokens to revoke (`[[respond.oauth]]`).
     pub oauth: Vec<OAuthSection>,
+    /// Shared Signals receivers to push security events to (`[[respond.ssf]]`).
+    pub ssf: Vec<SsfSection>,
+}
+
+/// `[[respond.ssf]]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SsfSection {
+    /// Our issuer (`iss`).
+    pub issuer: String,
+    /// The receiver's push endpoint (RFC 8935).
+    pub endpoint: String,
+    /// The receiver's audience (`aud`).
+    pub audience: String,
+    /// EC P-256 private key, PKCS#8 PEM.
+    pub key_file: std::path::PathBuf,
+    /// Key id receivers know our public key by.
+    pub key_id: String,
 }
 
 /// `[[respond.oauth]]`.

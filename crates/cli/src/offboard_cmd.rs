@@ -156,6 +156,20 @@ fn connectors(cfg: &Config, who: &Leaver) -> Result<Vec<Box<dyn Connector>>, Str
             },
         )));
     }
+    for x in &r.ssf {
+        let key_pem = std::fs::read(&x.key_file)
+            .map_err(|e| format!("{}: cannot read: {e}", x.key_file.display()))?;
+        let c = credwarden_respond::ssf::SsfPush::new(credwarden_respond::ssf::SsfConfig {
+            issuer: x.issuer.clone(),
+            endpoint: x.endpoint.clone(),
+            audience: x.audience.clone(),
+            key_pem,
+            key_id: x.key_id.clone(),
+            timeout: Duration::from_secs(10),
+        })
+        .map_err(|e| format!("{}: {e}", x.key_file.display()))?;
+        out.push(Box::new(c));
+    }
     out.push(Box::new(manual::Rotations::new(who)));
     Ok(out)
 }

@@ -4,6 +4,9 @@
 //! an append-only, hash-chained journal that keeps every unfinished revocation open and visible until
 //! it is done or a person closes it.
 //!
+//! Connectors: [`aws_iam`], [`scim`], [`oauth`], [`ssf`] (Shared Signals push), [`webhook`],
+//! [`manual`] (rotation of what the leaver could read).
+//!
 //! Adding a system: one module with a type implementing [`Connector`] (plan from the system's own live
 //! listing, apply one action, verify one action), and one line where the CLI builds connectors.
 
@@ -12,6 +15,7 @@ pub mod manual;
 pub mod oauth;
 pub mod playbook;
 pub mod scim;
+pub mod ssf;
 pub mod webhook;
 
 #[cfg(feature = "aws")]
@@ -39,6 +43,8 @@ pub enum ActionKind {
     Notify,
     /// Revoke an OAuth token (RFC 7009).
     RevokeToken,
+    /// Send a Security Event Token to a Shared Signals receiver.
+    Signal,
     /// Rotate a secret or signing key the leaver could read (done by its owner; stays open until closed).
     RotateSecret,
 }
@@ -54,6 +60,7 @@ impl ActionKind {
             ActionKind::DeleteUser => "delete account",
             ActionKind::Notify => "notify relying service",
             ActionKind::RevokeToken => "revoke OAuth token",
+            ActionKind::Signal => "send security event",
             ActionKind::RotateSecret => "rotate secret the leaver could read",
         }
     }

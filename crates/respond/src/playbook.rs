@@ -151,7 +151,9 @@ pub fn offboard(
             if state.get(&a.id).is_some_and(|e| e.phase.is_done()) {
                 if matches!(
                     a.kind,
-                    crate::ActionKind::RotateSecret | crate::ActionKind::Notify
+                    crate::ActionKind::RotateSecret
+                        | crate::ActionKind::Notify
+                        | crate::ActionKind::Signal
                 ) {
                     report.lines.push(Line {
                         action: a,
