@@ -332,7 +332,8 @@ impl Company {
             }
             let mut end = None;
             if kind == Kind::Contractor {
-                end = Some(rng.random_range(days / 3..days * 3));
+                // A contract ends after it starts (hires during the period included).
+                end = Some(rng.random_range(days / 3..days * 3).max(start + 1));
             } else if !hire_in_period && rng.random_bool(0.06) {
                 end = Some(rng.random_range(3..days - 2));
             }
