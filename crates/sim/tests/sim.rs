@@ -270,3 +270,32 @@ fn bad_config_is_refused() {
         assert!(e.starts_with("invalid simulation config"), "{e}");
     }
 }
+
+/// Every company the simulator builds is one HR would accept, whatever the seed: nobody leaves before
+/// starting, HR never records a departure before the last day (seed 3 once made a contract that ended
+/// before it began, and `demo --seed 3` stopped on the roster).
+#[test]
+fn people_end_after_they_start_for_many_seeds() {
+    for seed in 1..=300 {
+        let cfg = SimConfig {
+            seed,
+            ..SimConfig::default()
+        };
+        let c = credwarden_sim::company::Company::build(&cfg);
+        for p in &c.people {
+            if let Some(end) = p.end {
+                assert!(
+                    end >= p.start,
+                    "seed {seed}: {} ends on day {end}, starts on day {}",
+                    p.id,
+                    p.start
+                );
+                assert!(
+                    p.hr_recorded.is_some_and(|h| h >= end),
+                    "seed {seed}: {}",
+                    p.id
+                );
+            }
+        }
+    }
+}
