@@ -32,6 +32,22 @@ pub struct RespondConfig {
     pub oauth: Vec<OAuthSection>,
     /// Shared Signals receivers to push security events to (`[[respond.ssf]]`).
     pub ssf: Vec<SsfSection>,
+    /// The verifiers' JWKS, for rolling signing keys (`[respond.jwks]`).
+    pub jwks: Option<JwksSection>,
+}
+
+/// `[respond.jwks]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JwksSection {
+    /// The JWKS file the verifiers load.
+    pub file: std::path::PathBuf,
+    /// Where successor private keys are written (`<kid>.pem`, mode 0600).
+    pub successor_dir: std::path::PathBuf,
+    /// Relying-service URL that refuses bad bearer tokens with 401/403 (the probe).
+    pub probe_url: Option<String>,
+    /// Folder of old private keys (`<kid>.pem`) to sign the probe with.
+    pub old_keys_dir: Option<std::path::PathBuf>,
 }
 
 /// `[[respond.ssf]]`.

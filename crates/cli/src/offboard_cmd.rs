@@ -170,7 +170,36 @@ fn connectors(cfg: &Config, who: &Leaver) -> Result<Vec<Box<dyn Connector>>, Str
         .map_err(|e| format!("{}: {e}", x.key_file.display()))?;
         out.push(Box::new(c));
     }
-    out.push(Box::new(manual::Rotations::new(who)));
+    let mut rolled = Vec::new();
+    if let Some(jw) = &r.jwks {
+        let mut old_keys = std::collections::HashMap::new();
+        if let Some(dir) = &jw.old_keys_dir {
+            for e in std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+                let p = e.map_err(|e| e.to_string())?.path();
+                if p.extension().is_some_and(|x| x == "pem") {
+                    let kid = p
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    old_keys.insert(
+                        kid,
+                        std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))?,
+                    );
+                }
+            }
+        }
+        let c = credwarden_respond::jwks::Jwks::new(credwarden_respond::jwks::JwksConfig {
+            jwks_file: jw.file.clone(),
+            successor_dir: jw.successor_dir.clone(),
+            probe_url: jw.probe_url.clone(),
+            old_keys,
+            timeout: Duration::from_secs(10),
+        });
+        // Signing keys in the managed JWKS are rolled there, not left as manual rotations.
+        rolled = c.kids().map_err(|e| e.to_string())?;
+        out.push(Box::new(c));
+    }
+    out.push(Box::new(manual::Rotations::new(who).excluding(&rolled)));
     Ok(out)
 }
 

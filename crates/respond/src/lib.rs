@@ -4,13 +4,15 @@
 //! an append-only, hash-chained journal that keeps every unfinished revocation open and visible until
 //! it is done or a person closes it.
 //!
-//! Connectors: [`aws_iam`], [`scim`], [`oauth`], [`ssf`] (Shared Signals push), [`webhook`],
+//! Connectors: [`aws_iam`], [`scim`], [`oauth`], [`ssf`] (Shared Signals push), [`jwks`] (signing-key
+//! roll with a refused-token probe), [`webhook`],
 //! [`manual`] (rotation of what the leaver could read).
 //!
 //! Adding a system: one module with a type implementing [`Connector`] (plan from the system's own live
 //! listing, apply one action, verify one action), and one line where the CLI builds connectors.
 
 pub mod journal;
+pub mod jwks;
 pub mod manual;
 pub mod oauth;
 pub mod playbook;
@@ -45,6 +47,8 @@ pub enum ActionKind {
     RevokeToken,
     /// Send a Security Event Token to a Shared Signals receiver.
     Signal,
+    /// Publish a successor signing key and remove the old key id from the verifiers' JWKS.
+    RollSigningKey,
     /// Rotate a secret or signing key the leaver could read (done by its owner; stays open until closed).
     RotateSecret,
 }
@@ -61,6 +65,7 @@ impl ActionKind {
             ActionKind::Notify => "notify relying service",
             ActionKind::RevokeToken => "revoke OAuth token",
             ActionKind::Signal => "send security event",
+            ActionKind::RollSigningKey => "roll signing key",
             ActionKind::RotateSecret => "rotate secret the leaver could read",
         }
     }

@@ -24,6 +24,12 @@ impl Rotations {
             left: who.identity.end_date,
         }
     }
+
+    /// Leave out secrets another connector rotates (signing keys in a managed JWKS).
+    pub fn excluding(mut self, ids: &[String]) -> Rotations {
+        self.readable.retain(|c| !ids.contains(&c.id));
+        self
+    }
 }
 
 impl Connector for Rotations {
@@ -31,7 +37,7 @@ impl Connector for Rotations {
         "rotation".into()
     }
     fn plan(&mut self, who: &Leaver) -> Result<Vec<Action>, RespondError> {
-        Ok(who
+        Ok(self
             .readable
             .iter()
             .map(|c| {

@@ -1,0 +1,242 @@
+//! Rolling a token-signing key the leaver could read — the key Coupang never rotated: publish a
+//! successor (a fresh ES256 key: its public half added to the verifiers' JWKS, its private half
+//! written for the login service, never printed), remove the old key id from the JWKS, and prove it
+//! by presenting a token signed with the old key to a relying service and seeing it refused.
+//!
+//! The JWKS is the file the verifiers load (served by the login service or synced to gateways). The
+//! old key's private half, when the operator supplies it (a file), is only used to sign that probe.
+
+use crate::{Action, ActionKind, Connector, Leaver, Proof, RespondError};
+use ring::rand::SystemRandom;
+use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Settings.
+#[derive(Clone)]
+pub struct JwksConfig {
+    /// The JWKS file the verifiers load (`{"keys": [...]}`).
+    pub jwks_file: PathBuf,
+    /// Where successor private keys are written (`<kid>.pem`, mode 0600).
+    pub successor_dir: PathBuf,
+    /// A relying-service URL that takes `Authorization: Bearer <token>` and refuses bad tokens with
+    /// 401/403: the probe.
+    pub probe_url: Option<String>,
+    /// Old private keys (kid → PKCS#8 PEM, EC or RSA) to sign the probe with.
+    pub old_keys: HashMap<String, Vec<u8>>,
+    /// Request timeout.
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for JwksConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwksConfig")
+            .field("jwks_file", &self.jwks_file)
+            .field("probe_url", &self.probe_url)
+            .field("old_keys", &self.old_keys.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// The connector.
+pub struct Jwks {
+    cfg: JwksConfig,
+    agent: ureq::Agent,
+}
+
+fn b64(bytes: &[u8], alphabet: &[u8; 64], pad: bool) -> String {
+    let mut out = String::new();
+    for c in bytes.chunks(3) {
+        let n = (c[0] as u32) << 16
+            | (*c.get(1).unwrap_or(&0) as u32) << 8
+            | *c.get(2).unwrap_or(&0) as u32;
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(alphabet[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else if pad {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Base64url without padding (JOSE).
+pub fn b64url(bytes: &[u8]) -> String {
+    b64(
+        bytes,
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+        false,
+    )
+}
+
+/// PKCS#8 DER → PEM.
+pub fn pkcs8_pem(der: &[u8]) -> String {
+    let body = b64(
+        der,
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        true,
+    );
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).expect("ascii"))
+        .collect();
+    format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        lines.join("\n")
+    )
+}
+
+/// The public JWK of an ES256 key pair.
+pub fn es256_jwk(pair: &EcdsaKeyPair, kid: &str) -> Value {
+    let p = pair.public_key().as_ref(); // 0x04 || X || Y
+    json!({"kty": "EC", "crv": "P-256", "x": b64url(&p[1..33]), "y": b64url(&p[33..65]), "kid": kid, "use": "sig", "alg": "ES256"})
+}
+
+impl Jwks {
+    /// A connector for `cfg`.
+    pub fn new(cfg: JwksConfig) -> Jwks {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(cfg.timeout))
+            .build()
+            .into();
+        Jwks { cfg, agent }
+    }
+
+    fn local(&self, e: impl std::fmt::Display) -> RespondError {
+        RespondError::Local(format!("{}: {e}", self.cfg.jwks_file.display()))
+    }
+
+    fn read(&self) -> Result<Value, RespondError> {
+        let text = std::fs::read_to_string(&self.cfg.jwks_file).map_err(|e| self.local(e))?;
+        let v: Value = serde_json::from_str(&text).map_err(|e| self.local(e))?;
+        if !v.get("keys").is_some_and(Value::is_array) {
+            return Err(self.local("not a JWKS (no `keys` array)"));
+        }
+        Ok(v)
+    }
+
+    /// Key ids the JWKS lists now.
+    pub fn kids(&self) -> Result<Vec<String>, RespondError> {
+        Ok(self.read()?["keys"]
+            .as_array()
+            .expect("checked")
+            .iter()
+            .filter_map(|k| k.get("kid").and_then(Value::as_str).map(String::from))
+            .collect())
+    }
+
+    fn write(&self, v: &Value) -> Result<(), RespondError> {
+        let tmp = self.cfg.jwks_file.with_extension("tmp");
+        std::fs::write(&tmp, serde_json::to_string_pretty(v).expect("json"))
+            .map_err(|e| self.local(e))?;
+        std::fs::rename(&tmp, &self.cfg.jwks_file).map_err(|e| self.local(e))
+    }
+
+    /// A short-lived token signed with the old key, for the probe.
+    fn probe_token(&self, kid: &str) -> Option<String> {
+        let pem = self.cfg.old_keys.get(kid)?;
+        let now = jiff::Timestamp::now().as_second();
+        let claims = json!({"sub": "credwarden-probe", "iat": now, "exp": now + 120, "jti": format!("probe-{now}")});
+        let (alg, key) = match jsonwebtoken::EncodingKey::from_ec_pem(pem) {
+            Ok(k) => (jsonwebtoken::Algorithm::ES256, k),
+            Err(_) => (
+                jsonwebtoken::Algorithm::RS256,
+                jsonwebtoken::EncodingKey::from_rsa_pem(pem).ok()?,
+            ),
+        };
+        let mut h = jsonwebtoken::Header::new(alg);
+        h.kid = Some(kid.to_string());
+        jsonwebtoken::encode(&h, &claims, &key).ok()
+    }
+}
+
+impl Connector for Jwks {
+    fn name(&self) -> String {
+        "jwks".into()
+    }
+
+    fn plan(&mut self, who: &Leaver) -> Result<Vec<Action>, RespondError> {
+        let kids = self.kids()?;
+        Ok(who
+            .readable
+            .iter()
+            .chain(who.credentials.iter())
+            .filter(|c| c.kind.is_signing() && kids.contains(&c.id))
+            .map(|c| Action::new("jwks", ActionKind::RollSigningKey, &c.id, &who.identity.id, format!("signing key {} ({}): successor published, old kid removed from the verifiers' JWKS", c.id, c.system)))
+            .collect())
+    }
+
+    fn apply(&mut self, a: &Action) -> Result<String, RespondError> {
+        let mut v = self.read()?;
+        let rng = SystemRandom::new();
+        let der = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .map_err(|_| self.local("cannot generate a key"))?;
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der.as_ref(), &rng)
+            .map_err(|_| self.local("cannot read the new key"))?;
+        let kid = format!("{}-successor-{}", a.target, jiff::Zoned::now().date());
+        std::fs::create_dir_all(&self.cfg.successor_dir).map_err(|e| self.local(e))?;
+        let key_path = self.cfg.successor_dir.join(format!("{kid}.pem"));
+        {
+            use std::io::Write;
+            let mut o = std::fs::OpenOptions::new();
+            o.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                o.mode(0o600);
+            }
+            let mut f = o.open(&key_path).map_err(|e| self.local(e))?;
+            f.write_all(pkcs8_pem(der.as_ref()).as_bytes())
+                .map_err(|e| self.local(e))?;
+        }
+        let keys = v["keys"].as_array_mut().expect("checked");
+        keys.retain(|k| k.get("kid").and_then(Value::as_str) != Some(a.target.as_str()));
+        if !keys
+            .iter()
+            .any(|k| k.get("kid").and_then(Value::as_str) == Some(kid.as_str()))
+        {
+            keys.push(es256_jwk(&pair, &kid));
+        }
+        self.write(&v)?;
+        Ok(format!(
+            "successor {kid} published (private key in {}), {} removed from the JWKS",
+            key_path.display(),
+            a.target
+        ))
+    }
+
+    fn verify(&mut self, a: &Action) -> Result<Proof, RespondError> {
+        let listed = self.kids()?.contains(&a.target);
+        let (Some(url), Some(token)) = (&self.cfg.probe_url, self.probe_token(&a.target)) else {
+            return Ok(Proof {
+                dead: !listed,
+                how: if listed {
+                    "the JWKS still lists the old kid".into()
+                } else {
+                    "the JWKS no longer lists the old kid (no probe: old key or probe URL not supplied)".into()
+                },
+            });
+        };
+        let res = self
+            .agent
+            .get(url)
+            .header("Authorization", &format!("Bearer {token}"))
+            .call();
+        let status = res
+            .map_err(|e| RespondError::Unavailable {
+                connector: self.name(),
+                reason: format!("probe: {e}"),
+            })?
+            .status()
+            .as_u16();
+        Ok(match status {
+            401 | 403 => Proof { dead: true, how: format!("a token signed with the old key is refused by the relying service (HTTP {status})") },
+            s => Proof { dead: false, how: format!("a token signed with the old key is still accepted (HTTP {s})") },
+        })
+    }
+}
