@@ -72,6 +72,9 @@ pub enum Command {
     /// Revoke everything of a leaver across systems and prove it: plan by default, change only with
     /// --apply; every action journaled; what cannot complete stays open.
     Offboard(OffboardArgs),
+    /// Serve our SCIM 2.0 endpoint: an HR system or identity provider that deactivates a user
+    /// (`PATCH active=false`) starts their offboarding. Every request needs a bearer token.
+    Serve(ServeArgs),
     /// Check an evidence archive written by `detect --archive`: every part present and unaltered,
     /// the manifest's hash chain unbroken, no unlisted files.
     Archive(ArchiveArgs),
@@ -397,6 +400,45 @@ pub struct OffboardArgs {
     /// With --watch-hr: also offboard identities already terminated when watching starts.
     #[arg(long, requires = "watch_hr")]
     pub include_existing: bool,
+}
+
+/// `credwarden serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    pub bind: std::net::SocketAddr,
+    /// HR roster (the users the endpoint knows).
+    #[arg(long, value_name = "FILE", required_unless_present = "hash_token")]
+    pub hr: Option<PathBuf>,
+    /// Credential inventories (repeatable), as for `offboard`.
+    #[arg(long = "inventory", value_name = "FILE", num_args = 1..)]
+    pub inventories: Vec<String>,
+    /// Group membership file.
+    #[arg(long, value_name = "FILE")]
+    pub groups: Option<PathBuf>,
+    /// Owner mapping file.
+    #[arg(long, value_name = "FILE")]
+    pub owners: Option<PathBuf>,
+    /// TOML config with the `[respond]` connectors.
+    #[arg(long, value_name = "FILE", env = "CREDWARDEN_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Offboarding journal.
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// File of accepted bearer tokens, as SHA-256 hex lines (make one with --hash-token).
+    #[arg(long, value_name = "FILE", required_unless_present = "hash_token")]
+    pub tokens_file: Option<PathBuf>,
+    /// Request journal (every request, accepted or refused; never the token).
+    #[arg(long, value_name = "FILE", default_value = "credwarden-requests.jsonl")]
+    pub request_log: PathBuf,
+    /// DANGER: revoke for real when a deactivation arrives (the policy for terminations). Without it
+    /// the offboarding is planned and journaled only.
+    #[arg(long)]
+    pub apply: bool,
+    /// Read a token on standard input, print its SHA-256 for the tokens file, and exit.
+    #[arg(long)]
+    pub hash_token: bool,
 }
 
 /// `credwarden archive`.

@@ -12,6 +12,7 @@ mod eval_cmd;
 mod offboard_cmd;
 mod output;
 mod rules_cmd;
+mod serve_cmd;
 mod sim_cmd;
 
 use clap::Parser;
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
         args::Command::Archive(a) => archive_cmd::run(a),
         args::Command::Bench(a) => bench_cmd::run(a),
         args::Command::Offboard(a) => offboard_cmd::run(a),
+        args::Command::Serve(a) => serve_cmd::run(a),
         args::Command::Simulate(a) => sim_cmd::run(&cli.global, a),
         args::Command::Eval(a) => eval_cmd::run(&cli.global, a),
         args::Command::Demo(a) => demo_cmd::run(&cli.global, a),

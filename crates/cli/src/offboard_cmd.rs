@@ -39,7 +39,7 @@ fn key_pairs(p: &Path) -> Result<Vec<(String, String)>, String> {
         .collect()
 }
 
-fn actor() -> String {
+pub fn actor() -> String {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
     let host = std::fs::read_to_string("/etc/hostname")
         .map(|h| h.trim().to_string())
@@ -52,7 +52,7 @@ fn leaver(a: &OffboardArgs) -> Result<Leaver, String> {
     leaver_named(a, who)
 }
 
-fn leaver_named(a: &OffboardArgs, who: &str) -> Result<Leaver, String> {
+pub fn leaver_named(a: &OffboardArgs, who: &str) -> Result<Leaver, String> {
     let hr = a.hr.as_deref().ok_or("--hr is required")?;
     let estate = Estate {
         hr,
@@ -328,7 +328,7 @@ fn watch(
     }
 }
 
-fn offboard_one(
+pub fn offboard_one(
     a: &OffboardArgs,
     cfg: &Config,
     who: &Leaver,

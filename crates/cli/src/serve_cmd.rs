@@ -1,0 +1,125 @@
+//! `credwarden serve`: our SCIM 2.0 endpoint; a deactivation (`PATCH active=false`) runs the
+//! offboarding playbook for that identity, one at a time, journaled like `offboard` (applied only with
+//! `--apply`, the automatic policy for terminations).
+
+use crate::args::{OffboardArgs, ServeArgs};
+use crate::config::Config;
+use crate::estate::Estate;
+use credwarden_ingest::Rejects;
+use credwarden_respond::journal::Journal;
+use std::io::Read;
+use std::sync::{Arc, Mutex};
+use tracing::{error, info};
+
+fn tokens(path: &std::path::Path) -> Result<Vec<[u8; 32]>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let mut out = Vec::new();
+    for (i, l) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+    {
+        let l = l.trim();
+        if l.len() != 64 || !l.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!(
+                "{}:{}: expected a SHA-256 in hex (make it with `credwarden serve --hash-token`)",
+                path.display(),
+                i + 1
+            ));
+        }
+        let mut h = [0u8; 32];
+        for (j, b) in h.iter_mut().enumerate() {
+            *b = u8::from_str_radix(&l[2 * j..2 * j + 2], 16).expect("hex checked");
+        }
+        out.push(h);
+    }
+    if out.is_empty() {
+        return Err(format!(
+            "{}: no tokens: every request would be refused",
+            path.display()
+        ));
+    }
+    Ok(out)
+}
+
+/// Run.
+pub fn run(a: &ServeArgs) -> Result<u8, String> {
+    if a.hash_token {
+        let mut t = String::new();
+        std::io::stdin()
+            .read_to_string(&mut t)
+            .map_err(|e| e.to_string())?;
+        if t.trim().len() < 20 {
+            return Err("a token should be at least 20 characters".into());
+        }
+        println!(
+            "{}",
+            credwarden_server::hex(&credwarden_server::hash_token(&t))
+        );
+        return Ok(0);
+    }
+    let hr = a.hr.clone().ok_or("--hr is required")?;
+    let token_hashes = tokens(
+        a.tokens_file
+            .as_deref()
+            .ok_or("--tokens-file is required")?,
+    )?;
+    let estate = Estate {
+        hr: &hr,
+        owners: a.owners.as_deref(),
+        groups: a.groups.as_deref(),
+        inventories: &a.inventories,
+    };
+    let (dir, _) = estate.load(&mut Rejects::new(false))?;
+    let cfg = Arc::new(Config::load(a.config.as_deref())?);
+    let jpath = a
+        .journal
+        .clone()
+        .or(cfg.respond.journal.clone())
+        .unwrap_or_else(|| "credwarden-journal.jsonl".into());
+    let off = Arc::new(OffboardArgs {
+        identity: None,
+        hr: Some(hr.clone()),
+        inventories: a.inventories.clone(),
+        groups: a.groups.clone(),
+        owners: a.owners.clone(),
+        config: a.config.clone(),
+        journal: Some(jpath.clone()),
+        apply: a.apply,
+        close: None,
+        reason: None,
+        list_open: false,
+        watch_hr: false,
+        poll_seconds: 60,
+        once: false,
+        include_existing: false,
+    });
+    // One offboarding at a time: the journal is one chain.
+    let lock = Arc::new(Mutex::new(()));
+    let on_deactivate: credwarden_server::OnDeactivate = Arc::new(move |who| {
+        let _g = lock.lock().unwrap_or_else(|p| p.into_inner());
+        info!("deactivation of {} received: offboarding", who.id);
+        let run = || -> Result<u8, String> {
+            let leaver = crate::offboard_cmd::leaver_named(&off, &who.id)?;
+            let mut journal =
+                Journal::open(&jpath, &format!("serve ({})", crate::offboard_cmd::actor()))
+                    .map_err(|e| e.to_string())?;
+            crate::offboard_cmd::offboard_one(&off, &cfg, &leaver, &mut journal, &jpath)
+        };
+        if let Err(e) = run() {
+            error!("offboarding {} failed: {e}", who.id);
+        }
+    });
+    credwarden_server::serve(
+        credwarden_server::ServerConfig {
+            bind: a.bind,
+            token_hashes,
+            request_log: a.request_log.clone(),
+            directory: Arc::new(dir),
+        },
+        on_deactivate,
+    )
+    .map_err(|e| format!("{}: {e}", a.bind))?;
+    Ok(0)
+}
