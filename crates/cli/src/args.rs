@@ -296,6 +296,17 @@ pub struct DetectArgs {
     /// with backoff and a failed delivery is an error (exit 2).
     #[arg(long = "sink", value_name = "SPEC", value_parser = parse_sink)]
     pub sinks: Vec<credwarden_sink::SinkSpec>,
+    /// Ask for the offboarding of every identity a finding at least this severe names (an approval
+    /// request in the offboarding journal, for a second person to approve with `offboard --approved-by`).
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub request_offboarding: Option<credwarden_model::Severity>,
+    /// Offboarding journal for --request-offboarding.
+    #[arg(
+        long = "offboard-journal",
+        value_name = "FILE",
+        default_value = "credwarden-journal.jsonl"
+    )]
+    pub offboard_journal: PathBuf,
     /// Keep watching PATH (new files, lines appended, stdin) and report new findings as they come;
     /// stop with Ctrl-C.
     #[arg(long)]
@@ -386,6 +397,14 @@ pub struct OffboardArgs {
     /// List every open action in the journal and exit (1 when any).
     #[arg(long)]
     pub list_open: bool,
+    /// Ask for the offboarding of someone HR has not recorded as gone (a suspicion, a finding): it
+    /// waits, open, for a second person's --approved-by.
+    #[arg(long, requires = "reason", requires = "identity")]
+    pub request_approval: bool,
+    /// With --apply, for someone HR has not recorded as gone: the second person approving (not the
+    /// one who asked).
+    #[arg(long, value_name = "NAME", requires = "apply")]
+    pub approved_by: Option<String>,
     /// Watch the HR roster (--hr) and offboard every identity that becomes terminated (with --apply:
     /// automatically, the policy for terminations). Leavers already gone when watching starts are
     /// remembered, not offboarded, unless --include-existing.

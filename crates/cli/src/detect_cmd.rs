@@ -363,6 +363,9 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
         {
             print!("{}", incidents_table(&list));
         }
+        if let Some(min) = a.request_offboarding {
+            request_offboarding(&findings, min, &a.offboard_journal)?;
+        }
         exit = exit.max(output::exit_code(&a.out, &findings));
         first = false;
         if !a.follow {
@@ -371,6 +374,39 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
         std::thread::sleep(std::time::Duration::from_secs(a.poll_seconds.max(1)));
     }
     Ok(exit)
+}
+
+/// A severe finding about an identity asks for its offboarding: an open approval request in the
+/// offboarding journal (once per identity), which a second person approves with `offboard --approved-by`.
+fn request_offboarding(findings: &[Finding], min: Severity, journal: &Path) -> Result<(), String> {
+    use credwarden_respond::journal::{Journal, Phase};
+    let mut j = Journal::open(journal, "detect").map_err(|e| e.to_string())?;
+    for f in findings.iter().filter(|f| f.severity >= min) {
+        let Some(id) = &f.subject.identity_id else {
+            continue;
+        };
+        let a = credwarden_respond::Action::new(
+            "approval",
+            credwarden_respond::ActionKind::Approval,
+            id,
+            id,
+            "offboarding of someone HR has not recorded as gone",
+        );
+        if j.state().get(&a.id).is_some_and(|e| e.phase == Phase::Open) {
+            continue;
+        }
+        j.record(
+            &a,
+            Phase::Open,
+            &format!("requested by detect: {} {}", f.rule.id, f.message),
+        )
+        .map_err(|e| e.to_string())?;
+        warn!(
+            "offboarding of {id} requested ({}): awaiting a second person's approval",
+            f.rule.id
+        );
+    }
+    Ok(())
 }
 
 /// Copy standard input, line by line, to `spool` on a background thread.

@@ -260,6 +260,57 @@ pub fn run(a: &OffboardArgs) -> Result<u8, String> {
         return watch(a, &cfg, &mut journal, &jpath);
     }
     let who = leaver(a)?;
+    let approval = credwarden_respond::Action::new(
+        "approval",
+        credwarden_respond::ActionKind::Approval,
+        &who.identity.id,
+        &who.identity.id,
+        "offboarding of someone HR has not recorded as gone",
+    );
+    if a.request_approval {
+        let why = a.reason.clone().unwrap_or_default();
+        journal
+            .record(
+                &approval,
+                Phase::Open,
+                &format!("requested by {}: {why}", actor()),
+            )
+            .map_err(|e| e.to_string())?;
+        println!("approval requested for {} [{}]: a second person runs `credwarden offboard --identity {} … --apply --approved-by NAME`", who.identity.id, approval.id, who.identity.id);
+        return Ok(0);
+    }
+    // The policy: a termination HR recorded is offboarded at once; anyone else needs a second person.
+    let terminated = who.identity.is_departed(jiff::Zoned::now().date());
+    if a.apply && !terminated {
+        let state = journal.state();
+        let requested = state.get(&approval.id).filter(|e| e.phase == Phase::Open);
+        let Some(req) = requested else {
+            return Err(format!("{} is not recorded as gone by HR: revoking needs an approval request (--request-approval --reason …) and a second person's --approved-by", who.identity.id));
+        };
+        let Some(by) = &a.approved_by else {
+            return Err(format!(
+                "{} is not recorded as gone by HR: add --approved-by NAME (a second person)",
+                who.identity.id
+            ));
+        };
+        let requester = req
+            .detail
+            .strip_prefix("requested by ")
+            .and_then(|d| d.split(':').next())
+            .unwrap_or("");
+        if requester.split('@').next() == Some(by.as_str()) || requester == by {
+            return Err(format!(
+                "{by} asked for this offboarding: a second person must approve it"
+            ));
+        }
+        journal
+            .record(
+                &approval,
+                Phase::Closed,
+                &format!("approved by {by} (run by {})", actor()),
+            )
+            .map_err(|e| e.to_string())?;
+    }
     offboard_one(a, &cfg, &who, &mut journal, &jpath)
 }
 

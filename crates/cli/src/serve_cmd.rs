@@ -90,6 +90,8 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
         close: None,
         reason: None,
         list_open: false,
+        request_approval: false,
+        approved_by: None,
         watch_hr: false,
         poll_seconds: 60,
         once: false,

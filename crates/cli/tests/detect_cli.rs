@@ -209,3 +209,56 @@ fn custom_rules_as_data_run_beside_the_builtin_ones() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("mine.toml"));
 }
+
+#[test]
+fn a_severe_finding_asks_for_the_offboarding_of_its_identity() {
+    let d = tempfile::tempdir().unwrap();
+    let j = p(d.path(), "journal.jsonl");
+    let hr = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/roster-hris.csv");
+    let out = credwarden(&[
+        "detect",
+        "--format",
+        "json",
+        "--hr",
+        hr,
+        "--request-offboarding",
+        "critical",
+        "--offboard-journal",
+        &j,
+        LOGS,
+    ]);
+    let findings = ok(&out);
+    let ids: std::collections::BTreeSet<String> = findings
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|f| f["severity_id"] == 5)
+        .filter_map(|f| f["resources"][0]["owner"]["uid"].as_str().map(String::from))
+        .collect();
+    let journal = std::fs::read_to_string(&j).unwrap_or_default();
+    assert!(
+        !ids.is_empty(),
+        "the test data has a critical finding about an identity: {findings}"
+    );
+    for id in &ids {
+        assert!(
+            journal.contains(&format!("\"identity\":\"{id}\""))
+                && journal.contains("requested by detect"),
+            "{journal}"
+        );
+    }
+    // A second run does not ask twice.
+    let before = journal.lines().count();
+    ok(&credwarden(&[
+        "detect",
+        "--format",
+        "json",
+        "--hr",
+        hr,
+        "--request-offboarding",
+        "critical",
+        "--offboard-journal",
+        &j,
+        LOGS,
+    ]));
+    assert_eq!(std::fs::read_to_string(&j).unwrap().lines().count(), before);
+}

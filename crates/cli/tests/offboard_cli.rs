@@ -168,3 +168,57 @@ fn watching_the_roster_offboards_a_new_leaver_once() {
     assert!(third.status.success(), "{}", text(&third));
     assert!(!text(&third).contains("termination seen"));
 }
+
+#[test]
+fn someone_hr_has_not_let_go_needs_a_second_person() {
+    let d = tempfile::tempdir().unwrap();
+    let j = d.path().join("journal.jsonl").display().to_string();
+    let hr = format!("{EX}/hr.csv");
+    let inv = format!("{EX}/secrets.csv");
+    let run = |user: &str, extra: &[&str]| {
+        let mut args = vec![
+            "offboard",
+            "--identity",
+            "E1001",
+            "--hr",
+            &hr,
+            "--inventory",
+            &inv,
+            "--journal",
+            &j,
+        ];
+        args.extend_from_slice(extra);
+        Command::new(env!("CARGO_BIN_EXE_credwarden"))
+            .args(&args)
+            .env("USER", user)
+            .env_remove("CREDWARDEN_CONFIG")
+            .output()
+            .unwrap()
+    };
+    // E1001 is active in HR: --apply alone is refused.
+    let out = run("alice", &["--apply"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("not recorded as gone by HR"),
+        "{}",
+        text(&out)
+    );
+    // Alice asks; Alice cannot approve her own request; Bob can.
+    assert!(run(
+        "alice",
+        &["--request-approval", "--reason", "CW-B001 parallel use"]
+    )
+    .status
+    .success());
+    let out = run("alice", &["--apply", "--approved-by", "alice"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("a second person must approve"),
+        "{}",
+        text(&out)
+    );
+    let out = run("bob", &["--apply", "--approved-by", "bob"]);
+    assert!(out.status.code().is_some_and(|c| c <= 1), "{}", text(&out));
+    let journal = std::fs::read_to_string(&j).unwrap();
+    assert!(journal.contains("approved by bob"), "{journal}");
+}

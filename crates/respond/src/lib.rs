@@ -49,6 +49,8 @@ pub enum ActionKind {
     Signal,
     /// Publish a successor signing key and remove the old key id from the verifiers' JWKS.
     RollSigningKey,
+    /// Offboarding requested for someone HR has not recorded as gone: needs a second person.
+    Approval,
     /// Rotate a secret or signing key the leaver could read (done by its owner; stays open until closed).
     RotateSecret,
 }
@@ -66,6 +68,7 @@ impl ActionKind {
             ActionKind::RevokeToken => "revoke OAuth token",
             ActionKind::Signal => "send security event",
             ActionKind::RollSigningKey => "roll signing key",
+            ActionKind::Approval => "approve offboarding",
             ActionKind::RotateSecret => "rotate secret the leaver could read",
         }
     }
