@@ -34,6 +34,20 @@ pub struct RespondConfig {
     pub ssf: Vec<SsfSection>,
     /// The verifiers' JWKS, for rolling signing keys (`[respond.jwks]`).
     pub jwks: Option<JwksSection>,
+    /// `serve` as a Shared Signals transmitter with poll delivery (`[respond.ssf_poll]`).
+    pub ssf_poll: Option<SsfPollSection>,
+}
+
+/// `[respond.ssf_poll]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SsfPollSection {
+    /// Our issuer (`iss`).
+    pub issuer: String,
+    /// EC P-256 private key, PKCS#8 PEM.
+    pub key_file: std::path::PathBuf,
+    /// Key id.
+    pub key_id: String,
 }
 
 /// `[respond.jwks]`.

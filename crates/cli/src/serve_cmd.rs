@@ -73,6 +73,7 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
     };
     let (dir, _) = estate.load(&mut Rejects::new(false))?;
     let cfg = Arc::new(Config::load(a.config.as_deref())?);
+    let ssf_cfg = cfg.clone();
     let jpath = a
         .journal
         .clone()
@@ -113,12 +114,53 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
             error!("offboarding {} failed: {e}", who.id);
         }
     });
+    let ssf = match &ssf_cfg.respond.ssf_poll {
+        Some(x) => {
+            let key_pem = std::fs::read(&x.key_file)
+                .map_err(|e| format!("{}: cannot read: {e}", x.key_file.display()))?;
+            let (issuer, key_id) = (x.issuer.clone(), x.key_id.clone());
+            let signer_for = move |aud: &str| {
+                credwarden_respond::ssf::SsfPush::new(credwarden_respond::ssf::SsfConfig {
+                    issuer: issuer.clone(),
+                    endpoint: String::new(),
+                    audience: aud.to_string(),
+                    key_pem: key_pem.clone(),
+                    key_id: key_id.clone(),
+                    timeout: std::time::Duration::from_secs(1),
+                })
+            };
+            // Check the key once, now, rather than at the first deactivation.
+            signer_for("check").map_err(|e| format!("{}: {e}", x.key_file.display()))?;
+            let make: credwarden_server::SetMaker = Arc::new(move |who, aud| {
+                let events = [
+                    credwarden_respond::ssf::SESSION_REVOKED,
+                    credwarden_respond::ssf::CREDENTIAL_CHANGE,
+                    credwarden_respond::ssf::ACCOUNT_DISABLED,
+                ];
+                signer_for(aud)
+                    .and_then(|mut s| s.sets_about(who))
+                    .map(|v| {
+                        v.into_iter()
+                            .zip(events)
+                            .map(|((jti, set), e)| (e.to_string(), jti, set))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            });
+            Some(credwarden_server::SsfServe {
+                issuer: x.issuer.clone(),
+                make,
+            })
+        }
+        None => None,
+    };
     credwarden_server::serve(
         credwarden_server::ServerConfig {
             bind: a.bind,
             token_hashes,
             request_log: a.request_log.clone(),
             directory: Arc::new(dir),
+            ssf,
         },
         on_deactivate,
     )

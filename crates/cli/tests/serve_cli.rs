@@ -53,6 +53,27 @@ fn deactivation_over_scim_starts_offboarding_and_bad_requests_change_nothing() {
         .local_addr()
         .unwrap()
         .port();
+    // A Shared Signals signing key, if openssl is here to make one.
+    let key = d.path().join("ssf.pem");
+    let have_key = Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+        ])
+        .arg(&key)
+        .status()
+        .is_ok_and(|s| s.success());
+    let config = d.path().join("credwarden.toml");
+    let toml = if have_key {
+        format!("[respond.ssf_poll]\nissuer = \"https://credwarden.example\"\nkey_file = \"{}\"\nkey_id = \"cw-1\"\n", key.display())
+    } else {
+        String::new()
+    };
+    std::fs::write(&config, toml).unwrap();
     let journal = d.path().join("journal.jsonl");
     let requests = d.path().join("requests.jsonl");
     let _s = Server(
@@ -73,6 +94,8 @@ fn deactivation_over_scim_starts_offboarding_and_bad_requests_change_nothing() {
                 journal.to_str().unwrap(),
                 "--request-log",
                 requests.to_str().unwrap(),
+                "--config",
+                config.to_str().unwrap(),
             ])
             .env_remove("CREDWARDEN_CONFIG")
             .stdout(Stdio::null())
@@ -120,6 +143,19 @@ fn deactivation_over_scim_starts_offboarding_and_bad_requests_change_nothing() {
         !journal.exists() || std::fs::read_to_string(&journal).unwrap().is_empty(),
         "nothing offboarded yet"
     );
+    // A receiver opens a poll stream (before the deactivation).
+    let stream = have_key.then(|| {
+        let (s, body) = request(
+            port,
+            "POST",
+            "/ssf/stream",
+            Some(token),
+            r#"{"aud":"https://orders.example","delivery":{"method":"urn:ietf:rfc:8936"}}"#,
+        );
+        assert_eq!(s, 201, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        v["stream_id"].as_str().unwrap().to_string()
+    });
     // The IdP deactivates Bo: offboarding starts (a plan, without --apply), Bo reads back inactive.
     let (s, body) = request(port, "PATCH", "/scim/v2/Users/E2", Some(token), patch);
     assert_eq!(s, 200, "{body}");
@@ -145,9 +181,24 @@ fn deactivation_over_scim_starts_offboarding_and_bad_requests_change_nothing() {
         "",
     );
     assert_eq!(s, 200);
+    let mut extra = 0;
+    if let Some(id) = stream {
+        // The receiver polls: three signed events about Bo; acknowledged, they are gone.
+        let (s, body) = request(port, "POST", &format!("/ssf/poll/{id}"), Some(token), "{}");
+        assert_eq!(s, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let sets = v["sets"].as_object().unwrap();
+        assert_eq!(sets.len(), 3, "{body}");
+        let acks: Vec<&String> = sets.keys().collect();
+        let ack = serde_json::json!({ "ack": acks }).to_string();
+        let (_, body) = request(port, "POST", &format!("/ssf/poll/{id}"), Some(token), &ack);
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert!(v["sets"].as_object().unwrap().is_empty(), "{body}");
+        extra = 3;
+    }
     // Every request is journaled, the refused ones with why; the token never.
     let log = std::fs::read_to_string(&requests).unwrap();
-    assert_eq!(log.lines().count(), 7, "{log}");
+    assert_eq!(log.lines().count(), 7 + extra, "{log}");
     assert!(
         log.contains("no bearer token")
             && log.contains("wrong token")

@@ -85,8 +85,28 @@ impl SsfPush {
         rest.split('/').next().unwrap_or(rest).to_string()
     }
 
+    /// Signed SETs of every event type about `who` (for poll delivery): (jti, token) pairs.
+    pub fn sets_about(
+        &mut self,
+        who: &credwarden_model::Identity,
+    ) -> Result<Vec<(String, String)>, RespondError> {
+        self.subject = match who.emails.first() {
+            Some(e) => json!({"format": "email", "email": e}),
+            None => json!({"format": "opaque", "id": who.id}),
+        };
+        [SESSION_REVOKED, CREDENTIAL_CHANGE, ACCOUNT_DISABLED]
+            .iter()
+            .map(|e| self.sign(e))
+            .collect()
+    }
+
     /// The signed SET for one event type.
     pub fn set_for(&self, event: &str) -> Result<String, RespondError> {
+        self.sign(event).map(|(_, t)| t)
+    }
+
+    /// (jti, signed SET) for one event type.
+    fn sign(&self, event: &str) -> Result<(String, String), RespondError> {
         let now = jiff::Timestamp::now().as_second();
         let payload = match event {
             CREDENTIAL_CHANGE => {
@@ -104,8 +124,9 @@ impl SsfPush {
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
         header.typ = Some("secevent+jwt".into());
         header.kid = Some(self.cfg.key_id.clone());
-        jsonwebtoken::encode(&header, &claims, &self.key)
-            .map_err(|e| RespondError::Local(format!("ssf: signing: {e}")))
+        let token = jsonwebtoken::encode(&header, &claims, &self.key)
+            .map_err(|e| RespondError::Local(format!("ssf: signing: {e}")))?;
+        Ok((jti, token))
     }
 }
 

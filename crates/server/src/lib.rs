@@ -5,7 +5,11 @@
 //! This service can cut anyone's access, so every endpoint needs a bearer token; tokens are stored as
 //! SHA-256 hashes and compared in constant time. A request without a token, with a wrong one, or
 //! malformed changes nothing, and every request — accepted or not — is written to the request journal
-//! (JSON lines: time, peer, method, path, status, why; never the token).
+//! (JSON lines: time, method, path, status, why; never the token).
+//!
+//! With a signing key configured it is also a Shared Signals transmitter with poll delivery (RFC 8936):
+//! receivers create a stream (`/ssf/stream`), and every deactivation queues signed CAEP/RISC events
+//! for them to poll and acknowledge (`/ssf/poll/{id}`); `/.well-known/ssf-configuration` describes it.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -24,6 +28,31 @@ use std::sync::{Arc, Mutex};
 /// Called when the IdP deactivates someone (on a background thread: the playbook may take seconds).
 pub type OnDeactivate = Arc<dyn Fn(Identity) + Send + Sync>;
 
+/// Makes the signed Security Event Tokens about an identity for one audience: (event type, jti, SET).
+pub type SetMaker = Arc<dyn Fn(&Identity, &str) -> Vec<(String, String, String)> + Send + Sync>;
+
+/// Shared Signals transmitter with poll delivery (RFC 8936) and a stream configuration endpoint.
+pub struct SsfServe {
+    /// Our issuer.
+    pub issuer: String,
+    /// The signer.
+    pub make: SetMaker,
+}
+
+/// Events a receiver may ask for.
+pub const EVENTS_SUPPORTED: [&str; 3] = [
+    "https://schemas.openid.net/secevent/caep/event-type/session-revoked",
+    "https://schemas.openid.net/secevent/caep/event-type/credential-change",
+    "https://schemas.openid.net/secevent/risc/event-type/account-disabled",
+];
+const POLL: &str = "urn:ietf:rfc:8936";
+
+struct Stream {
+    aud: String,
+    events: Vec<String>,
+    queue: std::collections::VecDeque<(String, String)>,
+}
+
 /// Settings.
 pub struct ServerConfig {
     /// Where to listen.
@@ -34,6 +63,8 @@ pub struct ServerConfig {
     pub request_log: PathBuf,
     /// The HR roster, as the users this endpoint knows.
     pub directory: Arc<Directory>,
+    /// Shared Signals poll transmitter, when configured.
+    pub ssf: Option<SsfServe>,
 }
 
 struct AppState {
@@ -42,6 +73,8 @@ struct AppState {
     dir: Arc<Directory>,
     deactivated: Mutex<HashSet<String>>,
     on_deactivate: OnDeactivate,
+    ssf: Option<SsfServe>,
+    streams: Mutex<HashMap<String, Stream>>,
 }
 
 /// SHA-256 of a token, as stored.
@@ -102,6 +135,21 @@ impl AppState {
             "active": active,
             "meta": {"resourceType": "User", "location": format!("/scim/v2/Users/{}", i.id)},
         })
+    }
+
+    /// Queue the SETs about `who` on every stream.
+    fn enqueue(&self, who: &Identity) {
+        let Some(ssf) = &self.ssf else { return };
+        let Ok(mut streams) = self.streams.lock() else {
+            return;
+        };
+        for s in streams.values_mut() {
+            for (event, jti, set) in (ssf.make)(who, &s.aud) {
+                if s.events.contains(&event) {
+                    s.queue.push_back((jti, set));
+                }
+            }
+        }
     }
 
     fn find(&self, id: &str) -> Option<Identity> {
@@ -306,6 +354,7 @@ async fn patch_user(
             .map(|mut d| d.insert(i.id.clone()))
             .unwrap_or(false);
         if first {
+            st.enqueue(&i);
             let cb = st.on_deactivate.clone();
             let who = i.clone();
             std::thread::spawn(move || cb(who));
@@ -326,6 +375,221 @@ async fn patch_user(
     scim_ok(StatusCode::OK, st.user(&i))
 }
 
+async fn ssf_configuration(
+    State(st): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    guard!(st, method, uri, headers);
+    let Some(ssf) = &st.ssf else {
+        st.journal(
+            &method,
+            &uri,
+            StatusCode::NOT_FOUND,
+            "no transmitter configured",
+        );
+        return scim_error(
+            StatusCode::NOT_FOUND,
+            "no Shared Signals transmitter configured",
+            None,
+        );
+    };
+    st.journal(&method, &uri, StatusCode::OK, "");
+    (StatusCode::OK, axum::Json(json!({"spec_version": "1_0", "issuer": ssf.issuer, "delivery_methods_supported": [POLL], "configuration_endpoint": "/ssf/stream"}))).into_response()
+}
+
+fn json_error(status: StatusCode, why: &str) -> Response {
+    (status, axum::Json(json!({"err": why}))).into_response()
+}
+
+fn stream_json(id: &str, s: &Stream, issuer: &str) -> Value {
+    json!({"stream_id": id, "iss": issuer, "aud": s.aud, "delivery": {"method": POLL, "endpoint_url": format!("/ssf/poll/{id}")}, "events_supported": EVENTS_SUPPORTED, "events_requested": s.events, "events_delivered": s.events})
+}
+
+async fn stream_create(
+    State(st): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    guard!(st, method, uri, headers);
+    let Some(ssf) = &st.ssf else {
+        return json_error(StatusCode::NOT_FOUND, "no transmitter");
+    };
+    let Ok(v) = serde_json::from_str::<Value>(&body) else {
+        st.journal(&method, &uri, StatusCode::BAD_REQUEST, "not JSON");
+        return json_error(StatusCode::BAD_REQUEST, "not JSON");
+    };
+    if v.pointer("/delivery/method")
+        .and_then(Value::as_str)
+        .is_some_and(|m| m != POLL)
+    {
+        st.journal(
+            &method,
+            &uri,
+            StatusCode::BAD_REQUEST,
+            "unsupported delivery",
+        );
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            "only poll delivery (urn:ietf:rfc:8936) is served here",
+        );
+    }
+    let events: Vec<String> = v
+        .get("events_requested")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .filter(|e| EVENTS_SUPPORTED.contains(e))
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_else(|| EVENTS_SUPPORTED.iter().map(|e| e.to_string()).collect());
+    let aud = v
+        .get("aud")
+        .and_then(Value::as_str)
+        .unwrap_or("receiver")
+        .to_string();
+    let id = hex(&hash_token(&format!(
+        "{aud}{}",
+        jiff::Timestamp::now().as_nanosecond()
+    )))[..16]
+        .to_string();
+    let s = Stream {
+        aud,
+        events,
+        queue: Default::default(),
+    };
+    let out = stream_json(&id, &s, &ssf.issuer);
+    if let Ok(mut m) = st.streams.lock() {
+        m.insert(id, s);
+    }
+    st.journal(&method, &uri, StatusCode::CREATED, "stream created");
+    (StatusCode::CREATED, axum::Json(out)).into_response()
+}
+
+async fn stream_get(
+    State(st): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    guard!(st, method, uri, headers);
+    let Some(ssf) = &st.ssf else {
+        return json_error(StatusCode::NOT_FOUND, "no transmitter");
+    };
+    let m = st.streams.lock().expect("not poisoned");
+    let found = q
+        .get("stream_id")
+        .and_then(|id| m.get(id).map(|s| stream_json(id, s, &ssf.issuer)));
+    match found {
+        Some(v) => {
+            st.journal(&method, &uri, StatusCode::OK, "");
+            (StatusCode::OK, axum::Json(v)).into_response()
+        }
+        None => {
+            st.journal(&method, &uri, StatusCode::NOT_FOUND, "unknown stream");
+            json_error(StatusCode::NOT_FOUND, "unknown stream")
+        }
+    }
+}
+
+async fn stream_delete(
+    State(st): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    guard!(st, method, uri, headers);
+    let gone = q.get("stream_id").is_some_and(|id| {
+        st.streams
+            .lock()
+            .map(|mut m| m.remove(id).is_some())
+            .unwrap_or(false)
+    });
+    let status = if gone {
+        StatusCode::NO_CONTENT
+    } else {
+        StatusCode::NOT_FOUND
+    };
+    st.journal(
+        &method,
+        &uri,
+        status,
+        if gone {
+            "stream deleted"
+        } else {
+            "unknown stream"
+        },
+    );
+    status.into_response()
+}
+
+/// RFC 8936: acknowledge what the receiver got, return what is queued.
+async fn poll(
+    State(st): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: String,
+) -> Response {
+    guard!(st, method, uri, headers);
+    let v: Value = if body.trim().is_empty() {
+        json!({})
+    } else {
+        match serde_json::from_str(&body) {
+            Ok(v) => v,
+            Err(_) => {
+                st.journal(&method, &uri, StatusCode::BAD_REQUEST, "not JSON");
+                return json_error(StatusCode::BAD_REQUEST, "not JSON");
+            }
+        }
+    };
+    let max = v.get("maxEvents").and_then(Value::as_u64).unwrap_or(100) as usize;
+    let acks: Vec<String> = v
+        .get("ack")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut m = st.streams.lock().expect("not poisoned");
+    let Some(s) = m.get_mut(&id) else {
+        drop(m);
+        st.journal(&method, &uri, StatusCode::NOT_FOUND, "unknown stream");
+        return json_error(StatusCode::NOT_FOUND, "unknown stream");
+    };
+    s.queue.retain(|(jti, _)| !acks.contains(jti));
+    let sets: serde_json::Map<String, Value> = s
+        .queue
+        .iter()
+        .take(max)
+        .map(|(j, t)| (j.clone(), json!(t)))
+        .collect();
+    let more = s.queue.len() > max;
+    drop(m);
+    st.journal(
+        &method,
+        &uri,
+        StatusCode::OK,
+        &format!("{} acknowledged, {} returned", acks.len(), sets.len()),
+    );
+    (
+        StatusCode::OK,
+        axum::Json(json!({"sets": sets, "moreAvailable": more})),
+    )
+        .into_response()
+}
+
 async fn fallback(State(st): State<Arc<AppState>>, method: Method, uri: Uri) -> Response {
     st.journal(&method, &uri, StatusCode::NOT_FOUND, "no such endpoint");
     scim_error(StatusCode::NOT_FOUND, "no such endpoint", None)
@@ -343,6 +607,11 @@ pub fn router(cfg: &ServerConfig, on_deactivate: OnDeactivate) -> std::io::Resul
         dir: cfg.directory.clone(),
         deactivated: Mutex::new(HashSet::new()),
         on_deactivate,
+        ssf: cfg.ssf.as_ref().map(|s| SsfServe {
+            issuer: s.issuer.clone(),
+            make: s.make.clone(),
+        }),
+        streams: Mutex::new(HashMap::new()),
     });
     Ok(Router::new()
         .route(
@@ -351,6 +620,12 @@ pub fn router(cfg: &ServerConfig, on_deactivate: OnDeactivate) -> std::io::Resul
         )
         .route("/scim/v2/Users", get(list_users))
         .route("/scim/v2/Users/{id}", get(get_user).patch(patch_user))
+        .route("/.well-known/ssf-configuration", get(ssf_configuration))
+        .route(
+            "/ssf/stream",
+            get(stream_get).post(stream_create).delete(stream_delete),
+        )
+        .route("/ssf/poll/{id}", axum::routing::post(poll))
         .fallback(fallback)
         .with_state(st))
 }
