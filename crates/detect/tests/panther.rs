@@ -4,11 +4,13 @@
 //! truth, so the test prints the agreement table and holds a floor rather than demanding equality.
 
 use credwarden_ingest::cloudtrail;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 #[path = "../../ingest/tests/support/corpora.rs"]
 mod corpora;
+
+#[path = "support/agreement.rs"]
+mod agreement;
 
 const SAME: &[(&str, &str)] = &[
     ("AWS.CloudTrail.Stopped", "CW-D001"),
@@ -37,41 +39,10 @@ fn agreement_with_panther_where_the_rules_mean_the_same() {
     let Some(dir) = corpora::dir() else { return };
     let text = std::fs::read_to_string(dir.join("panther-cloudtrail/cloudtrail-rule-tests.jsonl"))
         .unwrap();
-    let same: BTreeMap<&str, &str> = SAME.iter().copied().collect();
     let file: Arc<str> = Arc::from("panther");
-    // rule → (agree, disagree: we fire but Panther would not, disagree: Panther fires and we do not)
-    let mut table: BTreeMap<String, (u32, u32, u32)> = BTreeMap::new();
-    for (n, line) in text.lines().enumerate() {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        let Some(ours) = same.get(v["rule"].as_str().unwrap_or("")) else {
-            continue;
-        };
-        let expected = v["expected"].as_bool().unwrap();
-        let Ok(ev) = cloudtrail::normalize(v["event"].clone(), &file, n as u64 + 1) else {
-            continue;
-        };
-        let mut out = Vec::new();
-        for d in credwarden_detect::all().iter_mut() {
-            d.on_event(&ev, &mut out);
-        }
-        let fired = out.iter().any(|f| f.rule.id == *ours);
-        let e = table
-            .entry(format!("{} ~ {ours}", v["rule"].as_str().unwrap()))
-            .or_default();
-        match (fired, expected) {
-            (a, b) if a == b => e.0 += 1,
-            (true, false) => e.1 += 1,
-            _ => e.2 += 1,
-        }
-    }
-    let (mut agree, mut total) = (0, 0);
-    eprintln!("{:<62} agree  we-only  panther-only", "Panther rule ~ ours");
-    for (k, (a, x, y)) in &table {
-        eprintln!("{k:<62} {a:>5} {x:>8} {y:>12}");
-        agree += a;
-        total += a + x + y;
-    }
-    eprintln!("agreement {agree}/{total}");
+    let (agree, total) = agreement::agreement(&text, SAME, &|v, n| {
+        cloudtrail::normalize(v.clone(), &file, n).ok()
+    });
     assert!(
         total >= 40,
         "expected the mapped Panther tests, found {total}"
