@@ -100,7 +100,10 @@ fn leak(s: String) -> &'static str {
 pub struct DataRule {
     meta: &'static RuleMeta,
     source: Option<String>,
+    /// Exact action names.
     actions: Vec<String>,
+    /// Action prefixes (rules written `Name*`).
+    prefixes: Vec<String>,
     outcome: Option<EventOutcome>,
     conditions: Vec<Condition>,
     count: Option<Count>,
@@ -256,7 +259,17 @@ pub fn load(text: &str, file: &str) -> Result<Vec<Box<dyn Detector>>, String> {
         out.push(Box::new(DataRule {
             meta,
             source: r.source,
-            actions: r.actions,
+            // Split once at load: exact names and `Name*` prefixes (the check runs on every event).
+            prefixes: r
+                .actions
+                .iter()
+                .filter_map(|a| a.strip_suffix('*').map(String::from))
+                .collect(),
+            actions: r
+                .actions
+                .into_iter()
+                .filter(|a| !a.ends_with('*'))
+                .collect(),
             outcome,
             conditions: r.conditions,
             count: r.count,
@@ -283,10 +296,9 @@ impl Detector for DataRule {
     }
     fn on_event(&mut self, ev: &Event, out: &mut Vec<Finding>) {
         let action = ev.action.as_str();
-        if !self.actions.iter().any(|a| match a.strip_suffix('*') {
-            Some(p) => action.starts_with(p),
-            None => action == a,
-        }) {
+        if !self.actions.iter().any(|a| a == action)
+            && !self.prefixes.iter().any(|p| action.starts_with(p.as_str()))
+        {
             return;
         }
         // The service: CloudTrail's eventSource, GCP's serviceName.
