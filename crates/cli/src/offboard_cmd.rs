@@ -47,20 +47,29 @@ pub fn actor() -> String {
     format!("{user}@{host}")
 }
 
-fn leaver(a: &OffboardArgs) -> Result<Leaver, String> {
-    let who = a.identity.as_deref().ok_or("--identity is required")?;
-    leaver_named(a, who)
-}
-
-pub fn leaver_named(a: &OffboardArgs, who: &str) -> Result<Leaver, String> {
-    let hr = a.hr.as_deref().ok_or("--hr is required")?;
-    let estate = Estate {
-        hr,
+fn estate(a: &OffboardArgs) -> Result<Estate<'_>, String> {
+    Ok(Estate {
+        hr: a.hr.as_deref().ok_or("--hr is required")?,
         owners: a.owners.as_deref(),
         groups: a.groups.as_deref(),
         inventories: &a.inventories,
-    };
+    })
+}
+
+/// Read the estate and find `who` in it.
+pub fn leaver_named(estate: &Estate, who: &str) -> Result<Leaver, String> {
     let (dir, credentials) = estate.load(&mut Rejects::new(false))?;
+    leaver_from(&dir, &credentials, who, estate.hr)
+}
+
+/// `who`, what they own and what they could read, from an estate already read (`roster` names the
+/// HR file in errors).
+fn leaver_from(
+    dir: &credwarden_model::Directory,
+    credentials: &[credwarden_model::Credential],
+    who: &str,
+    roster: &Path,
+) -> Result<Leaver, String> {
     let idx = match dir.resolve(who) {
         Resolution::Found(i, _) => i,
         Resolution::Ambiguous(ids) => {
@@ -69,12 +78,12 @@ pub fn leaver_named(a: &OffboardArgs, who: &str) -> Result<Leaver, String> {
                 ids.join(", ")
             ))
         }
-        Resolution::NotFound => return Err(format!("`{who}` is not in {}", hr.display())),
+        Resolution::NotFound => return Err(format!("`{who}` is not in {}", roster.display())),
     };
     let identity = dir.get(idx).clone();
     let policy = credwarden_audit::Policy::default();
     let today = jiff::Zoned::now().date();
-    let ctx = credwarden_audit::Context::new(&dir, &credentials, today, &policy);
+    let ctx = credwarden_audit::Context::new(dir, credentials, today, &policy);
     let owned = ctx
         .creds
         .iter()
@@ -259,7 +268,10 @@ pub fn run(a: &OffboardArgs) -> Result<u8, String> {
     if a.watch_hr {
         return watch(a, &cfg, &mut journal, &jpath);
     }
-    let who = leaver(a)?;
+    let who = leaver_named(
+        &estate(a)?,
+        a.identity.as_deref().ok_or("--identity is required")?,
+    )?;
     let approval = credwarden_respond::Action::new(
         "approval",
         credwarden_respond::ActionKind::Approval,
@@ -311,21 +323,17 @@ pub fn run(a: &OffboardArgs) -> Result<u8, String> {
             )
             .map_err(|e| e.to_string())?;
     }
-    offboard_one(a, &cfg, &who, &mut journal, &jpath)
+    offboard_one(a.apply, &cfg, &who, &mut journal, &jpath)
 }
 
 /// Identities HR records as departed today.
-fn departed(a: &OffboardArgs) -> Result<Vec<String>, String> {
-    let hr = a.hr.as_deref().ok_or("--hr is required")?;
-    let input = credwarden_ingest::Input::read(hr).map_err(|e| e.to_string())?;
-    let ids =
-        credwarden_ingest::hr::read(&input, &mut Rejects::new(false)).map_err(|e| e.to_string())?;
+fn departed(dir: &credwarden_model::Directory) -> Vec<String> {
     let today = jiff::Zoned::now().date();
-    Ok(ids
-        .into_iter()
+    dir.identities()
+        .iter()
         .filter(|i| i.is_departed(today))
-        .map(|i| i.id)
-        .collect())
+        .map(|i| i.id.clone())
+        .collect()
 }
 
 /// Watch the roster: offboard each identity that becomes departed. The identities already handled
@@ -340,7 +348,8 @@ fn watch(
     let mut seen: std::collections::BTreeSet<String> = match std::fs::read_to_string(&seen_path) {
         Ok(t) => serde_json::from_str(&t).map_err(|e| format!("{}: {e}", seen_path.display()))?,
         Err(_) => {
-            let now = departed(a)?;
+            let (dir, _) = estate(a)?.load(&mut Rejects::new(false))?;
+            let now = departed(&dir);
             let start: std::collections::BTreeSet<String> = if a.include_existing {
                 Default::default()
             } else {
@@ -358,13 +367,16 @@ fn watch(
     };
     let mut exit = 0;
     loop {
-        for id in departed(a)? {
+        // One read of the estate per look, for the roster and for every new leaver's credentials.
+        let est = estate(a)?;
+        let (dir, credentials) = est.load(&mut Rejects::new(false))?;
+        for id in departed(&dir) {
             if seen.contains(&id) {
                 continue;
             }
             println!("termination seen: {id}");
-            let who = leaver_named(a, &id)?;
-            exit = exit.max(offboard_one(a, cfg, &who, journal, jpath)?);
+            let who = leaver_from(&dir, &credentials, &id, est.hr)?;
+            exit = exit.max(offboard_one(a.apply, cfg, &who, journal, jpath)?);
             seen.insert(id);
         }
         std::fs::write(
@@ -380,7 +392,7 @@ fn watch(
 }
 
 pub fn offboard_one(
-    a: &OffboardArgs,
+    apply: bool,
     cfg: &Config,
     who: &Leaver,
     journal: &mut Journal,
@@ -388,18 +400,18 @@ pub fn offboard_one(
 ) -> Result<u8, String> {
     let mut cs = connectors(cfg, who)?;
     let opts = playbook::Options {
-        apply: a.apply,
+        apply,
         ..playbook::Options::default()
     };
     let report = playbook::offboard(who, &mut cs, journal, &opts).map_err(|e| e.to_string())?;
     let name = who.identity.display_name.clone().unwrap_or_default();
     println!(
         "{} {} ({name}): {} credential(s) owned, {} secret(s) readable{}",
-        if a.apply { "Offboarding" } else { "Plan for" },
+        if apply { "Offboarding" } else { "Plan for" },
         who.identity.id,
         who.credentials.len(),
         who.readable.len(),
-        if a.apply {
+        if apply {
             ""
         } else {
             " — dry run, nothing changed (add --apply to revoke)"
@@ -430,7 +442,7 @@ pub fn offboard_one(
         println!("{} action(s) open for {} (see `credwarden offboard --list-open`; close one with --close ID --reason TEXT)", open.len(), who.identity.id);
     }
     println!("journal: {}", jpath.display());
-    Ok(if a.apply && !open.is_empty() {
+    Ok(if apply && !open.is_empty() {
         crate::EXIT_FINDINGS
     } else {
         0

@@ -2,7 +2,7 @@
 //! offboarding playbook for that identity, one at a time, journaled like `offboard` (applied only with
 //! `--apply`, the automatic policy for terminations).
 
-use crate::args::{OffboardArgs, ServeArgs};
+use crate::args::ServeArgs;
 use crate::config::Config;
 use crate::estate::Estate;
 use credwarden_ingest::Rejects;
@@ -79,36 +79,29 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
         .clone()
         .or(cfg.respond.journal.clone())
         .unwrap_or_else(|| "credwarden-journal.jsonl".into());
-    let off = Arc::new(OffboardArgs {
-        identity: None,
-        hr: Some(hr.clone()),
-        inventories: a.inventories.clone(),
-        groups: a.groups.clone(),
-        owners: a.owners.clone(),
-        config: a.config.clone(),
-        journal: Some(jpath.clone()),
-        apply: a.apply,
-        close: None,
-        reason: None,
-        list_open: false,
-        request_approval: false,
-        approved_by: None,
-        watch_hr: false,
-        poll_seconds: 60,
-        once: false,
-        include_existing: false,
-    });
+    let (inventories, groups, owners, apply) = (
+        a.inventories.clone(),
+        a.groups.clone(),
+        a.owners.clone(),
+        a.apply,
+    );
     // One offboarding at a time: the journal is one chain.
     let lock = Arc::new(Mutex::new(()));
     let on_deactivate: credwarden_server::OnDeactivate = Arc::new(move |who| {
         let _g = lock.lock().unwrap_or_else(|p| p.into_inner());
         info!("deactivation of {} received: offboarding", who.id);
         let run = || -> Result<u8, String> {
-            let leaver = crate::offboard_cmd::leaver_named(&off, &who.id)?;
+            let estate = Estate {
+                hr: &hr,
+                owners: owners.as_deref(),
+                groups: groups.as_deref(),
+                inventories: &inventories,
+            };
+            let leaver = crate::offboard_cmd::leaver_named(&estate, &who.id)?;
             let mut journal =
                 Journal::open(&jpath, &format!("serve ({})", crate::offboard_cmd::actor()))
                     .map_err(|e| e.to_string())?;
-            crate::offboard_cmd::offboard_one(&off, &cfg, &leaver, &mut journal, &jpath)
+            crate::offboard_cmd::offboard_one(apply, &cfg, &leaver, &mut journal, &jpath)
         };
         if let Err(e) = run() {
             error!("offboarding {} failed: {e}", who.id);
