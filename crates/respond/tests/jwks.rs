@@ -15,6 +15,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// A relying service: 200 for a bearer token valid against the JWKS file (read per request), else 401.
+#[path = "support/people.rs"]
+mod people;
+
 fn relying_service(jwks: PathBuf) -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
@@ -59,38 +62,12 @@ fn relying_service(jwks: PathBuf) -> u16 {
 }
 
 fn leaver(kid: &str) -> Leaver {
-    let key = Credential {
-        id: kid.into(),
-        kind: CredentialKind::SigningKey,
-        system: "login-service".into(),
-        principal: None,
-        owner: Some("E1".into()),
-        created: Some("2019-07-01T00:00:00Z".parse().unwrap()),
-        last_rotated: None,
-        last_used: None,
-        usage_known: false,
-        expires: None,
-        status: CredentialStatus::Active,
-        scopes: vec![],
-        readers: vec!["login-platform".into()],
-        mfa: None,
-        account_level: false,
-        source: SourceRef::new("secrets.csv", 2),
-    };
+    let mut key = people::credential(kid, CredentialKind::SigningKey, "login-service");
+    key.readers = vec!["login-platform".into()];
+    let mut identity = people::identity("E1002");
+    identity.end_date = Some("2024-12-13".parse().unwrap());
     Leaver {
-        identity: Identity {
-            id: "E1002".into(),
-            display_name: None,
-            emails: vec![],
-            usernames: vec![],
-            kind: IdentityKind::Employee,
-            status: IdentityStatus::Terminated,
-            start_date: None,
-            end_date: Some("2024-12-13".parse().unwrap()),
-            manager: None,
-            department: None,
-            source: SourceRef::new("hr.csv", 3),
-        },
+        identity,
         credentials: vec![],
         readable: vec![key],
     }

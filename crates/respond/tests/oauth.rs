@@ -11,6 +11,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "support/people.rs"]
+mod people;
+
 struct Server(Child);
 impl Drop for Server {
     fn drop(&mut self) {
@@ -79,38 +82,11 @@ fn oauth_tokens_are_revoked_and_introspection_proves_it() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let (t1, t2) = (token(port), token(port));
-    let cred = |id: &str| Credential {
-        id: id.into(),
-        kind: CredentialKind::ApiKey,
-        system: "oauth:shop-app".into(),
-        principal: None,
-        owner: Some("E7".into()),
-        created: None,
-        last_rotated: None,
-        last_used: None,
-        usage_known: false,
-        expires: None,
-        status: CredentialStatus::Active,
-        scopes: vec![],
-        readers: vec![],
-        mfa: None,
-        account_level: false,
-        source: SourceRef::new("inventory.csv", 3),
-    };
+    let cred = |id: &str| people::credential(id, CredentialKind::ApiKey, "oauth:shop-app");
+    let mut identity = people::identity("E7");
+    identity.usernames = vec!["lee".into()];
     let who = Leaver {
-        identity: Identity {
-            id: "E7".into(),
-            display_name: None,
-            emails: vec![],
-            usernames: vec!["lee".into()],
-            kind: IdentityKind::Employee,
-            status: IdentityStatus::Terminated,
-            start_date: None,
-            end_date: None,
-            manager: None,
-            department: None,
-            source: SourceRef::new("hr.csv", 2),
-        },
+        identity,
         credentials: vec![
             cred("shop-app-refresh-lee"),
             cred("shop-app-access-lee"),

@@ -12,6 +12,9 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "support/people.rs"]
+mod people;
+
 struct Server(Child);
 impl Drop for Server {
     fn drop(&mut self) {
@@ -139,50 +142,24 @@ fn webhook_server() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
 }
 
 fn leaver() -> Leaver {
-    let identity = Identity {
-        id: "E1002".into(),
-        display_name: Some("Jaehoon Kim".into()),
-        emails: vec!["jkim@shop.example".into()],
-        usernames: vec!["jkim".into()],
-        kind: IdentityKind::Employee,
-        status: IdentityStatus::Terminated,
-        start_date: None,
-        end_date: Some("2025-03-14".parse().unwrap()),
-        manager: None,
-        department: None,
-        source: SourceRef::new("hr.csv", 2),
-    };
-    let cred = |id: &str, kind: CredentialKind, system: &str, principal: Option<&str>| Credential {
-        id: id.into(),
-        kind,
-        system: system.into(),
-        principal: principal.map(String::from),
-        owner: Some("E1002".into()),
-        created: Some("2019-07-01T00:00:00Z".parse().unwrap()),
-        last_rotated: None,
-        last_used: None,
-        usage_known: false,
-        expires: None,
-        status: CredentialStatus::Active,
-        scopes: vec![],
-        readers: vec![],
-        mfa: None,
-        account_level: false,
-        source: SourceRef::new("inventory.csv", 2),
-    };
+    let mut identity = people::identity("E1002");
+    identity.display_name = Some("Jaehoon Kim".into());
+    identity.emails = vec!["jkim@shop.example".into()];
+    identity.usernames = vec!["jkim".into()];
+    identity.end_date = Some("2025-03-14".parse().unwrap());
+    let mut key = people::credential(
+        "arn:aws:iam::123456789012:user/jkim#access_key_1",
+        CredentialKind::AccessKey,
+        "aws:123456789012",
+    );
+    key.principal = Some("arn:aws:iam::123456789012:user/jkim".into());
     Leaver {
         identity,
-        credentials: vec![cred(
-            "arn:aws:iam::123456789012:user/jkim#access_key_1",
-            CredentialKind::AccessKey,
-            "aws:123456789012",
-            Some("arn:aws:iam::123456789012:user/jkim"),
-        )],
-        readable: vec![cred(
+        credentials: vec![key],
+        readable: vec![people::credential(
             "login-rs256-2019",
             CredentialKind::SigningKey,
             "login-service",
-            None,
         )],
     }
 }

@@ -2,7 +2,6 @@
 //! `secevent+jwt`, name the subject per RFC 9493, carry one CAEP/RISC event each, and are delivered
 //! once (a second offboarding run sends nothing). The key pair is made with the system's `openssl`.
 
-use credwarden_model::*;
 use credwarden_respond::journal::Journal;
 use credwarden_respond::playbook::{offboard, Options, Outcome};
 use credwarden_respond::ssf::{
@@ -14,6 +13,9 @@ use std::net::TcpListener;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+#[path = "support/people.rs"]
+mod people;
 
 fn keys(dir: &std::path::Path) -> Option<(Vec<u8>, Vec<u8>)> {
     let key = dir.join("key.pem");
@@ -88,20 +90,10 @@ fn receiver() -> (u16, Received) {
 }
 
 fn leaver() -> Leaver {
+    let mut identity = people::identity("E9");
+    identity.emails = vec!["lee@shop.example".into()];
     Leaver {
-        identity: Identity {
-            id: "E9".into(),
-            display_name: None,
-            emails: vec!["lee@shop.example".into()],
-            usernames: vec![],
-            kind: IdentityKind::Employee,
-            status: IdentityStatus::Terminated,
-            start_date: None,
-            end_date: None,
-            manager: None,
-            department: None,
-            source: SourceRef::new("hr.csv", 2),
-        },
+        identity,
         credentials: vec![],
         readable: vec![],
     }
