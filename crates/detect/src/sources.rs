@@ -35,19 +35,39 @@ impl Format {
         "db_access",
     ];
 
+    /// The source kind events read in this format are counted under.
+    pub fn kind_name(self) -> &'static str {
+        match self {
+            Format::CloudTrail => "cloudtrail",
+            Format::GcpAudit => "gcp_audit",
+            Format::VpcFlow => "vpcflow",
+            Format::JsonLines(k) => k.name(),
+        }
+    }
+
     /// The format named `name` (see [`Format::NAMES`]).
     pub fn from_name(name: &str) -> Option<Format> {
-        use jsonlines::Kind::*;
-        Some(match name {
-            "cloudtrail" => Format::CloudTrail,
-            "gcp_audit" => Format::GcpAudit,
-            "vpcflow" => Format::VpcFlow,
-            "gateway" => Format::JsonLines(Gateway),
-            "token_issuance" | "issuance" => Format::JsonLines(Issuance),
-            "shell" => Format::JsonLines(Shell),
-            "db_access" | "db" => Format::JsonLines(DbAccess),
-            _ => return None,
-        })
+        match name {
+            "cloudtrail" => Some(Format::CloudTrail),
+            "gcp_audit" => Some(Format::GcpAudit),
+            "vpcflow" => Some(Format::VpcFlow),
+            _ => jsonlines::Kind::from_name(name).map(Format::JsonLines),
+        }
+    }
+}
+
+/// The format a stream starting with `t` holds, by its shape (JSON-lines kinds are told apart by the
+/// JSON-lines reader itself, record by record). Order matters: a GCP export may be an array, which
+/// CloudTrail's sniff would claim.
+fn sniff(t: &str) -> Option<Format> {
+    if gcp_audit::looks_like(t) {
+        Some(Format::GcpAudit)
+    } else if cloudtrail::looks_like(t) {
+        Some(Format::CloudTrail)
+    } else if vpcflow::looks_like(t) {
+        Some(Format::VpcFlow)
+    } else {
+        None
     }
 }
 
@@ -112,18 +132,13 @@ pub fn line_format(head: &str, label: &str, opts: &ReadOptions) -> Option<Format
     {
         return None;
     }
-    let f = opts.format.or_else(|| {
-        if gcp_audit::looks_like(t) || vpcflow::looks_like(t) {
-            None
-        } else if cloudtrail::looks_like(t) {
-            Some(Format::CloudTrail)
-        } else if t.starts_with('{') {
-            let first = t.lines().next()?;
-            let v: serde_json::Value = serde_json::from_str(first).ok()?;
+    let f = opts.format.or_else(|| match sniff(t) {
+        Some(f) => Some(f),
+        None if t.starts_with('{') => {
+            let v: serde_json::Value = serde_json::from_str(t.lines().next()?).ok()?;
             jsonlines::Kind::sniff(&v).map(Format::JsonLines)
-        } else {
-            None
         }
+        None => None,
     })?;
     // A CloudTrail file is line-based only when its first line is a whole record.
     let one_per_line = match f {
@@ -164,30 +179,19 @@ pub fn read_stream(
     if let Some(m) = opts.mappings.iter().find(|m| m.matches_path(label)) {
         return jsonlines::read_mapped(r, label, m, each).map(|_| m.kind.name());
     }
-    // Sniffing order matters: a GCP export may be an array, which CloudTrail's sniff would claim.
-    let format = opts.format.or_else(|| {
-        if gcp_audit::looks_like(t) {
-            Some(Format::GcpAudit)
-        } else if cloudtrail::looks_like(t) {
-            Some(Format::CloudTrail)
-        } else if vpcflow::looks_like(t) {
-            Some(Format::VpcFlow)
-        } else {
-            None
-        }
-    });
+    let format = opts.format.or_else(|| sniff(t));
     match format {
-        Some(Format::CloudTrail) => {
+        Some(f @ Format::CloudTrail) => {
             cloudtrail::read(r, label, each)?;
-            return Ok("cloudtrail");
+            return Ok(f.kind_name());
         }
-        Some(Format::GcpAudit) => {
+        Some(f @ Format::GcpAudit) => {
             gcp_audit::read(r, label, each)?;
-            return Ok("gcp_audit");
+            return Ok(f.kind_name());
         }
-        Some(Format::VpcFlow) => {
+        Some(f @ Format::VpcFlow) => {
             vpcflow::read(r, label, each)?;
-            return Ok("vpcflow");
+            return Ok(f.kind_name());
         }
         Some(Format::JsonLines(k)) => {
             return jsonlines::read(r, label, Some(k), each).map(jsonlines::Kind::name)
@@ -252,12 +256,7 @@ pub fn read_file_parallel(
     let Some(format) = line_format(&text, &label, opts) else {
         return read_file(path, opts, each);
     };
-    let kind = match format {
-        Format::CloudTrail => "cloudtrail",
-        Format::JsonLines(k) => k.name(),
-        Format::VpcFlow => "vpcflow",
-        Format::GcpAudit => "gcp_audit",
-    };
+    let kind = format.kind_name();
     let block_opts = ReadOptions {
         format: Some(format),
         mappings: opts.mappings.clone(),
