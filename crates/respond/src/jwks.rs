@@ -46,39 +46,14 @@ pub struct Jwks {
     agent: ureq::Agent,
 }
 
-fn b64(bytes: &[u8], alphabet: &[u8; 64], pad: bool) -> String {
-    let mut out = String::new();
-    for c in bytes.chunks(3) {
-        let n = (c[0] as u32) << 16
-            | (*c.get(1).unwrap_or(&0) as u32) << 8
-            | *c.get(2).unwrap_or(&0) as u32;
-        for i in 0..4 {
-            if i <= c.len() {
-                out.push(alphabet[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else if pad {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 /// Base64url without padding (JOSE).
 pub fn b64url(bytes: &[u8]) -> String {
-    b64(
-        bytes,
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
-        false,
-    )
+    crate::codec::base64url(bytes)
 }
 
 /// PKCS#8 DER → PEM.
 pub fn pkcs8_pem(der: &[u8]) -> String {
-    let body = b64(
-        der,
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-        true,
-    );
+    let body = crate::codec::base64(der);
     let lines: Vec<&str> = body
         .as_bytes()
         .chunks(64)

@@ -96,14 +96,17 @@ impl OAuth {
     }
 
     fn post(&self, url: &str, token: &str) -> Result<(u16, Value), RespondError> {
-        let form = format!("token={}", form_encode(token));
+        let form = format!("token={}", crate::codec::percent_encode(token));
         let auth = format!(
             "Basic {}",
-            base64(&format!(
-                "{}:{}",
-                form_encode(&self.cfg.client_id),
-                form_encode(&self.cfg.client_secret)
-            ))
+            crate::codec::base64(
+                format!(
+                    "{}:{}",
+                    crate::codec::percent_encode(&self.cfg.client_id),
+                    crate::codec::percent_encode(&self.cfg.client_secret)
+                )
+                .as_bytes()
+            )
         );
         let mut r = self
             .agent
@@ -194,48 +197,5 @@ impl Connector for OAuth {
             dead: !active,
             how: format!("introspection (RFC 7662) answers active={active}"),
         })
-    }
-}
-
-fn form_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-fn base64(s: &str) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let b = s.as_bytes();
-    let mut out = String::new();
-    for c in b.chunks(3) {
-        let n = (c[0] as u32) << 16
-            | (*c.get(1).unwrap_or(&0) as u32) << 8
-            | *c.get(2).unwrap_or(&0) as u32;
-        for i in 0..4 {
-            if i <= c.len() {
-                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn basic_auth_encoding() {
-        assert_eq!(
-            super::base64("relying-app:s3cret"),
-            "cmVseWluZy1hcHA6czNjcmV0"
-        );
-        assert_eq!(super::base64("ab"), "YWI=");
-        assert_eq!(super::form_encode("a b+c"), "a%20b%2Bc");
     }
 }

@@ -117,7 +117,7 @@ impl Connector for Scim {
         for n in &names {
             for attr in ["userName", "emails.value"] {
                 let filter = format!("{attr} eq \"{}\"", quote(n));
-                let path = format!("/Users?filter={}", urlencode(&filter));
+                let path = format!("/Users?filter={}", crate::codec::percent_encode(&filter));
                 let (status, v) = self.call("GET", &path, None)?;
                 if status != 200 {
                     // Some providers do not filter on emails: not an error for the other attribute.
@@ -212,16 +212,4 @@ impl Connector for Scim {
             },
         })
     }
-}
-
-/// Percent-encode a query value.
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

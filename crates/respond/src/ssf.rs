@@ -117,7 +117,10 @@ impl SsfPush {
         };
         let jti: String = {
             let mut b = [0u8; 16];
-            getrandom(&mut b);
+            // A jti only has to be unique; if the OS cannot give randomness, the time still differs.
+            if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b).is_err() {
+                b = jiff::Timestamp::now().as_nanosecond().to_le_bytes();
+            }
             b.iter().map(|x| format!("{x:02x}")).collect()
         };
         let claims = json!({"iss": self.cfg.issuer, "aud": self.cfg.audience, "iat": now, "jti": jti, "sub_id": self.subject, "events": {event: payload}});
@@ -127,19 +130,6 @@ impl SsfPush {
         let token = jsonwebtoken::encode(&header, &claims, &self.key)
             .map_err(|e| RespondError::Local(format!("ssf: signing: {e}")))?;
         Ok((jti, token))
-    }
-}
-
-/// Random bytes from the OS (for `jti`).
-fn getrandom(buf: &mut [u8]) {
-    use std::io::Read;
-    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
-        let _ = f.read_exact(buf);
-    } else {
-        let t = jiff::Timestamp::now().as_nanosecond() as u128;
-        for (i, b) in buf.iter_mut().enumerate() {
-            *b = (t >> (i % 16 * 8)) as u8;
-        }
     }
 }
 

@@ -1,0 +1,63 @@
+//! The small encodings the connectors need: percent-encoding for query strings and forms, base64 for
+//! HTTP Basic and PEM, base64url for JOSE.
+
+/// Percent-encode everything but RFC 3986 unreserved characters.
+pub fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn b64(bytes: &[u8], alphabet: &[u8; 64], pad: bool) -> String {
+    let mut out = String::new();
+    for c in bytes.chunks(3) {
+        let n = (c[0] as u32) << 16
+            | (*c.get(1).unwrap_or(&0) as u32) << 8
+            | *c.get(2).unwrap_or(&0) as u32;
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(alphabet[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else if pad {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Standard base64 with padding.
+pub fn base64(bytes: &[u8]) -> String {
+    b64(
+        bytes,
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        true,
+    )
+}
+
+/// Base64url without padding (JOSE).
+pub fn base64url(bytes: &[u8]) -> String {
+    b64(
+        bytes,
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+        false,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn basic_auth_encoding() {
+        assert_eq!(
+            super::base64(b"relying-app:s3cret"),
+            "cmVseWluZy1hcHA6czNjcmV0"
+        );
+        assert_eq!(super::base64(b"ab"), "YWI=");
+        assert_eq!(super::percent_encode("a b+c"), "a%20b%2Bc");
+        assert_eq!(super::base64url(&[0xfb, 0xff]), "-_8");
+    }
+}
