@@ -451,6 +451,14 @@ pub struct ServeArgs {
     /// Request journal (every request, accepted or refused; never the token).
     #[arg(long, value_name = "FILE", default_value = "credwarden-requests.jsonl")]
     pub request_log: PathBuf,
+    /// Where the SCIM endpoint keeps what identity providers write (users created, changed,
+    /// deleted, and who was already offboarded), so a restart forgets nothing.
+    #[arg(long, value_name = "FILE", default_value = "credwarden-scim.json")]
+    pub scim_state: PathBuf,
+    /// The URL clients reach the SCIM service at, ending in `/scim/v2` (for `meta.location`
+    /// behind a proxy or TLS terminator). Default: `http://` and the request's Host.
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
     /// DANGER: revoke for real when a deactivation arrives (the policy for terminations). Without it
     /// the offboarding is planned and journaled only.
     #[arg(long)]

@@ -22,8 +22,19 @@ impl Estate<'_> {
     /// Read and join. Bad rows go to `rejects`; with keep-going, a whole unreadable inventory is
     /// reported and skipped like a bad row (the roster never is: without it every owner is unknown).
     pub fn load(&self, rejects: &mut Rejects) -> Result<(Directory, Vec<Credential>), String> {
+        self.load_plus(rejects, &[])
+    }
+
+    /// As [`Estate::load`], with `extra` people the roster does not hold (a user known only to
+    /// the identity provider that just deactivated it).
+    pub fn load_plus(
+        &self,
+        rejects: &mut Rejects,
+        extra: &[credwarden_model::Identity],
+    ) -> Result<(Directory, Vec<Credential>), String> {
         let s = |e: credwarden_ingest::IngestError| e.to_string();
-        let identities = hr::read(&Input::read(self.hr).map_err(s)?, rejects).map_err(s)?;
+        let mut identities = hr::read(&Input::read(self.hr).map_err(s)?, rejects).map_err(s)?;
+        identities.extend(extra.iter().cloned());
         if identities.is_empty() {
             warn!(
                 "{}: roster has no identities: every owner will be unknown",

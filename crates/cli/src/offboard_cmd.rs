@@ -62,6 +62,21 @@ pub fn leaver_named(estate: &Estate, who: &str) -> Result<Leaver, String> {
     leaver_from(&dir, &credentials, who, estate.hr)
 }
 
+/// The leaver a SCIM departure names: the roster identity it matches by HR id or by any alias
+/// (login, address, external id), else the SCIM user itself, whose credentials are then found by
+/// its aliases.
+pub fn leaver_for(estate: &Estate, who: &credwarden_model::Identity) -> Result<Leaver, String> {
+    let (dir, credentials) = estate.load(&mut Rejects::new(false))?;
+    for name in std::iter::once(who.id.clone()).chain(who.aliases()) {
+        if let Resolution::Found(..) = dir.resolve(&name) {
+            return leaver_from(&dir, &credentials, &name, estate.hr);
+        }
+    }
+    let (dir, credentials) =
+        estate.load_plus(&mut Rejects::new(false), std::slice::from_ref(who))?;
+    leaver_from(&dir, &credentials, &who.id, estate.hr)
+}
+
 /// `who`, what they own and what they could read, from an estate already read (`roster` names the
 /// HR file in errors).
 fn leaver_from(
@@ -84,21 +99,24 @@ fn leaver_from(
     let policy = credwarden_audit::Policy::default();
     let today = jiff::Zoned::now().date();
     let ctx = credwarden_audit::Context::new(dir, credentials, today, &policy);
-    let owned = ctx
+    let owned: Vec<credwarden_model::Credential> = ctx
         .creds
         .iter()
         .filter(|r| r.identity().is_some_and(|i| i.id == identity.id))
         .map(|r| r.cred.clone())
         .collect();
+    // A secret's owner can read it: owned secrets are rotated like the ones read through a group
+    // (no connector revokes a shared secret; left out, it would outlive its owner silently).
     let readable = credentials
         .iter()
         .filter(|c| credwarden_audit::is_readable_secret(c.kind))
         .filter(|c| {
-            c.readers.iter().any(|entry| {
-                dir.expand_reader(entry)
-                    .iter()
-                    .any(|n| matches!(dir.resolve(n), Resolution::Found(i, _) if i == idx))
-            })
+            owned.iter().any(|o| o.id == c.id && o.system == c.system)
+                || c.readers.iter().any(|entry| {
+                    dir.expand_reader(entry)
+                        .iter()
+                        .any(|n| matches!(dir.resolve(n), Resolution::Found(i, _) if i == idx))
+                })
         })
         .cloned()
         .collect();

@@ -1,5 +1,5 @@
-//! `credwarden serve`: our SCIM 2.0 endpoint; a deactivation (`PATCH active=false`) runs the
-//! offboarding playbook for that identity, one at a time, journaled like `offboard` (applied only with
+//! `credwarden serve`: our SCIM 2.0 service provider; a departure (`active=false` by PATCH or PUT,
+//! or a DELETE) runs the offboarding playbook for that identity, one at a time, journaled like `offboard` (applied only with
 //! `--apply`, the automatic policy for terminations).
 
 use crate::args::ServeArgs;
@@ -97,7 +97,7 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
                 groups: groups.as_deref(),
                 inventories: &inventories,
             };
-            let leaver = crate::offboard_cmd::leaver_named(&estate, &who.id)?;
+            let leaver = crate::offboard_cmd::leaver_for(&estate, &who)?;
             let mut journal =
                 Journal::open(&jpath, &format!("serve ({})", crate::offboard_cmd::actor()))
                     .map_err(|e| e.to_string())?;
@@ -153,6 +153,8 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
             token_hashes,
             request_log: a.request_log.clone(),
             directory: Arc::new(dir),
+            scim_state: Some(a.scim_state.clone()),
+            public_url: a.public_url.clone(),
             ssf,
         },
         on_deactivate,

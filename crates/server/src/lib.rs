@@ -1,57 +1,36 @@
-//! The HTTP side of credwarden (`credwarden serve`): our own SCIM 2.0 endpoint, so that HR systems and
-//! identity providers that provision by SCIM tell us about a departure the way they tell everyone
-//! else (`PATCH /Users/{id}` with `active=false`), and that starts the offboarding playbook.
+//! The HTTP side of credwarden (`credwarden serve`): our own SCIM 2.0 service provider, so that HR
+//! systems and identity providers that provision by SCIM tell us about a departure the way they
+//! tell everyone else — `PATCH /Users/{id}` with `active=false`, a `PUT` with `active: false`, or a
+//! `DELETE` — and that starts the offboarding playbook. It is a whole SCIM service (RFC 7643/7644:
+//! discovery, Users create/read/replace/patch/delete, filters, `.search`, partial responses),
+//! checked by the scim2-tester conformance suite; see [`scim`].
 //!
 //! This service can cut anyone's access, so every endpoint needs a bearer token; tokens are stored as
 //! SHA-256 hashes and compared in constant time. A request without a token, with a wrong one, or
 //! malformed changes nothing, and every request — accepted or not — is written to the request journal
 //! (JSON lines: time, method, path, status, why; never the token).
 //!
-//! With a signing key configured it is also a Shared Signals transmitter with poll delivery (RFC 8936):
-//! receivers create a stream (`/ssf/stream`), and every deactivation queues signed CAEP/RISC events
-//! for them to poll and acknowledge (`/ssf/poll/{id}`); `/.well-known/ssf-configuration` describes it.
+//! With a signing key configured it is also a Shared Signals transmitter with poll delivery; see
+//! [`ssf`].
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use credwarden_model::{Directory, Identity, Resolution};
+use credwarden_model::{Directory, Identity};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+pub use ssf::{SetMaker, SsfServe, EVENTS_SUPPORTED};
+
 /// Called when the IdP deactivates someone (on a background thread: the playbook may take seconds).
 pub type OnDeactivate = Arc<dyn Fn(Identity) + Send + Sync>;
-
-/// Makes the signed Security Event Tokens about an identity for one audience: (event type, jti, SET).
-pub type SetMaker = Arc<dyn Fn(&Identity, &str) -> Vec<(String, String, String)> + Send + Sync>;
-
-/// Shared Signals transmitter with poll delivery (RFC 8936) and a stream configuration endpoint.
-pub struct SsfServe {
-    /// Our issuer.
-    pub issuer: String,
-    /// The signer.
-    pub make: SetMaker,
-}
-
-/// Events a receiver may ask for.
-pub const EVENTS_SUPPORTED: [&str; 3] = [
-    "https://schemas.openid.net/secevent/caep/event-type/session-revoked",
-    "https://schemas.openid.net/secevent/caep/event-type/credential-change",
-    "https://schemas.openid.net/secevent/risc/event-type/account-disabled",
-];
-const POLL: &str = "urn:ietf:rfc:8936";
-
-struct Stream {
-    aud: String,
-    events: Vec<String>,
-    queue: std::collections::VecDeque<(String, String)>,
-}
 
 /// Settings.
 pub struct ServerConfig {
@@ -61,20 +40,25 @@ pub struct ServerConfig {
     pub token_hashes: Vec<[u8; 32]>,
     /// The request journal.
     pub request_log: PathBuf,
-    /// The HR roster, as the users this endpoint knows.
+    /// The HR roster, as the users this endpoint knows before any IdP writes.
     pub directory: Arc<Directory>,
+    /// Where SCIM writes are kept across restarts (`None`: in memory only).
+    pub scim_state: Option<PathBuf>,
+    /// The URL clients reach the SCIM service at (`…/scim/v2`), for `meta.location`; without it,
+    /// `http://` and the request's Host.
+    pub public_url: Option<String>,
     /// Shared Signals poll transmitter, when configured.
     pub ssf: Option<SsfServe>,
 }
 
-struct AppState {
+pub(crate) struct AppState {
     tokens: Vec<[u8; 32]>,
     log: Mutex<std::fs::File>,
-    dir: Arc<Directory>,
-    deactivated: Mutex<HashSet<String>>,
-    on_deactivate: OnDeactivate,
-    ssf: Option<SsfServe>,
-    streams: Mutex<HashMap<String, Stream>>,
+    pub(crate) users: Mutex<scim::store::Users>,
+    pub(crate) public_url: Option<String>,
+    pub(crate) on_deactivate: OnDeactivate,
+    pub(crate) ssf: Option<SsfServe>,
+    pub(crate) streams: Mutex<HashMap<String, ssf::Stream>>,
 }
 
 /// SHA-256 of a token, as stored.
@@ -92,7 +76,7 @@ fn ct_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
 }
 
 impl AppState {
-    fn journal(&self, method: &Method, uri: &Uri, status: StatusCode, why: &str) {
+    pub(crate) fn journal(&self, method: &Method, uri: &Uri, status: StatusCode, why: &str) {
         let line = json!({"time": jiff::Timestamp::now().to_string(), "method": method.as_str(), "path": uri.path(), "status": status.as_u16(), "why": why});
         if let Ok(mut f) = self.log.lock() {
             let _ = writeln!(f, "{line}");
@@ -100,7 +84,7 @@ impl AppState {
         }
     }
 
-    fn authorized(&self, headers: &HeaderMap) -> Result<(), &'static str> {
+    pub(crate) fn authorized(&self, headers: &HeaderMap) -> Result<(), &'static str> {
         let Some(v) = headers.get("authorization").and_then(|v| v.to_str().ok()) else {
             return Err("no bearer token");
         };
@@ -117,50 +101,9 @@ impl AppState {
             Err("wrong token")
         }
     }
-
-    fn user(&self, i: &Identity) -> Value {
-        let today = jiff::Zoned::now().date();
-        let active = !i.is_departed(today)
-            && !self
-                .deactivated
-                .lock()
-                .map(|d| d.contains(&i.id))
-                .unwrap_or(false);
-        json!({
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-            "id": i.id,
-            "userName": i.usernames.first().or(i.emails.first()).unwrap_or(&i.id),
-            "displayName": i.display_name,
-            "emails": i.emails.iter().map(|e| json!({"value": e})).collect::<Vec<_>>(),
-            "active": active,
-            "meta": {"resourceType": "User", "location": format!("/scim/v2/Users/{}", i.id)},
-        })
-    }
-
-    /// Queue the SETs about `who` on every stream.
-    fn enqueue(&self, who: &Identity) {
-        let Some(ssf) = &self.ssf else { return };
-        let Ok(mut streams) = self.streams.lock() else {
-            return;
-        };
-        for s in streams.values_mut() {
-            for (event, jti, set) in (ssf.make)(who, &s.aud) {
-                if s.events.contains(&event) {
-                    s.queue.push_back((jti, set));
-                }
-            }
-        }
-    }
-
-    fn find(&self, id: &str) -> Option<Identity> {
-        match self.dir.resolve(id) {
-            Resolution::Found(i, _) => Some(self.dir.get(i).clone()),
-            _ => None,
-        }
-    }
 }
 
-fn scim_error(status: StatusCode, detail: &str, scim_type: Option<&str>) -> Response {
+pub(crate) fn scim_error(status: StatusCode, detail: &str, scim_type: Option<&str>) -> Response {
     let mut body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": status.as_u16().to_string(), "detail": detail});
     if let Some(t) = scim_type {
         body["scimType"] = json!(t);
@@ -180,7 +123,7 @@ fn scim_error(status: StatusCode, detail: &str, scim_type: Option<&str>) -> Resp
     r
 }
 
-fn scim_ok(status: StatusCode, v: Value) -> Response {
+pub(crate) fn scim_ok(status: StatusCode, v: Value) -> Response {
     (
         status,
         [("content-type", "application/scim+json")],
@@ -192,9 +135,9 @@ fn scim_ok(status: StatusCode, v: Value) -> Response {
 macro_rules! guard {
     ($st:expr, $method:expr, $uri:expr, $headers:expr) => {
         if let Err(why) = $st.authorized(&$headers) {
-            $st.journal(&$method, &$uri, StatusCode::UNAUTHORIZED, why);
-            return scim_error(
-                StatusCode::UNAUTHORIZED,
+            $st.journal(&$method, &$uri, axum::http::StatusCode::UNAUTHORIZED, why);
+            return $crate::scim_error(
+                axum::http::StatusCode::UNAUTHORIZED,
                 "a valid bearer token is required",
                 None,
             );
@@ -202,393 +145,8 @@ macro_rules! guard {
     };
 }
 
-async fn service_provider_config(
-    State(st): State<Arc<AppState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    guard!(st, method, uri, headers);
-    st.journal(&method, &uri, StatusCode::OK, "");
-    scim_ok(
-        StatusCode::OK,
-        json!({
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
-            "patch": {"supported": true}, "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
-            "filter": {"supported": true, "maxResults": 200}, "changePassword": {"supported": false},
-            "sort": {"supported": false}, "etag": {"supported": false},
-            "authenticationSchemes": [{"type": "oauthbearertoken", "name": "OAuth Bearer Token", "description": "Authentication with a bearer token", "primary": true}],
-        }),
-    )
-}
-
-async fn list_users(
-    State(st): State<Arc<AppState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    guard!(st, method, uri, headers);
-    let users: Vec<Value> = match q.get("filter") {
-        Some(f) => {
-            // userName eq "x" (the filter IdPs use to find an account before patching it).
-            let Some(name) = f
-                .split_once(" eq ")
-                .map(|(_, v)| v.trim().trim_matches('"').to_string())
-            else {
-                st.journal(&method, &uri, StatusCode::BAD_REQUEST, "unsupported filter");
-                return scim_error(
-                    StatusCode::BAD_REQUEST,
-                    "only `attribute eq \"value\"` filters are supported",
-                    Some("invalidFilter"),
-                );
-            };
-            st.find(&name)
-                .map(|i| vec![st.user(&i)])
-                .unwrap_or_default()
-        }
-        None => st
-            .dir
-            .identities()
-            .iter()
-            .take(200)
-            .map(|i| st.user(i))
-            .collect(),
-    };
-    st.journal(&method, &uri, StatusCode::OK, "");
-    scim_ok(
-        StatusCode::OK,
-        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": users.len(), "startIndex": 1, "itemsPerPage": users.len(), "Resources": users}),
-    )
-}
-
-async fn get_user(
-    State(st): State<Arc<AppState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    guard!(st, method, uri, headers);
-    match st.find(&id) {
-        Some(i) => {
-            st.journal(&method, &uri, StatusCode::OK, "");
-            scim_ok(StatusCode::OK, st.user(&i))
-        }
-        None => {
-            st.journal(&method, &uri, StatusCode::NOT_FOUND, "unknown user");
-            scim_error(StatusCode::NOT_FOUND, "no such user", None)
-        }
-    }
-}
-
-/// Does a PatchOp body set `active` to false?
-fn deactivates(body: &Value) -> Result<bool, &'static str> {
-    let schemas = body
-        .get("schemas")
-        .and_then(Value::as_array)
-        .ok_or("no schemas")?;
-    if !schemas
-        .iter()
-        .any(|s| s == "urn:ietf:params:scim:api:messages:2.0:PatchOp")
-    {
-        return Err("not a PatchOp");
-    }
-    let ops = body
-        .get("Operations")
-        .and_then(Value::as_array)
-        .ok_or("no Operations")?;
-    let mut off = false;
-    for op in ops {
-        let kind = op
-            .get("op")
-            .and_then(Value::as_str)
-            .ok_or("an operation without `op`")?
-            .to_ascii_lowercase();
-        if kind != "replace" && kind != "add" {
-            continue;
-        }
-        let value = op.get("value");
-        let is_false = |v: Option<&Value>| {
-            v.is_some_and(|v| v == &json!(false) || v == &json!("False") || v == &json!("false"))
-        };
-        match op.get("path").and_then(Value::as_str) {
-            Some(p) if p.eq_ignore_ascii_case("active") => off |= is_false(value),
-            None => off |= is_false(value.and_then(|v| v.get("active"))),
-            _ => {}
-        }
-    }
-    Ok(off)
-}
-
-async fn patch_user(
-    State(st): State<Arc<AppState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: String,
-) -> Response {
-    guard!(st, method, uri, headers);
-    let Some(i) = st.find(&id) else {
-        st.journal(&method, &uri, StatusCode::NOT_FOUND, "unknown user");
-        return scim_error(StatusCode::NOT_FOUND, "no such user", None);
-    };
-    let parsed: Result<Value, _> = serde_json::from_str(&body);
-    let off = match parsed
-        .as_ref()
-        .map_err(|_| "not JSON")
-        .and_then(deactivates)
-    {
-        Ok(off) => off,
-        Err(why) => {
-            st.journal(&method, &uri, StatusCode::BAD_REQUEST, why);
-            return scim_error(StatusCode::BAD_REQUEST, why, Some("invalidSyntax"));
-        }
-    };
-    if off {
-        let first = st
-            .deactivated
-            .lock()
-            .map(|mut d| d.insert(i.id.clone()))
-            .unwrap_or(false);
-        if first {
-            st.enqueue(&i);
-            let cb = st.on_deactivate.clone();
-            let who = i.clone();
-            std::thread::spawn(move || cb(who));
-        }
-        st.journal(
-            &method,
-            &uri,
-            StatusCode::OK,
-            if first {
-                "deactivated: offboarding started"
-            } else {
-                "already deactivated"
-            },
-        );
-    } else {
-        st.journal(&method, &uri, StatusCode::OK, "no change to active");
-    }
-    scim_ok(StatusCode::OK, st.user(&i))
-}
-
-async fn ssf_configuration(
-    State(st): State<Arc<AppState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    guard!(st, method, uri, headers);
-    let Some(ssf) = &st.ssf else {
-        st.journal(
-            &method,
-            &uri,
-            StatusCode::NOT_FOUND,
-            "no transmitter configured",
-        );
-        return scim_error(
-            StatusCode::NOT_FOUND,
-            "no Shared Signals transmitter configured",
-            None,
-        );
-    };
-    st.journal(&method, &uri, StatusCode::OK, "");
-    (StatusCode::OK, axum::Json(json!({"spec_version": "1_0", "issuer": ssf.issuer, "delivery_methods_supported": [POLL], "configuration_endpoint": "/ssf/stream"}))).into_response()
-}
-
-fn json_error(status: StatusCode, why: &str) -> Response {
-    (status, axum::Json(json!({"err": why}))).into_response()
-}
-
-fn stream_json(id: &str, s: &Stream, issuer: &str) -> Value {
-    json!({"stream_id": id, "iss": issuer, "aud": s.aud, "delivery": {"method": POLL, "endpoint_url": format!("/ssf/poll/{id}")}, "events_supported": EVENTS_SUPPORTED, "events_requested": s.events, "events_delivered": s.events})
-}
-
-async fn stream_create(
-    State(st): State<Arc<AppState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: String,
-) -> Response {
-    guard!(st, method, uri, headers);
-    let Some(ssf) = &st.ssf else {
-        return json_error(StatusCode::NOT_FOUND, "no transmitter");
-    };
-    let Ok(v) = serde_json::from_str::<Value>(&body) else {
-        st.journal(&method, &uri, StatusCode::BAD_REQUEST, "not JSON");
-        return json_error(StatusCode::BAD_REQUEST, "not JSON");
-    };
-    if v.pointer("/delivery/method")
-        .and_then(Value::as_str)
-        .is_some_and(|m| m != POLL)
-    {
-        st.journal(
-            &method,
-            &uri,
-            StatusCode::BAD_REQUEST,
-            "unsupported delivery",
-        );
-        return json_error(
-            StatusCode::BAD_REQUEST,
-            "only poll delivery (urn:ietf:rfc:8936) is served here",
-        );
-    }
-    let events: Vec<String> = v
-        .get("events_requested")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .filter(|e| EVENTS_SUPPORTED.contains(e))
-                .map(String::from)
-                .collect()
-        })
-        .unwrap_or_else(|| EVENTS_SUPPORTED.iter().map(|e| e.to_string()).collect());
-    let aud = v
-        .get("aud")
-        .and_then(Value::as_str)
-        .unwrap_or("receiver")
-        .to_string();
-    let id = hex(&hash_token(&format!(
-        "{aud}{}",
-        jiff::Timestamp::now().as_nanosecond()
-    )))[..16]
-        .to_string();
-    let s = Stream {
-        aud,
-        events,
-        queue: Default::default(),
-    };
-    let out = stream_json(&id, &s, &ssf.issuer);
-    if let Ok(mut m) = st.streams.lock() {
-        m.insert(id, s);
-    }
-    st.journal(&method, &uri, StatusCode::CREATED, "stream created");
-    (StatusCode::CREATED, axum::Json(out)).into_response()
-}
-
-async fn stream_get(
-    State(st): State<Arc<AppState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    guard!(st, method, uri, headers);
-    let Some(ssf) = &st.ssf else {
-        return json_error(StatusCode::NOT_FOUND, "no transmitter");
-    };
-    let m = st.streams.lock().expect("not poisoned");
-    let found = q
-        .get("stream_id")
-        .and_then(|id| m.get(id).map(|s| stream_json(id, s, &ssf.issuer)));
-    match found {
-        Some(v) => {
-            st.journal(&method, &uri, StatusCode::OK, "");
-            (StatusCode::OK, axum::Json(v)).into_response()
-        }
-        None => {
-            st.journal(&method, &uri, StatusCode::NOT_FOUND, "unknown stream");
-            json_error(StatusCode::NOT_FOUND, "unknown stream")
-        }
-    }
-}
-
-async fn stream_delete(
-    State(st): State<Arc<AppState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    guard!(st, method, uri, headers);
-    let gone = q.get("stream_id").is_some_and(|id| {
-        st.streams
-            .lock()
-            .map(|mut m| m.remove(id).is_some())
-            .unwrap_or(false)
-    });
-    let status = if gone {
-        StatusCode::NO_CONTENT
-    } else {
-        StatusCode::NOT_FOUND
-    };
-    st.journal(
-        &method,
-        &uri,
-        status,
-        if gone {
-            "stream deleted"
-        } else {
-            "unknown stream"
-        },
-    );
-    status.into_response()
-}
-
-/// RFC 8936: acknowledge what the receiver got, return what is queued.
-async fn poll(
-    State(st): State<Arc<AppState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: String,
-) -> Response {
-    guard!(st, method, uri, headers);
-    let v: Value = if body.trim().is_empty() {
-        json!({})
-    } else {
-        match serde_json::from_str(&body) {
-            Ok(v) => v,
-            Err(_) => {
-                st.journal(&method, &uri, StatusCode::BAD_REQUEST, "not JSON");
-                return json_error(StatusCode::BAD_REQUEST, "not JSON");
-            }
-        }
-    };
-    let max = v.get("maxEvents").and_then(Value::as_u64).unwrap_or(100) as usize;
-    let acks: Vec<String> = v
-        .get("ack")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(String::from)
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut m = st.streams.lock().expect("not poisoned");
-    let Some(s) = m.get_mut(&id) else {
-        drop(m);
-        st.journal(&method, &uri, StatusCode::NOT_FOUND, "unknown stream");
-        return json_error(StatusCode::NOT_FOUND, "unknown stream");
-    };
-    s.queue.retain(|(jti, _)| !acks.contains(jti));
-    let sets: serde_json::Map<String, Value> = s
-        .queue
-        .iter()
-        .take(max)
-        .map(|(j, t)| (j.clone(), json!(t)))
-        .collect();
-    let more = s.queue.len() > max;
-    drop(m);
-    st.journal(
-        &method,
-        &uri,
-        StatusCode::OK,
-        &format!("{} acknowledged, {} returned", acks.len(), sets.len()),
-    );
-    (
-        StatusCode::OK,
-        axum::Json(json!({"sets": sets, "moreAvailable": more})),
-    )
-        .into_response()
-}
+pub mod scim;
+pub mod ssf;
 
 async fn fallback(State(st): State<Arc<AppState>>, method: Method, uri: Uri) -> Response {
     st.journal(&method, &uri, StatusCode::NOT_FOUND, "no such endpoint");
@@ -604,8 +162,11 @@ pub fn router(cfg: &ServerConfig, on_deactivate: OnDeactivate) -> std::io::Resul
     let st = Arc::new(AppState {
         tokens: cfg.token_hashes.clone(),
         log: Mutex::new(log),
-        dir: cfg.directory.clone(),
-        deactivated: Mutex::new(HashSet::new()),
+        users: Mutex::new(
+            scim::store::Users::open(&cfg.directory, cfg.scim_state.clone())
+                .map_err(std::io::Error::other)?,
+        ),
+        public_url: cfg.public_url.clone(),
         on_deactivate,
         ssf: cfg.ssf.as_ref().map(|s| SsfServe {
             issuer: s.issuer.clone(),
@@ -613,19 +174,18 @@ pub fn router(cfg: &ServerConfig, on_deactivate: OnDeactivate) -> std::io::Resul
         }),
         streams: Mutex::new(HashMap::new()),
     });
-    Ok(Router::new()
+    Ok(scim::routes()
         .route(
-            "/scim/v2/ServiceProviderConfig",
-            get(service_provider_config),
+            "/.well-known/ssf-configuration",
+            get(ssf::ssf_configuration),
         )
-        .route("/scim/v2/Users", get(list_users))
-        .route("/scim/v2/Users/{id}", get(get_user).patch(patch_user))
-        .route("/.well-known/ssf-configuration", get(ssf_configuration))
         .route(
             "/ssf/stream",
-            get(stream_get).post(stream_create).delete(stream_delete),
+            get(ssf::stream_get)
+                .post(ssf::stream_create)
+                .delete(ssf::stream_delete),
         )
-        .route("/ssf/poll/{id}", axum::routing::post(poll))
+        .route("/ssf/poll/{id}", axum::routing::post(ssf::poll))
         .fallback(fallback)
         .with_state(st))
 }

@@ -1,0 +1,605 @@
+//! Our SCIM 2.0 service provider (RFC 7643, RFC 7644) under `/scim/v2`: discovery
+//! (`ServiceProviderConfig`, `ResourceTypes`, `Schemas`), Users (list with filters and paging,
+//! `.search`, create, read, replace, patch, delete) and partial responses (`attributes`,
+//! `excludedAttributes`). Bulk, sorting, ETags and Groups are not offered, and the
+//! ServiceProviderConfig says so.
+//!
+//! A departure (a user deactivated or deleted) queues Shared Signals events and starts the
+//! offboarding playbook on a background thread; the answer does not wait for it.
+//!
+//! The pieces: [`schema`] (what we serve, from the JSON we publish), [`filter`] (paths and
+//! filters), [`patch`] (PatchOp), [`resource`] (canonical form, partial responses, identity),
+//! [`store`] (the users and their state file).
+
+pub mod filter;
+pub mod patch;
+pub mod resource;
+pub mod schema;
+pub mod store;
+
+use crate::{scim_error, scim_ok, AppState};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, MethodRouter};
+use axum::Router;
+use credwarden_model::Identity;
+use filter::{AttrPath, Filter};
+use resource::{render, ScimError};
+use schema::Catalogue;
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The most users one page holds (and the default page size).
+pub const MAX_RESULTS: usize = 1000;
+
+const LIST: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+const SEARCH: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+
+type St = State<Arc<AppState>>;
+
+/// The SCIM routes.
+pub(crate) fn routes() -> Router<Arc<AppState>> {
+    let only = |m: MethodRouter<Arc<AppState>>| m.fallback(not_allowed);
+    Router::new()
+        .route(
+            "/scim/v2/ServiceProviderConfig",
+            only(get(service_provider_config)),
+        )
+        .route("/scim/v2/ResourceTypes", only(get(resource_types)))
+        .route("/scim/v2/ResourceTypes/{id}", only(get(resource_type)))
+        .route("/scim/v2/Schemas", only(get(schemas)))
+        .route("/scim/v2/Schemas/{id}", only(get(schema_by_id)))
+        .route("/scim/v2/Users", only(get(list_users).post(create_user)))
+        .route("/scim/v2/Users/.search", only(post(search_users)))
+        .route("/scim/v2/.search", only(post(search_users)))
+        .route(
+            "/scim/v2/Users/{id}",
+            only(
+                get(get_user)
+                    .put(replace_user)
+                    .patch(patch_user)
+                    .delete(delete_user),
+            ),
+        )
+}
+
+/// Where clients reach us, for `meta.location`.
+fn base(st: &AppState, headers: &HeaderMap) -> String {
+    if let Some(u) = &st.public_url {
+        return u.trim_end_matches('/').to_string();
+    }
+    let host = headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}/scim/v2")
+}
+
+/// Journal and answer.
+fn answer(
+    st: &AppState,
+    method: &Method,
+    uri: &Uri,
+    r: Result<(StatusCode, Value, String), ScimError>,
+) -> Response {
+    match r {
+        Ok((status, body, why)) => {
+            st.journal(method, uri, status, &why);
+            if status == StatusCode::NO_CONTENT {
+                return status.into_response();
+            }
+            let mut resp = scim_ok(status, body.clone());
+            if status == StatusCode::CREATED {
+                if let Some(Ok(loc)) = body
+                    .pointer("/meta/location")
+                    .and_then(Value::as_str)
+                    .map(axum::http::HeaderValue::from_str)
+                {
+                    resp.headers_mut().insert("location", loc);
+                }
+            }
+            resp
+        }
+        Err(e) => {
+            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+            st.journal(method, uri, status, &e.detail);
+            scim_error(status, &e.detail, e.scim_type)
+        }
+    }
+}
+
+async fn not_allowed(State(st): St, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    guard!(st, method, uri, headers);
+    st.journal(
+        &method,
+        &uri,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method not allowed",
+    );
+    scim_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &format!("{method} is not supported here"),
+        None,
+    )
+}
+
+/// A published document with its `meta.location` made absolute.
+fn located(doc: &Value, base: &str) -> Value {
+    let mut d = doc.clone();
+    if let Some(Value::String(loc)) = d.pointer_mut("/meta/location") {
+        *loc = format!("{base}{loc}");
+    }
+    d
+}
+
+fn list_of(items: Vec<Value>) -> Value {
+    json!({"schemas": [LIST], "totalResults": items.len(), "startIndex": 1, "itemsPerPage": items.len(), "Resources": items})
+}
+
+async fn service_provider_config(
+    State(st): St,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    guard!(st, method, uri, headers);
+    let base = base(&st, &headers);
+    let body = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+        "documentationUri": "https://github.com/credwarden/credwarden/blob/main/docs/scim.md",
+        "patch": {"supported": true},
+        "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+        "filter": {"supported": true, "maxResults": MAX_RESULTS},
+        "changePassword": {"supported": false},
+        "sort": {"supported": false},
+        "etag": {"supported": false},
+        "authenticationSchemes": [{"type": "oauthbearertoken", "name": "OAuth Bearer Token", "description": "Authentication with a bearer token (RFC 6750); tokens are issued out of band and stored hashed", "primary": true}],
+        "meta": {"resourceType": "ServiceProviderConfig", "location": format!("{base}/ServiceProviderConfig")},
+    });
+    answer(
+        &st,
+        &method,
+        &uri,
+        Ok((StatusCode::OK, body, String::new())),
+    )
+}
+
+async fn resource_types(State(st): St, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    guard!(st, method, uri, headers);
+    let base = base(&st, &headers);
+    let items = Catalogue::get()
+        .resource_types_json
+        .iter()
+        .map(|d| located(d, &base))
+        .collect();
+    answer(
+        &st,
+        &method,
+        &uri,
+        Ok((StatusCode::OK, list_of(items), String::new())),
+    )
+}
+
+fn find_doc<'a>(docs: &'a [Value], id: &str) -> Option<&'a Value> {
+    docs.iter().find(|d| {
+        d.get("id")
+            .and_then(Value::as_str)
+            .is_some_and(|x| x.eq_ignore_ascii_case(id))
+    })
+}
+
+async fn resource_type(
+    State(st): St,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    guard!(st, method, uri, headers);
+    let base = base(&st, &headers);
+    let r = find_doc(&Catalogue::get().resource_types_json, &id)
+        .map(|d| (StatusCode::OK, located(d, &base), String::new()))
+        .ok_or_else(|| ScimError {
+            status: 404,
+            scim_type: None,
+            detail: format!("no resource type `{id}`"),
+        });
+    answer(&st, &method, &uri, r)
+}
+
+async fn schemas(State(st): St, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    guard!(st, method, uri, headers);
+    let base = base(&st, &headers);
+    let items = Catalogue::get()
+        .schemas_json
+        .iter()
+        .map(|d| located(d, &base))
+        .collect();
+    answer(
+        &st,
+        &method,
+        &uri,
+        Ok((StatusCode::OK, list_of(items), String::new())),
+    )
+}
+
+async fn schema_by_id(
+    State(st): St,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    guard!(st, method, uri, headers);
+    let base = base(&st, &headers);
+    let r = find_doc(&Catalogue::get().schemas_json, &id)
+        .map(|d| (StatusCode::OK, located(d, &base), String::new()))
+        .ok_or_else(|| ScimError {
+            status: 404,
+            scim_type: None,
+            detail: format!("no schema `{id}`"),
+        });
+    answer(&st, &method, &uri, r)
+}
+
+/// What a list or search asks for.
+struct ListQuery {
+    filter: Option<Filter>,
+    start: usize,
+    count: usize,
+    attributes: Vec<AttrPath>,
+    excluded: Vec<AttrPath>,
+}
+
+fn paths(list: &[String], what: &str) -> Result<Vec<AttrPath>, ScimError> {
+    list.iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            AttrPath::parse(s).map_err(|e| ScimError::bad("invalidValue", format!("{what}: {e}")))
+        })
+        .collect()
+}
+
+fn split(s: Option<&String>) -> Vec<String> {
+    s.map(|s| s.split(',').map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+fn number(v: Option<&Value>, what: &str) -> Result<Option<i64>, ScimError> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| ScimError::bad("invalidValue", format!("`{what}` must be an integer"))),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| ScimError::bad("invalidValue", format!("`{what}` must be an integer"))),
+        Some(_) => Err(ScimError::bad(
+            "invalidValue",
+            format!("`{what}` must be an integer"),
+        )),
+    }
+}
+
+impl ListQuery {
+    fn new(
+        filter: Option<&str>,
+        start: Option<i64>,
+        count: Option<i64>,
+        attributes: &[String],
+        excluded: &[String],
+    ) -> Result<ListQuery, ScimError> {
+        let filter = match filter.map(str::trim).filter(|f| !f.is_empty()) {
+            Some(f) => Some(
+                Filter::parse(f)
+                    .map_err(|e| ScimError::bad("invalidFilter", format!("filter: {e}")))?,
+            ),
+            None => None,
+        };
+        let attributes = paths(attributes, "attributes")?;
+        let excluded = paths(excluded, "excludedAttributes")?;
+        if !attributes.is_empty() && !excluded.is_empty() {
+            return Err(ScimError::bad(
+                "invalidValue",
+                "`attributes` and `excludedAttributes` cannot be used together",
+            ));
+        }
+        Ok(ListQuery {
+            filter,
+            start: start.unwrap_or(1).max(1) as usize,
+            count: count
+                .unwrap_or(MAX_RESULTS as i64)
+                .clamp(0, MAX_RESULTS as i64) as usize,
+            attributes,
+            excluded,
+        })
+    }
+
+    fn run(&self, st: &AppState, base: &str) -> Result<(StatusCode, Value, String), ScimError> {
+        let users = st.users.lock().map_err(|_| ScimError {
+            status: 500,
+            scim_type: None,
+            detail: "the user store is unusable after an earlier failure".into(),
+        })?;
+        let mut total = 0;
+        let mut page = Vec::new();
+        for r in users.list(self.filter.as_ref()) {
+            total += 1;
+            if total >= self.start && page.len() < self.count {
+                page.push(render(r, base, &self.attributes, &self.excluded));
+            }
+        }
+        let n = page.len();
+        Ok((
+            StatusCode::OK,
+            json!({"schemas": [LIST], "totalResults": total, "startIndex": self.start, "itemsPerPage": n, "Resources": page}),
+            format!("{n} of {total} users"),
+        ))
+    }
+}
+
+async fn list_users(
+    State(st): St,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    guard!(st, method, uri, headers);
+    let r = (|| {
+        let query = ListQuery::new(
+            q.get("filter").map(String::as_str),
+            number(
+                q.get("startIndex")
+                    .map(|s| Value::String(s.clone()))
+                    .as_ref(),
+                "startIndex",
+            )?,
+            number(
+                q.get("count").map(|s| Value::String(s.clone())).as_ref(),
+                "count",
+            )?,
+            &split(q.get("attributes")),
+            &split(q.get("excludedAttributes")),
+        )?;
+        query.run(&st, &base(&st, &headers))
+    })();
+    answer(&st, &method, &uri, r)
+}
+
+fn strings(v: Option<&Value>, what: &str) -> Result<Vec<String>, ScimError> {
+    match v {
+        None | Some(Value::Null) => Ok(vec![]),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|x| {
+                x.as_str().map(str::to_string).ok_or_else(|| {
+                    ScimError::bad("invalidValue", format!("`{what}` must list strings"))
+                })
+            })
+            .collect(),
+        Some(Value::String(s)) => Ok(s.split(',').map(str::to_string).collect()),
+        Some(_) => Err(ScimError::bad(
+            "invalidValue",
+            format!("`{what}` must list strings"),
+        )),
+    }
+}
+
+fn json_body(body: &str) -> Result<Value, ScimError> {
+    serde_json::from_str(body)
+        .map_err(|e| ScimError::bad("invalidSyntax", format!("not JSON: {e}")))
+}
+
+fn object(body: &str) -> Result<Map<String, Value>, ScimError> {
+    match json_body(body)? {
+        Value::Object(o) => Ok(o),
+        _ => Err(ScimError::bad(
+            "invalidSyntax",
+            "the body must be a JSON object",
+        )),
+    }
+}
+
+/// POST /.search and /Users/.search (RFC 7644 §3.4.3).
+async fn search_users(
+    State(st): St,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    guard!(st, method, uri, headers);
+    let r = (|| {
+        let b = object(&body)?;
+        if !b
+            .get("schemas")
+            .and_then(Value::as_array)
+            .is_some_and(|s| s.iter().any(|x| x == SEARCH))
+        {
+            return Err(ScimError::bad(
+                "invalidSyntax",
+                format!("`schemas` must hold {SEARCH}"),
+            ));
+        }
+        let query = ListQuery::new(
+            b.get("filter").and_then(Value::as_str),
+            number(b.get("startIndex"), "startIndex")?,
+            number(b.get("count"), "count")?,
+            &strings(b.get("attributes"), "attributes")?,
+            &strings(b.get("excludedAttributes"), "excludedAttributes")?,
+        )?;
+        query.run(&st, &base(&st, &headers))
+    })();
+    answer(&st, &method, &uri, r)
+}
+
+fn one_query(q: &HashMap<String, String>) -> Result<(Vec<AttrPath>, Vec<AttrPath>), ScimError> {
+    let query = ListQuery::new(
+        None,
+        None,
+        None,
+        &split(q.get("attributes")),
+        &split(q.get("excludedAttributes")),
+    )?;
+    Ok((query.attributes, query.excluded))
+}
+
+fn store_error() -> ScimError {
+    ScimError {
+        status: 500,
+        scim_type: None,
+        detail: "the user store is unusable after an earlier failure".into(),
+    }
+}
+
+async fn get_user(
+    State(st): St,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    guard!(st, method, uri, headers);
+    let r = (|| {
+        let (attributes, excluded) = one_query(&q)?;
+        let users = st.users.lock().map_err(|_| store_error())?;
+        let u = users.get(&id).ok_or_else(|| ScimError {
+            status: 404,
+            scim_type: None,
+            detail: format!("no user `{id}`"),
+        })?;
+        Ok((
+            StatusCode::OK,
+            render(u, &base(&st, &headers), &attributes, &excluded),
+            String::new(),
+        ))
+    })();
+    answer(&st, &method, &uri, r)
+}
+
+async fn create_user(
+    State(st): St,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+    body: String,
+) -> Response {
+    guard!(st, method, uri, headers);
+    let r = (|| {
+        let (attributes, excluded) = one_query(&q)?;
+        let b = object(&body)?;
+        let r = st.users.lock().map_err(|_| store_error())?.create(&b)?;
+        let why = format!("created user {}", r["id"].as_str().unwrap_or(""));
+        Ok((
+            StatusCode::CREATED,
+            render(&r, &base(&st, &headers), &attributes, &excluded),
+            why,
+        ))
+    })();
+    answer(&st, &method, &uri, r)
+}
+
+/// Start the offboarding for a departure, and say so in the journal line.
+fn departed(st: &AppState, who: Option<Identity>, what: &str) -> String {
+    match who {
+        Some(who) => {
+            crate::ssf::enqueue(st, &who);
+            let cb = st.on_deactivate.clone();
+            std::thread::spawn(move || cb(who));
+            format!("{what}: offboarding started")
+        }
+        None => what.to_string(),
+    }
+}
+
+async fn replace_user(
+    State(st): St,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    body: String,
+) -> Response {
+    guard!(st, method, uri, headers);
+    let r = (|| {
+        let (attributes, excluded) = one_query(&q)?;
+        let b = object(&body)?;
+        let (r, who) = st
+            .users
+            .lock()
+            .map_err(|_| store_error())?
+            .replace(&id, &b)?;
+        let why = departed(
+            &st,
+            who,
+            if resource::is_active(&r) {
+                "replaced"
+            } else {
+                "replaced, inactive"
+            },
+        );
+        Ok((
+            StatusCode::OK,
+            render(&r, &base(&st, &headers), &attributes, &excluded),
+            why,
+        ))
+    })();
+    answer(&st, &method, &uri, r)
+}
+
+async fn patch_user(
+    State(st): St,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    body: String,
+) -> Response {
+    guard!(st, method, uri, headers);
+    let r = (|| {
+        let (attributes, excluded) = one_query(&q)?;
+        let b = json_body(&body)?;
+        let (r, who) = st.users.lock().map_err(|_| store_error())?.patch(&id, &b)?;
+        let why = match (&who, resource::is_active(&r)) {
+            (Some(_), _) => departed(&st, who, "deactivated"),
+            (None, false) => "already deactivated".to_string(),
+            (None, true) => "patched".to_string(),
+        };
+        Ok((
+            StatusCode::OK,
+            render(&r, &base(&st, &headers), &attributes, &excluded),
+            why,
+        ))
+    })();
+    answer(&st, &method, &uri, r)
+}
+
+async fn delete_user(
+    State(st): St,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    guard!(st, method, uri, headers);
+    let r = (|| {
+        let who = st.users.lock().map_err(|_| store_error())?.delete(&id)?;
+        Ok((
+            StatusCode::NO_CONTENT,
+            Value::Null,
+            departed(&st, who, "deleted"),
+        ))
+    })();
+    answer(&st, &method, &uri, r)
+}
