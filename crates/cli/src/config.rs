@@ -92,6 +92,9 @@ pub struct OAuthSection {
     pub client_secret_file: std::path::PathBuf,
     /// File of `CREDENTIAL_ID TOKEN` lines: the tokens to revoke (ids as in the inventory).
     pub tokens_file: std::path::PathBuf,
+    /// Global token revocation endpoint (draft-parecki-oauth-global-token-revocation), when the
+    /// issuer's metadata does not advertise `global_token_revocation_endpoint`.
+    pub global_revocation_endpoint: Option<String>,
 }
 
 /// `[respond.aws]`.

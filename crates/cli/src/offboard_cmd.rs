@@ -179,6 +179,7 @@ fn connectors(cfg: &Config, who: &Leaver) -> Result<Vec<Box<dyn Connector>>, Str
                 client_id: o.client_id.clone(),
                 client_secret: secret_file(&o.client_secret_file)?,
                 tokens: key_pairs(&o.tokens_file)?.into_iter().collect(),
+                global_endpoint: o.global_revocation_endpoint.clone(),
                 timeout: Duration::from_secs(10),
             },
         )));

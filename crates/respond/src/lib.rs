@@ -46,6 +46,9 @@ pub enum ActionKind {
     Notify,
     /// Revoke an OAuth token (RFC 7009).
     RevokeToken,
+    /// Revoke every token and session of a subject at an authorization server (OAuth 2.0 Global
+    /// Token Revocation, draft-parecki-oauth-global-token-revocation).
+    RevokeSubject,
     /// Send a Security Event Token to a Shared Signals receiver.
     Signal,
     /// Publish a successor signing key and remove the old key id from the verifiers' JWKS.
@@ -67,6 +70,7 @@ impl ActionKind {
             ActionKind::DeleteUser => "delete account",
             ActionKind::Notify => "notify relying service",
             ActionKind::RevokeToken => "revoke OAuth token",
+            ActionKind::RevokeSubject => "revoke every token of the subject",
             ActionKind::Signal => "send security event",
             ActionKind::RollSigningKey => "roll signing key",
             ActionKind::Approval => "approve offboarding",

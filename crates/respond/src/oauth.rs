@@ -3,6 +3,14 @@
 //! introspection (RFC 7662) answering `active: false`. Endpoints from the issuer's discovery document
 //! (`/.well-known/openid-configuration`) or given. Token values come from a file (credential id →
 //! token) and are never printed or journaled; the credential ids are.
+//!
+//! Where the authorization server supports it (its metadata names a
+//! `global_token_revocation_endpoint`, or the config does), every token and session of the leaver is
+//! also revoked at once — OAuth 2.0 Global Token Revocation (draft-parecki-oauth-global-token-
+//! revocation): a JSON `sub_id` (RFC 9493: the leaver's e-mail address, else their id as `opaque`)
+//! posted with the client's credentials. It reaches tokens we hold no value for; the proof is still
+//! introspection of the tokens we do hold, and where we hold none the journal says the only evidence
+//! is the server's answer.
 
 use crate::{Action, ActionKind, Connector, Leaver, Proof, RespondError};
 use serde_json::Value;
@@ -20,6 +28,8 @@ pub struct OAuthConfig {
     pub client_secret: String,
     /// Tokens to revoke: credential id (as in the inventory) → token value.
     pub tokens: HashMap<String, String>,
+    /// Global token revocation endpoint, when the server's metadata does not name one.
+    pub global_endpoint: Option<String>,
     /// Request timeout.
     pub timeout: Duration,
 }
@@ -30,6 +40,7 @@ impl std::fmt::Debug for OAuthConfig {
             .field("issuer", &self.issuer)
             .field("client_id", &self.client_id)
             .field("tokens", &self.tokens.keys().collect::<Vec<_>>())
+            .field("global_endpoint", &self.global_endpoint)
             .finish()
     }
 }
@@ -38,7 +49,27 @@ impl std::fmt::Debug for OAuthConfig {
 pub struct OAuth {
     cfg: OAuthConfig,
     agent: ureq::Agent,
-    endpoints: Option<(String, String)>,
+    endpoints: Option<Endpoints>,
+    /// Per subject action target: the token values of that leaver we can introspect.
+    subject_tokens: HashMap<String, Vec<String>>,
+    /// Subjects revoked globally in this run (the only evidence when no token is held).
+    revoked_subjects: std::collections::HashSet<String>,
+}
+
+#[derive(Clone)]
+struct Endpoints {
+    revocation: String,
+    introspection: String,
+    global: Option<String>,
+}
+
+/// The RFC 9493 subject identifier an action target (`email:…` or `opaque:…`) stands for.
+fn sub_id(target: &str) -> Value {
+    match target.split_once(':') {
+        Some(("email", e)) => serde_json::json!({"format": "email", "email": e}),
+        Some((_, id)) => serde_json::json!({"format": "opaque", "id": id}),
+        None => serde_json::json!({"format": "opaque", "id": target}),
+    }
 }
 
 impl OAuth {
@@ -53,6 +84,8 @@ impl OAuth {
             cfg,
             agent,
             endpoints: None,
+            subject_tokens: HashMap::new(),
+            revoked_subjects: Default::default(),
         }
     }
 
@@ -63,8 +96,8 @@ impl OAuth {
         }
     }
 
-    /// Revocation and introspection endpoints, from discovery (once).
-    fn endpoints(&mut self) -> Result<(String, String), RespondError> {
+    /// Revocation, introspection and global revocation endpoints, from discovery (once).
+    fn endpoints(&mut self) -> Result<Endpoints, RespondError> {
         if let Some(e) = &self.endpoints {
             return Ok(e.clone());
         }
@@ -91,13 +124,20 @@ impl OAuth {
                     .into(),
             });
         };
-        self.endpoints = Some((rev, intro));
+        self.endpoints = Some(Endpoints {
+            revocation: rev,
+            introspection: intro,
+            global: self
+                .cfg
+                .global_endpoint
+                .clone()
+                .or_else(|| get("global_token_revocation_endpoint")),
+        });
         Ok(self.endpoints.clone().expect("set"))
     }
 
-    fn post(&self, url: &str, token: &str) -> Result<(u16, Value), RespondError> {
-        let form = format!("token={}", crate::codec::percent_encode(token));
-        let auth = format!(
+    fn client_auth(&self) -> String {
+        format!(
             "Basic {}",
             crate::codec::base64(
                 format!(
@@ -107,7 +147,59 @@ impl OAuth {
                 )
                 .as_bytes()
             )
-        );
+        )
+    }
+
+    /// Global token revocation of one subject.
+    fn revoke_subject(&mut self, target: &str) -> Result<String, RespondError> {
+        let Some(url) = self.endpoints()?.global else {
+            return Err(RespondError::Refused {
+                connector: self.name(),
+                reason: "the server does not offer global token revocation".into(),
+            });
+        };
+        let body = serde_json::json!({ "sub_id": sub_id(target) }).to_string();
+        let r = self
+            .agent
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .header("Authorization", &self.client_auth())
+            .send(body)
+            .map_err(|e| self.unavailable(e))?;
+        match r.status().as_u16() {
+            200 | 204 => {
+                self.revoked_subjects.insert(target.to_string());
+                Ok("every token of the subject revoked (global token revocation)".into())
+            }
+            // Not known there: it holds nothing of theirs to revoke.
+            404 => {
+                self.revoked_subjects.insert(target.to_string());
+                Ok("the server does not know the subject: nothing to revoke".into())
+            }
+            s if s >= 500 || s == 429 => Err(self.unavailable(format!("HTTP {s}"))),
+            s => Err(RespondError::Refused {
+                connector: self.name(),
+                reason: format!("global token revocation: HTTP {s}"),
+            }),
+        }
+    }
+
+    /// Is `token` still active, by introspection?
+    fn active(&mut self, token: &str) -> Result<bool, RespondError> {
+        let intro = self.endpoints()?.introspection;
+        let (status, v) = self.post(&intro, token)?;
+        if status != 200 {
+            return Err(RespondError::Refused {
+                connector: self.name(),
+                reason: format!("introspection: HTTP {status}"),
+            });
+        }
+        Ok(v.get("active").and_then(Value::as_bool).unwrap_or(true))
+    }
+
+    fn post(&self, url: &str, token: &str) -> Result<(u16, Value), RespondError> {
+        let form = format!("token={}", crate::codec::percent_encode(token));
+        let auth = self.client_auth();
         let mut r = self
             .agent
             .post(url)
@@ -140,10 +232,13 @@ impl Connector for OAuth {
     fn plan(&mut self, who: &Leaver) -> Result<Vec<Action>, RespondError> {
         // Tokens of the leaver that we hold a value for; the authorization server cannot list them.
         let name = self.name();
-        Ok(who
+        let held: Vec<&credwarden_model::Credential> = who
             .credentials
             .iter()
             .filter(|c| self.cfg.tokens.contains_key(&c.id))
+            .collect();
+        let mut plan: Vec<Action> = held
+            .iter()
             .map(|c| {
                 Action::new(
                     &name,
@@ -153,17 +248,40 @@ impl Connector for OAuth {
                     format!("OAuth token {} ({})", c.id, c.system),
                 )
             })
-            .collect())
+            .collect();
+        if self.endpoints()?.global.is_some() {
+            let target = match who.identity.emails.first() {
+                Some(e) => format!("email:{e}"),
+                None => format!("opaque:{}", who.identity.id),
+            };
+            self.subject_tokens.insert(
+                target.clone(),
+                held.iter()
+                    .map(|c| self.cfg.tokens[&c.id].clone())
+                    .collect(),
+            );
+            plan.push(Action::new(
+                &name,
+                ActionKind::RevokeSubject,
+                &target,
+                &who.identity.id,
+                format!("every token and session of {target} (global token revocation)"),
+            ));
+        }
+        Ok(plan)
     }
 
     fn apply(&mut self, a: &Action) -> Result<String, RespondError> {
+        if a.kind == ActionKind::RevokeSubject {
+            return self.revoke_subject(&a.target);
+        }
         let token = self
             .cfg
             .tokens
             .get(&a.target)
             .cloned()
             .ok_or_else(|| RespondError::Local(format!("no token value for {}", a.target)))?;
-        let (rev, _) = self.endpoints()?;
+        let rev = self.endpoints()?.revocation;
         let (status, v) = self.post(&rev, &token)?;
         match status {
             200 => Ok("revoked (RFC 7009)".into()),
@@ -178,21 +296,43 @@ impl Connector for OAuth {
     }
 
     fn verify(&mut self, a: &Action) -> Result<Proof, RespondError> {
+        if a.kind == ActionKind::RevokeSubject {
+            let tokens = self
+                .subject_tokens
+                .get(&a.target)
+                .cloned()
+                .unwrap_or_default();
+            if tokens.is_empty() {
+                // Nothing of theirs to try: the server's answer is all the evidence there is.
+                let done = self.revoked_subjects.contains(&a.target);
+                return Ok(Proof {
+                    dead: done,
+                    how: if done {
+                        "the server accepted the global revocation; no token of the subject is held to prove it by introspection".into()
+                    } else {
+                        "not revoked yet".into()
+                    },
+                });
+            }
+            let mut alive = 0;
+            for t in &tokens {
+                alive += usize::from(self.active(t)?);
+            }
+            return Ok(Proof {
+                dead: alive == 0,
+                how: format!(
+                    "introspection (RFC 7662): {alive} of the subject's {} held token(s) active",
+                    tokens.len()
+                ),
+            });
+        }
         let token = self
             .cfg
             .tokens
             .get(&a.target)
             .cloned()
             .ok_or_else(|| RespondError::Local(format!("no token value for {}", a.target)))?;
-        let (_, intro) = self.endpoints()?;
-        let (status, v) = self.post(&intro, &token)?;
-        if status != 200 {
-            return Err(RespondError::Refused {
-                connector: self.name(),
-                reason: format!("introspection: HTTP {status}"),
-            });
-        }
-        let active = v.get("active").and_then(Value::as_bool).unwrap_or(true);
+        let active = self.active(&token)?;
         Ok(Proof {
             dead: !active,
             how: format!("introspection (RFC 7662) answers active={active}"),

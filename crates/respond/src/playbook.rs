@@ -154,6 +154,7 @@ pub fn offboard(
                     crate::ActionKind::RotateSecret
                         | crate::ActionKind::Notify
                         | crate::ActionKind::Signal
+                        | crate::ActionKind::RevokeSubject
                 ) {
                     report.lines.push(Line {
                         action: a,

@@ -1,12 +1,13 @@
 //! OAuth token revocation (RFC 7009) proven by introspection (RFC 7662) against panva's oidc-provider
 //! (npm) on loopback: `crates/respond/tests/oidc` (`npm install` there, as `.ci/run` does). When node or
-//! the package is absent the test fails under CI=true and is skipped with a message elsewhere.
+//! the package is absent the test fails under CI=true and is skipped with a message elsewhere. The test
+//! server adds OAuth 2.0 Global Token Revocation on top of the provider's own token store.
 
 use credwarden_model::*;
 use credwarden_respond::journal::Journal;
 use credwarden_respond::oauth::{OAuth, OAuthConfig};
 use credwarden_respond::playbook::{offboard, Options, Outcome};
-use credwarden_respond::{Connector, Leaver};
+use credwarden_respond::{ActionKind, Connector, Leaver, RespondError};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -55,19 +56,18 @@ fn token(port: u16) -> String {
     v["access_token"].as_str().unwrap().to_string()
 }
 
-#[test]
-fn oauth_tokens_are_revoked_and_introspection_proves_it() {
-    let Some(dir) = provider_dir() else { return };
+/// The provider on a free loopback port, once it listens.
+fn provider(dir: &std::path::Path) -> (Server, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let _p = Server(
+    let p = Server(
         Command::new("node")
             .arg("server.mjs")
             .arg(port.to_string())
-            .current_dir(&dir)
+            .current_dir(dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -81,6 +81,13 @@ fn oauth_tokens_are_revoked_and_introspection_proves_it() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    (p, port)
+}
+
+#[test]
+fn oauth_tokens_are_revoked_and_introspection_proves_it() {
+    let Some(dir) = provider_dir() else { return };
+    let (_p, port) = provider(&dir);
     let (t1, t2) = (token(port), token(port));
     let cred = |id: &str| people::credential(id, CredentialKind::ApiKey, "oauth:shop-app");
     let mut identity = people::identity("E7");
@@ -104,12 +111,22 @@ fn oauth_tokens_are_revoked_and_introspection_proves_it() {
         ]
         .into_iter()
         .collect(),
+        global_endpoint: None,
         timeout: Duration::from_secs(5),
     };
     let mut c = OAuth::new(cfg.clone());
     // Before: alive (the proof can fail).
     let plan = c.plan(&who).unwrap();
-    assert_eq!(plan.len(), 2, "a token we hold no value for is not planned");
+    let kinds: Vec<ActionKind> = plan.iter().map(|a| a.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            ActionKind::RevokeToken,
+            ActionKind::RevokeToken,
+            ActionKind::RevokeSubject
+        ],
+        "a token we hold no value for is not planned; the subject is, globally (advertised)"
+    );
     assert!(!c.verify(&plan[0]).unwrap().dead);
     let d = tempfile::tempdir().unwrap();
     let jp = d.path().join("j.jsonl");
@@ -127,11 +144,81 @@ fn oauth_tokens_are_revoked_and_introspection_proves_it() {
     .unwrap();
     assert!(
         r.lines.iter().all(
-            |l| matches!(&l.outcome, Outcome::Dead { how, .. } if how.contains("active=false"))
+            |l| matches!(&l.outcome, Outcome::Dead { how, .. } if how.contains("active=false") || how.contains("0 of the subject's 2"))
         ),
         "{r:#?}"
     );
     // Token values never reach the journal.
     let text = std::fs::read_to_string(&jp).unwrap();
     assert!(!text.contains(&t1) && !text.contains(&t2));
+}
+
+/// Global token revocation alone kills the subject's tokens (not revoked one by one here), proven
+/// by introspection; another subject is unknown to the server (404: nothing to revoke); without
+/// the endpoint advertised or configured, nothing global is planned.
+#[test]
+fn global_token_revocation_kills_every_token_of_the_subject() {
+    let Some(dir) = provider_dir() else { return };
+    let (_p, port) = provider(&dir);
+    let (t1, t2) = (token(port), token(port));
+    let mut identity = people::identity("E7");
+    identity.emails = vec!["lee@shop.example".into()];
+    let cred = |id: &str| people::credential(id, CredentialKind::ApiKey, "oauth:shop-app");
+    let who = Leaver {
+        identity,
+        credentials: vec![cred("lee-1"), cred("lee-2")],
+        readable: vec![],
+    };
+    let cfg = OAuthConfig {
+        issuer: format!("http://127.0.0.1:{port}"),
+        client_id: "relying-app".into(),
+        client_secret: "relying-app-secret".into(),
+        tokens: [("lee-1".to_string(), t1), ("lee-2".to_string(), t2)]
+            .into_iter()
+            .collect(),
+        global_endpoint: None,
+        timeout: Duration::from_secs(5),
+    };
+    let mut c = OAuth::new(cfg.clone());
+    let plan = c.plan(&who).unwrap();
+    let global = plan
+        .iter()
+        .find(|a| a.kind == ActionKind::RevokeSubject)
+        .expect("advertised in the metadata")
+        .clone();
+    assert_eq!(global.target, "email:lee@shop.example");
+    let tokens: Vec<_> = plan
+        .iter()
+        .filter(|a| a.kind == ActionKind::RevokeToken)
+        .collect();
+    assert!(!c.verify(&global).unwrap().dead, "alive before");
+    assert!(tokens.iter().all(|a| !c.verify(a).unwrap().dead));
+    assert!(c.apply(&global).unwrap().contains("global"));
+    let proof = c.verify(&global).unwrap();
+    assert!(
+        proof.dead && proof.how.contains("0 of the subject's 2"),
+        "{proof:?}"
+    );
+    // The tokens died with the subject, without being revoked one by one.
+    assert!(tokens.iter().all(|a| c.verify(a).unwrap().dead));
+
+    // Another subject: the server knows nothing of them.
+    let mut other = who.clone();
+    other.identity.emails = vec!["kim@shop.example".into()];
+    other.credentials.clear();
+    let mut c = OAuth::new(cfg.clone());
+    let a = c.plan(&other).unwrap().pop().unwrap();
+    assert_eq!(a.kind, ActionKind::RevokeSubject);
+    assert!(!c.verify(&a).unwrap().dead);
+    assert!(c.apply(&a).unwrap().contains("nothing to revoke"));
+    let proof = c.verify(&a).unwrap();
+    assert!(proof.dead && proof.how.contains("no token"), "{proof:?}");
+
+    // A wrong client secret is a refusal, not a success.
+    let mut bad = OAuth::new(OAuthConfig {
+        client_secret: "wrong".into(),
+        ..cfg
+    });
+    let a = bad.plan(&other).unwrap().pop().unwrap();
+    assert!(matches!(bad.apply(&a), Err(RespondError::Refused { .. })));
 }
