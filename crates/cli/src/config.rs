@@ -24,6 +24,8 @@ pub struct RespondConfig {
     pub journal: Option<std::path::PathBuf>,
     /// AWS IAM (`[respond.aws]`).
     pub aws: Option<AwsSection>,
+    /// Shared secrets kept in AWS Secrets Manager, rotated by us (`[respond.secrets_manager]`).
+    pub secrets_manager: Option<SecretsManagerSection>,
     /// SCIM 2.0 identity provider (`[respond.scim]`).
     pub scim: Option<ScimSection>,
     /// Relying services to notify (`[[respond.webhook]]`).
@@ -36,6 +38,27 @@ pub struct RespondConfig {
     pub jwks: Option<JwksSection>,
     /// `serve` as a Shared Signals transmitter with poll delivery (`[respond.ssf_poll]`).
     pub ssf_poll: Option<SsfPollSection>,
+}
+
+/// `[respond.secrets_manager]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecretsManagerSection {
+    /// Endpoint URL (omit for AWS itself).
+    pub endpoint: Option<String>,
+    /// Region (default us-east-1).
+    pub region: Option<String>,
+    /// File holding `KEY_ID SECRET` for the connector (omit: the environment's credential chain).
+    pub credentials_file: Option<std::path::PathBuf>,
+    /// Inventory `system` names of secrets kept there (default `aws-secretsmanager`,
+    /// `secretsmanager`; Secrets Manager ARNs always are).
+    pub systems: Vec<String>,
+    /// A relying service that must refuse the old value after the rotation (GET).
+    pub probe_url: Option<String>,
+    /// Header carrying the value to the probe (default `Authorization`).
+    pub probe_header: Option<String>,
+    /// Put before the value in that header (default `Bearer `).
+    pub probe_prefix: Option<String>,
 }
 
 /// `[respond.ssf_poll]`.

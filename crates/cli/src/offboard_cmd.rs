@@ -148,6 +148,37 @@ fn connectors(cfg: &Config, who: &Leaver) -> Result<Vec<Box<dyn Connector>>, Str
         .map_err(|e| e.to_string())?;
         out.push(Box::new(c));
     }
+    // Secrets this connector rotates are not left as items for their owners.
+    let mut rotated_here = Vec::new();
+    if let Some(sm) = &r.secrets_manager {
+        use credwarden_respond::secrets_manager::{Probe, SecretsManager, SecretsManagerConfig};
+        let credentials = match &sm.credentials_file {
+            Some(p) => key_pairs(p)?.into_iter().next(),
+            None => None,
+        };
+        let c = SecretsManager::new(SecretsManagerConfig {
+            endpoint: sm.endpoint.clone(),
+            region: sm.region.clone(),
+            credentials,
+            systems: sm.systems.clone(),
+            probe: sm.probe_url.as_ref().map(|u| Probe {
+                url: u.clone(),
+                header: sm
+                    .probe_header
+                    .clone()
+                    .unwrap_or_else(|| "Authorization".into()),
+                prefix: sm.probe_prefix.clone().unwrap_or_else(|| "Bearer ".into()),
+            }),
+        })
+        .map_err(|e| e.to_string())?;
+        rotated_here.extend(
+            who.readable
+                .iter()
+                .filter(|s| c.manages(s))
+                .map(|s| s.id.clone()),
+        );
+        out.push(Box::new(c));
+    }
     if let Some(s) = &r.scim {
         let token = match &s.token_file {
             Some(p) => Some(secret_file(p)?),
@@ -227,6 +258,7 @@ fn connectors(cfg: &Config, who: &Leaver) -> Result<Vec<Box<dyn Connector>>, Str
         rolled = c.kids().map_err(|e| e.to_string())?;
         out.push(Box::new(c));
     }
+    rolled.extend(rotated_here);
     out.push(Box::new(manual::Rotations::new(who).excluding(&rolled)));
     Ok(out)
 }

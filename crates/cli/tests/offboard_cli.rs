@@ -222,3 +222,115 @@ fn someone_hr_has_not_let_go_needs_a_second_person() {
     let journal = std::fs::read_to_string(&j).unwrap();
     assert!(journal.contains("approved by bob"), "{journal}");
 }
+
+/// `[respond.secrets_manager]` through the binary against moto's Secrets Manager: a shared secret
+/// the leaver could read is rotated by `--apply` (a new version, proven), not left as an item for its
+/// owner; a second run rotates nothing more. moto comes from PATH (`pip install "moto[server]"`);
+/// absent, the test fails under CI=true and is skipped elsewhere.
+#[test]
+fn a_shared_secret_in_secrets_manager_is_rotated_by_apply() {
+    let moto = std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join("moto_server"))
+            .find(|p| p.is_file())
+    });
+    let Some(moto) = moto else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but moto_server is not on PATH"
+        );
+        eprintln!("skipped: moto_server not on PATH (pip install \"moto[server]\")");
+        return;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _m = Kill(
+        Command::new(moto)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let t = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(t.elapsed().as_secs() < 30, "moto did not start");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let call = |op: &str, body: &str| -> serde_json::Value {
+        let mut r = ureq::post(&format!("http://127.0.0.1:{port}/"))
+            .header("Content-Type", "application/x-amz-json-1.1")
+            .header("X-Amz-Target", &format!("secretsmanager.{op}"))
+            .header("Authorization", "AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20250101/us-east-1/secretsmanager/aws4_request, SignedHeaders=host, Signature=0")
+            .send(body)
+            .unwrap();
+        serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap()
+    };
+    call(
+        "CreateSecret",
+        r#"{"Name":"orders-hmac","SecretString":"old-orders-hmac-value-0123456789"}"#,
+    );
+    let d = tempfile::tempdir().unwrap();
+    let p = |n: &str| d.path().join(n).display().to_string();
+    // Bo leaves today: the secret moto holds (made today) is one he could read.
+    let today = jiff::Zoned::now().date();
+    std::fs::write(p("hr.csv"), format!("employee_id,name,email,username,status,start_date,end_date\nE1,Ana Lee,ana@shop.example,ana,active,2020-01-01,\nE2,Bo Kim,bo@shop.example,bo,terminated,2020-01-01,{today}\n")).unwrap();
+    std::fs::write(p("secrets.csv"), "id,kind,system,owner,created,readers\norders-hmac,shared_secret,aws-secretsmanager,E1,2020-01-01,bo\n").unwrap();
+    std::fs::write(p("aws"), "AKIAEXAMPLEEXAMPLE01 example-secret\n").unwrap();
+    std::fs::write(
+        p("credwarden.toml"),
+        format!(
+            "[respond.secrets_manager]\nendpoint = \"http://127.0.0.1:{port}\"\ncredentials_file = \"{}\"\n",
+            p("aws")
+        ),
+    )
+    .unwrap();
+    let args = [
+        "offboard",
+        "--identity",
+        "E2",
+        "--hr",
+        &p("hr.csv"),
+        "--inventory",
+        &p("secrets.csv"),
+        "--config",
+        &p("credwarden.toml"),
+        "--journal",
+        &p("journal.jsonl"),
+        "--apply",
+    ];
+    let versions = || {
+        call("ListSecretVersionIds", r#"{"SecretId":"orders-hmac"}"#)["Versions"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let out = credwarden(&args);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains("DEAD") && t.contains("orders-hmac") && t.contains("aws-secretsmanager"),
+        "{t}"
+    );
+    assert!(
+        !t.contains("rotation)"),
+        "no manual rotation item as well: {t}"
+    );
+    assert_eq!(versions(), 2);
+    let again = credwarden(&args);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert!(text(&again).contains("already done"), "{}", text(&again));
+    assert_eq!(versions(), 2, "no second rotation");
+    let journal = std::fs::read_to_string(p("journal.jsonl")).unwrap();
+    assert!(!journal.contains("old-orders-hmac-value") && !t.contains("old-orders-hmac-value"));
+}

@@ -56,36 +56,54 @@ fn is_not_found<E: ProvideErrorMetadata>(e: &aws_sdk_iam::error::SdkError<E>) ->
         .is_some_and(|c| c == "NoSuchEntity")
 }
 
+/// A runtime and an SDK configuration for `endpoint` (`None`: AWS itself), `region` (default
+/// us-east-1) and `credentials` (`None`: the environment's default chain); shared by the AWS
+/// connectors. `who` names the connector in errors.
+pub(crate) fn sdk(
+    who: &str,
+    endpoint: Option<&str>,
+    region: Option<&str>,
+    credentials: Option<&(String, String)>,
+) -> Result<(tokio::runtime::Runtime, aws_config::SdkConfig), RespondError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| RespondError::Local(format!("{who}: {e}")))?;
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http)
+        .region(aws_config::Region::new(
+            region.unwrap_or("us-east-1").to_string(),
+        ));
+    if let Some(e) = endpoint {
+        loader = loader.endpoint_url(e);
+    }
+    if let Some((id, secret)) = credentials {
+        loader = loader.credentials_provider(aws_sdk_iam::config::Credentials::new(
+            id,
+            secret,
+            None,
+            None,
+            "credwarden",
+        ));
+    }
+    let base = rt.block_on(loader.load());
+    Ok((rt, base))
+}
+
 impl AwsIam {
     /// A client (credentials from the environment's default chain).
     pub fn new(cfg: AwsConfig) -> Result<AwsIam, RespondError> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| RespondError::Local(format!("aws-iam: {e}")))?;
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-                aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-            ))
-            .build_https();
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .http_client(http)
-            .region(aws_config::Region::new(
-                cfg.region.clone().unwrap_or_else(|| "us-east-1".into()),
-            ));
-        if let Some(e) = &cfg.endpoint {
-            loader = loader.endpoint_url(e);
-        }
-        if let Some((id, secret)) = &cfg.credentials {
-            loader = loader.credentials_provider(aws_sdk_iam::config::Credentials::new(
-                id,
-                secret,
-                None,
-                None,
-                "credwarden",
-            ));
-        }
-        let base = rt.block_on(loader.load());
+        let (rt, base) = sdk(
+            "aws-iam",
+            cfg.endpoint.as_deref(),
+            cfg.region.as_deref(),
+            cfg.credentials.as_ref(),
+        )?;
         let iam = aws_sdk_iam::Client::new(&base);
         Ok(AwsIam { rt, iam, base, cfg })
     }

@@ -23,6 +23,8 @@ pub mod webhook;
 
 #[cfg(feature = "aws")]
 pub mod aws_iam;
+#[cfg(feature = "aws")]
+pub mod secrets_manager;
 
 use credwarden_model::{Credential, Identity};
 use serde::{Deserialize, Serialize};
@@ -106,7 +108,13 @@ impl Action {
         identity: &str,
         note: impl Into<String>,
     ) -> Action {
-        let h = Sha256::digest(format!("{connector}\0{kind:?}\0{target}").as_bytes());
+        // A secret is rotated for each leaver who could read it: their rotation is a different
+        // action from an earlier leaver's, done or not.
+        let h = if kind == ActionKind::RotateSecret {
+            Sha256::digest(format!("{connector}\0{kind:?}\0{target}\0{identity}").as_bytes())
+        } else {
+            Sha256::digest(format!("{connector}\0{kind:?}\0{target}").as_bytes())
+        };
         Action {
             id: h[..6].iter().map(|b| format!("{b:02x}")).collect(),
             connector: connector.to_string(),

@@ -450,3 +450,158 @@ fn ten_credentials_across_three_systems_die_within_five_seconds() {
     );
     assert!(took < Duration::from_secs(5), "{took:?}");
 }
+
+/// One Secrets Manager JSON call to moto (its free calls); the response text.
+fn secrets_call(port: u16, op: &str, body: &str) -> String {
+    let mut r = ureq::post(&format!("http://127.0.0.1:{port}/"))
+        .header("Content-Type", "application/x-amz-json-1.1")
+        .header("X-Amz-Target", &format!("secretsmanager.{op}"))
+        .header("Authorization", "AWS4-HMAC-SHA256 Credential=AKIABOOTSTRAP/20250101/us-east-1/secretsmanager/aws4_request, SignedHeaders=host, Signature=0")
+        .send(body)
+        .unwrap();
+    r.body_mut().read_to_string().unwrap()
+}
+
+/// A relying service that checks `Authorization: Bearer <secret>` against the secret it holds: the
+/// value it read from Secrets Manager when it last reloaded (a cached copy, as real services keep).
+/// Reloads when `reload` is set.
+fn relying_service(
+    moto_port: u16,
+    secret: &'static str,
+) -> (u16, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let reload = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let r = reload.clone();
+    std::thread::spawn(move || {
+        let mut held = String::new();
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            if r.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                let v: serde_json::Value = serde_json::from_str(&secrets_call(
+                    moto_port,
+                    "GetSecretValue",
+                    &format!(r#"{{"SecretId":"{secret}"}}"#),
+                ))
+                .unwrap();
+                held = v["SecretString"].as_str().unwrap().to_string();
+            }
+            let mut buf = [0u8; 65536];
+            let n = s.read(&mut buf).unwrap_or(0);
+            let req = String::from_utf8_lossy(&buf[..n]);
+            let ok = req
+                .lines()
+                .any(|l| l.eq_ignore_ascii_case(&format!("authorization: Bearer {held}")));
+            let status = if ok { "200 OK" } else { "401 Unauthorized" };
+            let _ = s.write_all(
+                format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            );
+        }
+    });
+    (port, reload)
+}
+
+/// A shared API secret the leaver could read, kept in Secrets Manager (moto): rotated by us, not
+/// left to its owner; while the relying service still accepts the old value from its cache the item
+/// stays open, and once it reloads the old value is refused and the item is proven done. A second
+/// run rotates nothing more; the secret value never reaches the journal.
+#[test]
+fn a_shared_secret_in_secrets_manager_is_rotated_and_the_old_value_refused() {
+    if !servers_present() {
+        return;
+    }
+    let mport = free_port();
+    let _moto = moto(mport, 10_000);
+    let created = secrets_call(
+        mport,
+        "CreateSecret",
+        r#"{"Name":"orders-hmac","SecretString":"old-orders-hmac-value-0123456789"}"#,
+    );
+    assert!(created.contains("orders-hmac"), "{created}");
+    let (sport, reload) = relying_service(mport, "orders-hmac");
+    // The service loads the secret at its first request, and accepts it.
+    let status = |value: &str| {
+        ureq::get(&format!("http://127.0.0.1:{sport}/orders"))
+            .header("Authorization", &format!("Bearer {value}"))
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .call()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(status("old-orders-hmac-value-0123456789"), 200);
+    assert_eq!(status("a-wrong-value"), 401);
+    let mut who = leaver();
+    who.credentials.clear();
+    // Leaving today: the secret (made today) is one they could read, and the rotation made today must
+    // be recognised as ours by a later run.
+    who.identity.end_date = Some(jiff::Zoned::now().date());
+    who.readable = vec![people::credential(
+        "orders-hmac",
+        CredentialKind::SharedSecret,
+        "aws-secretsmanager",
+    )];
+    let connector = || {
+        credwarden_respond::secrets_manager::SecretsManager::new(
+            credwarden_respond::secrets_manager::SecretsManagerConfig {
+                endpoint: Some(format!("http://127.0.0.1:{mport}")),
+                credentials: Some(("AKIAEXAMPLEEXAMPLE01".into(), "example-secret".into())),
+                probe: Some(credwarden_respond::secrets_manager::Probe {
+                    url: format!("http://127.0.0.1:{sport}/orders"),
+                    header: "Authorization".into(),
+                    prefix: "Bearer ".into(),
+                }),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let jp = dir.path().join("j.jsonl");
+    let mut j = Journal::open(&jp, "test").unwrap();
+    let opts = Options {
+        apply: true,
+        verify_for: Duration::from_millis(300),
+        ..Options::default()
+    };
+    // Before: the relying service accepts the old value; the plan is one rotation.
+    let mut c = connector();
+    let plan = c.plan(&who).unwrap();
+    assert_eq!(plan.len(), 1);
+    assert!(!c.verify(&plan[0]).unwrap().dead);
+    let mut cs: Vec<Box<dyn Connector>> = vec![Box::new(c)];
+    let r = offboard(&who, &mut cs, &mut j, &opts).unwrap();
+    // Rotated, but the service's cached copy still accepts the old value: open.
+    assert!(
+        matches!(&r.lines[0].outcome, Outcome::Open(why) if why.contains("still accepts the old value")),
+        "{r:#?}"
+    );
+    let versions = || {
+        let v: serde_json::Value = serde_json::from_str(&secrets_call(
+            mport,
+            "ListSecretVersionIds",
+            r#"{"SecretId":"orders-hmac"}"#,
+        ))
+        .unwrap();
+        v["Versions"].as_array().unwrap().len()
+    };
+    assert_eq!(versions(), 2);
+    // The service reloads: the old value is refused; the next run proves it without rotating again.
+    reload.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut cs: Vec<Box<dyn Connector>> = vec![Box::new(connector())];
+    let r = offboard(&who, &mut cs, &mut j, &opts).unwrap();
+    assert!(
+        matches!(&r.lines[0].outcome, Outcome::Dead { how, .. } if how.contains("refused by the relying service (HTTP 401)")),
+        "{r:#?}"
+    );
+    assert_eq!(versions(), 2, "no second rotation");
+    let mut cs: Vec<Box<dyn Connector>> = vec![Box::new(connector())];
+    let r = offboard(&who, &mut cs, &mut j, &opts).unwrap();
+    assert!(matches!(r.lines[0].outcome, Outcome::AlreadyDone), "{r:#?}");
+    assert_eq!(versions(), 2);
+    let text = std::fs::read_to_string(&jp).unwrap();
+    assert!(!text.contains("old-orders-hmac-value"));
+}
