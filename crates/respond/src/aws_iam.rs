@@ -95,6 +95,29 @@ pub(crate) fn sdk(
     Ok((rt, base))
 }
 
+/// An SDK error as ours: the service answered (refused: its code and message), or it could not be
+/// reached (unavailable: retried, the item stays open).
+pub(crate) fn sdk_err<E: ProvideErrorMetadata + std::fmt::Debug>(
+    connector: String,
+    what: &str,
+    e: aws_sdk_iam::error::SdkError<E>,
+) -> RespondError {
+    match e.as_service_error() {
+        Some(s) => RespondError::Refused {
+            connector,
+            reason: format!(
+                "{what}: {} {}",
+                s.code().unwrap_or("error"),
+                s.message().unwrap_or("")
+            ),
+        },
+        None => RespondError::Unavailable {
+            connector,
+            reason: format!("{what}: {e}"),
+        },
+    }
+}
+
 impl AwsIam {
     /// A client (credentials from the environment's default chain).
     pub fn new(cfg: AwsConfig) -> Result<AwsIam, RespondError> {
@@ -113,20 +136,7 @@ impl AwsIam {
         what: &str,
         e: aws_sdk_iam::error::SdkError<E>,
     ) -> RespondError {
-        match e.as_service_error() {
-            Some(s) => RespondError::Refused {
-                connector: self.name(),
-                reason: format!(
-                    "{what}: {} {}",
-                    s.code().unwrap_or("error"),
-                    s.message().unwrap_or("")
-                ),
-            },
-            None => RespondError::Unavailable {
-                connector: self.name(),
-                reason: format!("{what}: {e}"),
-            },
-        }
+        sdk_err(self.name(), what, e)
     }
 
     fn users_of(&self, who: &Leaver) -> Vec<String> {

@@ -124,20 +124,7 @@ impl SecretsManager {
         what: &str,
         e: aws_sdk_secretsmanager::error::SdkError<E>,
     ) -> RespondError {
-        match e.as_service_error() {
-            Some(s) => RespondError::Refused {
-                connector: self.name(),
-                reason: format!(
-                    "{what}: {} {}",
-                    s.code().unwrap_or("error"),
-                    s.message().unwrap_or("")
-                ),
-            },
-            None => RespondError::Unavailable {
-                connector: self.name(),
-                reason: format!("{what}: {e}"),
-            },
-        }
+        crate::aws_iam::sdk_err(self.name(), what, e)
     }
 
     /// The secret's versions; `None` when it no longer exists.

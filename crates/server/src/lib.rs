@@ -13,7 +13,6 @@
 //! With a signing key configured it is also a Shared Signals transmitter with poll delivery; see
 //! [`ssf`].
 
-use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -132,24 +131,52 @@ pub(crate) fn scim_ok(status: StatusCode, v: Value) -> Response {
         .into_response()
 }
 
-macro_rules! guard {
-    ($st:expr, $method:expr, $uri:expr, $headers:expr) => {
-        if let Err(why) = $st.authorized(&$headers) {
-            $st.journal(&$method, &$uri, axum::http::StatusCode::UNAUTHORIZED, why);
-            return $crate::scim_error(
-                axum::http::StatusCode::UNAUTHORIZED,
+/// An authenticated request: a handler that takes one cannot run without a valid bearer token.
+/// Refusals are answered 401 (with `WWW-Authenticate`) and journaled with why; the token never is.
+pub(crate) struct Authed {
+    pub(crate) st: Arc<AppState>,
+    pub(crate) method: Method,
+    pub(crate) uri: Uri,
+    pub(crate) headers: HeaderMap,
+}
+
+impl Authed {
+    /// Journal this request.
+    pub(crate) fn journal(&self, status: StatusCode, why: &str) {
+        self.st.journal(&self.method, &self.uri, status, why);
+    }
+}
+
+impl axum::extract::FromRequestParts<Arc<AppState>> for Authed {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        st: &Arc<AppState>,
+    ) -> Result<Self, Response> {
+        if let Err(why) = st.authorized(&parts.headers) {
+            st.journal(&parts.method, &parts.uri, StatusCode::UNAUTHORIZED, why);
+            return Err(scim_error(
+                StatusCode::UNAUTHORIZED,
                 "a valid bearer token is required",
                 None,
-            );
+            ));
         }
-    };
+        Ok(Authed {
+            st: st.clone(),
+            method: parts.method.clone(),
+            uri: parts.uri.clone(),
+            headers: parts.headers.clone(),
+        })
+    }
 }
 
 pub mod scim;
 pub mod ssf;
 
-async fn fallback(State(st): State<Arc<AppState>>, method: Method, uri: Uri) -> Response {
-    st.journal(&method, &uri, StatusCode::NOT_FOUND, "no such endpoint");
+/// Anything else: 404 with a SCIM error (after authentication, like every endpoint).
+async fn fallback(a: Authed) -> Response {
+    a.journal(StatusCode::NOT_FOUND, "no such endpoint");
     scim_error(StatusCode::NOT_FOUND, "no such endpoint", None)
 }
 

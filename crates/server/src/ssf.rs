@@ -4,9 +4,9 @@
 //! Shared Signals Framework 1.0). The signing itself lives in `credwarden-respond`; this module
 //! only queues and serves what it is given.
 
-use crate::{hash_token, hex, scim_error, AppState};
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use crate::{hash_token, hex, scim_error, AppState, Authed};
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use credwarden_model::Identity;
 use serde_json::{json, Value};
@@ -53,27 +53,16 @@ pub(crate) fn enqueue(st: &AppState, who: &Identity) {
     }
 }
 
-pub(crate) async fn ssf_configuration(
-    State(st): State<Arc<AppState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    guard!(st, method, uri, headers);
-    let Some(ssf) = &st.ssf else {
-        st.journal(
-            &method,
-            &uri,
-            StatusCode::NOT_FOUND,
-            "no transmitter configured",
-        );
+pub(crate) async fn ssf_configuration(a: Authed) -> Response {
+    let Some(ssf) = &a.st.ssf else {
+        a.journal(StatusCode::NOT_FOUND, "no transmitter configured");
         return scim_error(
             StatusCode::NOT_FOUND,
             "no Shared Signals transmitter configured",
             None,
         );
     };
-    st.journal(&method, &uri, StatusCode::OK, "");
+    a.journal(StatusCode::OK, "");
     (StatusCode::OK, axum::Json(json!({"spec_version": "1_0", "issuer": ssf.issuer, "delivery_methods_supported": [POLL], "configuration_endpoint": "/ssf/stream"}))).into_response()
 }
 
@@ -85,31 +74,19 @@ fn stream_json(id: &str, s: &Stream, issuer: &str) -> Value {
     json!({"stream_id": id, "iss": issuer, "aud": s.aud, "delivery": {"method": POLL, "endpoint_url": format!("/ssf/poll/{id}")}, "events_supported": EVENTS_SUPPORTED, "events_requested": s.events, "events_delivered": s.events})
 }
 
-pub(crate) async fn stream_create(
-    State(st): State<Arc<AppState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: String,
-) -> Response {
-    guard!(st, method, uri, headers);
-    let Some(ssf) = &st.ssf else {
+pub(crate) async fn stream_create(a: Authed, body: String) -> Response {
+    let Some(ssf) = &a.st.ssf else {
         return json_error(StatusCode::NOT_FOUND, "no transmitter");
     };
     let Ok(v) = serde_json::from_str::<Value>(&body) else {
-        st.journal(&method, &uri, StatusCode::BAD_REQUEST, "not JSON");
+        a.journal(StatusCode::BAD_REQUEST, "not JSON");
         return json_error(StatusCode::BAD_REQUEST, "not JSON");
     };
     if v.pointer("/delivery/method")
         .and_then(Value::as_str)
         .is_some_and(|m| m != POLL)
     {
-        st.journal(
-            &method,
-            &uri,
-            StatusCode::BAD_REQUEST,
-            "unsupported delivery",
-        );
+        a.journal(StatusCode::BAD_REQUEST, "unsupported delivery");
         return json_error(
             StatusCode::BAD_REQUEST,
             "only poll delivery (urn:ietf:rfc:8936) is served here",
@@ -142,50 +119,36 @@ pub(crate) async fn stream_create(
         queue: Default::default(),
     };
     let out = stream_json(&id, &s, &ssf.issuer);
-    if let Ok(mut m) = st.streams.lock() {
+    if let Ok(mut m) = a.st.streams.lock() {
         m.insert(id, s);
     }
-    st.journal(&method, &uri, StatusCode::CREATED, "stream created");
+    a.journal(StatusCode::CREATED, "stream created");
     (StatusCode::CREATED, axum::Json(out)).into_response()
 }
 
-pub(crate) async fn stream_get(
-    State(st): State<Arc<AppState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    guard!(st, method, uri, headers);
-    let Some(ssf) = &st.ssf else {
+pub(crate) async fn stream_get(a: Authed, Query(q): Query<HashMap<String, String>>) -> Response {
+    let Some(ssf) = &a.st.ssf else {
         return json_error(StatusCode::NOT_FOUND, "no transmitter");
     };
-    let m = st.streams.lock().expect("not poisoned");
+    let m = a.st.streams.lock().expect("not poisoned");
     let found = q
         .get("stream_id")
         .and_then(|id| m.get(id).map(|s| stream_json(id, s, &ssf.issuer)));
     match found {
         Some(v) => {
-            st.journal(&method, &uri, StatusCode::OK, "");
+            a.journal(StatusCode::OK, "");
             (StatusCode::OK, axum::Json(v)).into_response()
         }
         None => {
-            st.journal(&method, &uri, StatusCode::NOT_FOUND, "unknown stream");
+            a.journal(StatusCode::NOT_FOUND, "unknown stream");
             json_error(StatusCode::NOT_FOUND, "unknown stream")
         }
     }
 }
 
-pub(crate) async fn stream_delete(
-    State(st): State<Arc<AppState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    guard!(st, method, uri, headers);
+pub(crate) async fn stream_delete(a: Authed, Query(q): Query<HashMap<String, String>>) -> Response {
     let gone = q.get("stream_id").is_some_and(|id| {
-        st.streams
+        a.st.streams
             .lock()
             .map(|mut m| m.remove(id).is_some())
             .unwrap_or(false)
@@ -195,9 +158,7 @@ pub(crate) async fn stream_delete(
     } else {
         StatusCode::NOT_FOUND
     };
-    st.journal(
-        &method,
-        &uri,
+    a.journal(
         status,
         if gone {
             "stream deleted"
@@ -209,22 +170,14 @@ pub(crate) async fn stream_delete(
 }
 
 /// RFC 8936: acknowledge what the receiver got, return what is queued.
-pub(crate) async fn poll(
-    State(st): State<Arc<AppState>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: String,
-) -> Response {
-    guard!(st, method, uri, headers);
+pub(crate) async fn poll(a: Authed, Path(id): Path<String>, body: String) -> Response {
     let v: Value = if body.trim().is_empty() {
         json!({})
     } else {
         match serde_json::from_str(&body) {
             Ok(v) => v,
             Err(_) => {
-                st.journal(&method, &uri, StatusCode::BAD_REQUEST, "not JSON");
+                a.journal(StatusCode::BAD_REQUEST, "not JSON");
                 return json_error(StatusCode::BAD_REQUEST, "not JSON");
             }
         }
@@ -240,10 +193,10 @@ pub(crate) async fn poll(
                 .collect()
         })
         .unwrap_or_default();
-    let mut m = st.streams.lock().expect("not poisoned");
+    let mut m = a.st.streams.lock().expect("not poisoned");
     let Some(s) = m.get_mut(&id) else {
         drop(m);
-        st.journal(&method, &uri, StatusCode::NOT_FOUND, "unknown stream");
+        a.journal(StatusCode::NOT_FOUND, "unknown stream");
         return json_error(StatusCode::NOT_FOUND, "unknown stream");
     };
     s.queue.retain(|(jti, _)| !acks.contains(jti));
@@ -255,9 +208,7 @@ pub(crate) async fn poll(
         .collect();
     let more = s.queue.len() > max;
     drop(m);
-    st.journal(
-        &method,
-        &uri,
+    a.journal(
         StatusCode::OK,
         &format!("{} acknowledged, {} returned", acks.len(), sets.len()),
     );

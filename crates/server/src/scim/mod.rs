@@ -17,9 +17,9 @@ pub mod resource;
 pub mod schema;
 pub mod store;
 
-use crate::{scim_error, scim_ok, AppState};
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use crate::{scim_error, scim_ok, AppState, Authed};
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
@@ -37,7 +37,8 @@ pub const MAX_RESULTS: usize = 1000;
 const LIST: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 const SEARCH: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
 
-type St = State<Arc<AppState>>;
+/// What a handler answers: status, body and the journal's why — or a SCIM error.
+type Answer = Result<(StatusCode, Value, String), ScimError>;
 
 /// The SCIM routes.
 pub(crate) fn routes() -> Router<Arc<AppState>> {
@@ -65,62 +66,54 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         )
 }
 
-/// Where clients reach us, for `meta.location`.
-fn base(st: &AppState, headers: &HeaderMap) -> String {
-    if let Some(u) = &st.public_url {
-        return u.trim_end_matches('/').to_string();
+impl Authed {
+    /// Where clients reach us, for `meta.location`.
+    fn base(&self) -> String {
+        if let Some(u) = &self.st.public_url {
+            return u.trim_end_matches('/').to_string();
+        }
+        let host = self
+            .headers
+            .get("host")
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        format!("http://{host}/scim/v2")
     }
-    let host = headers
-        .get("host")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    format!("http://{host}/scim/v2")
-}
 
-/// Journal and answer.
-fn answer(
-    st: &AppState,
-    method: &Method,
-    uri: &Uri,
-    r: Result<(StatusCode, Value, String), ScimError>,
-) -> Response {
-    match r {
-        Ok((status, body, why)) => {
-            st.journal(method, uri, status, &why);
-            if status == StatusCode::NO_CONTENT {
-                return status.into_response();
-            }
-            let mut resp = scim_ok(status, body.clone());
-            if status == StatusCode::CREATED {
-                if let Some(Ok(loc)) = body
-                    .pointer("/meta/location")
-                    .and_then(Value::as_str)
-                    .map(axum::http::HeaderValue::from_str)
-                {
-                    resp.headers_mut().insert("location", loc);
+    /// Journal and answer.
+    fn answer(&self, r: Answer) -> Response {
+        match r {
+            Ok((status, body, why)) => {
+                self.journal(status, &why);
+                if status == StatusCode::NO_CONTENT {
+                    return status.into_response();
                 }
+                let mut resp = scim_ok(status, body.clone());
+                if status == StatusCode::CREATED {
+                    if let Some(Ok(loc)) = body
+                        .pointer("/meta/location")
+                        .and_then(Value::as_str)
+                        .map(axum::http::HeaderValue::from_str)
+                    {
+                        resp.headers_mut().insert("location", loc);
+                    }
+                }
+                resp
             }
-            resp
-        }
-        Err(e) => {
-            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
-            st.journal(method, uri, status, &e.detail);
-            scim_error(status, &e.detail, e.scim_type)
+            Err(e) => {
+                let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+                self.journal(status, &e.detail);
+                scim_error(status, &e.detail, e.scim_type)
+            }
         }
     }
 }
 
-async fn not_allowed(State(st): St, method: Method, uri: Uri, headers: HeaderMap) -> Response {
-    guard!(st, method, uri, headers);
-    st.journal(
-        &method,
-        &uri,
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method not allowed",
-    );
+async fn not_allowed(a: Authed) -> Response {
+    a.journal(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
     scim_error(
         StatusCode::METHOD_NOT_ALLOWED,
-        &format!("{method} is not supported here"),
+        &format!("{} is not supported here", a.method),
         None,
     )
 }
@@ -138,14 +131,8 @@ fn list_of(items: Vec<Value>) -> Value {
     json!({"schemas": [LIST], "totalResults": items.len(), "startIndex": 1, "itemsPerPage": items.len(), "Resources": items})
 }
 
-async fn service_provider_config(
-    State(st): St,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    guard!(st, method, uri, headers);
-    let base = base(&st, &headers);
+async fn service_provider_config(a: Authed) -> Response {
+    let base = a.base();
     let body = json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
         "patch": {"supported": true},
@@ -157,90 +144,48 @@ async fn service_provider_config(
         "authenticationSchemes": [{"type": "oauthbearertoken", "name": "OAuth Bearer Token", "description": "Authentication with a bearer token (RFC 6750); tokens are issued out of band and stored hashed", "primary": true}],
         "meta": {"resourceType": "ServiceProviderConfig", "location": format!("{base}/ServiceProviderConfig")},
     });
-    answer(
-        &st,
-        &method,
-        &uri,
-        Ok((StatusCode::OK, body, String::new())),
-    )
+    a.answer(Ok((StatusCode::OK, body, String::new())))
 }
 
-async fn resource_types(State(st): St, method: Method, uri: Uri, headers: HeaderMap) -> Response {
-    guard!(st, method, uri, headers);
-    let base = base(&st, &headers);
-    let items = Catalogue::get()
-        .resource_types_json
-        .iter()
-        .map(|d| located(d, &base))
-        .collect();
-    answer(
-        &st,
-        &method,
-        &uri,
-        Ok((StatusCode::OK, list_of(items), String::new())),
-    )
+/// A discovery collection (`/ResourceTypes`, `/Schemas`) as a ListResponse.
+fn discovery_list(a: &Authed, docs: &[Value]) -> Answer {
+    let base = a.base();
+    let items = docs.iter().map(|d| located(d, &base)).collect();
+    Ok((StatusCode::OK, list_of(items), String::new()))
 }
 
-fn find_doc<'a>(docs: &'a [Value], id: &str) -> Option<&'a Value> {
-    docs.iter().find(|d| {
-        d.get("id")
-            .and_then(Value::as_str)
-            .is_some_and(|x| x.eq_ignore_ascii_case(id))
-    })
-}
-
-async fn resource_type(
-    State(st): St,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    guard!(st, method, uri, headers);
-    let base = base(&st, &headers);
-    let r = find_doc(&Catalogue::get().resource_types_json, &id)
+/// One discovery document by id (case-insensitive).
+fn discovery_one(a: &Authed, docs: &[Value], id: &str, what: &str) -> Answer {
+    let base = a.base();
+    docs.iter()
+        .find(|d| {
+            d.get("id")
+                .and_then(Value::as_str)
+                .is_some_and(|x| x.eq_ignore_ascii_case(id))
+        })
         .map(|d| (StatusCode::OK, located(d, &base), String::new()))
-        .ok_or_else(|| ScimError {
-            status: 404,
-            scim_type: None,
-            detail: format!("no resource type `{id}`"),
-        });
-    answer(&st, &method, &uri, r)
+        .ok_or_else(|| ScimError::not_found(format!("no {what} `{id}`")))
 }
 
-async fn schemas(State(st): St, method: Method, uri: Uri, headers: HeaderMap) -> Response {
-    guard!(st, method, uri, headers);
-    let base = base(&st, &headers);
-    let items = Catalogue::get()
-        .schemas_json
-        .iter()
-        .map(|d| located(d, &base))
-        .collect();
-    answer(
-        &st,
-        &method,
-        &uri,
-        Ok((StatusCode::OK, list_of(items), String::new())),
-    )
+async fn resource_types(a: Authed) -> Response {
+    let r = discovery_list(&a, &Catalogue::get().resource_types_json);
+    a.answer(r)
 }
 
-async fn schema_by_id(
-    State(st): St,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    guard!(st, method, uri, headers);
-    let base = base(&st, &headers);
-    let r = find_doc(&Catalogue::get().schemas_json, &id)
-        .map(|d| (StatusCode::OK, located(d, &base), String::new()))
-        .ok_or_else(|| ScimError {
-            status: 404,
-            scim_type: None,
-            detail: format!("no schema `{id}`"),
-        });
-    answer(&st, &method, &uri, r)
+async fn resource_type(a: Authed, Path(id): Path<String>) -> Response {
+    let docs = &Catalogue::get().resource_types_json;
+    let r = discovery_one(&a, docs, &id, "resource type");
+    a.answer(r)
+}
+
+async fn schemas(a: Authed) -> Response {
+    let r = discovery_list(&a, &Catalogue::get().schemas_json);
+    a.answer(r)
+}
+
+async fn schema_by_id(a: Authed, Path(id): Path<String>) -> Response {
+    let r = discovery_one(&a, &Catalogue::get().schemas_json, &id, "schema");
+    a.answer(r)
 }
 
 /// What a list or search asks for.
@@ -320,12 +265,8 @@ impl ListQuery {
         })
     }
 
-    fn run(&self, st: &AppState, base: &str) -> Result<(StatusCode, Value, String), ScimError> {
-        let users = st.users.lock().map_err(|_| ScimError {
-            status: 500,
-            scim_type: None,
-            detail: "the user store is unusable after an earlier failure".into(),
-        })?;
+    fn run(&self, st: &AppState, base: &str) -> Answer {
+        let users = st.users.lock().map_err(|_| store_error())?;
         let mut total = 0;
         let mut page = Vec::new();
         for r in users.list(self.filter.as_ref()) {
@@ -343,14 +284,7 @@ impl ListQuery {
     }
 }
 
-async fn list_users(
-    State(st): St,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    guard!(st, method, uri, headers);
+async fn list_users(a: Authed, Query(q): Query<HashMap<String, String>>) -> Response {
     let r = (|| {
         let query = ListQuery::new(
             q.get("filter").map(String::as_str),
@@ -367,9 +301,9 @@ async fn list_users(
             &split(q.get("attributes")),
             &split(q.get("excludedAttributes")),
         )?;
-        query.run(&st, &base(&st, &headers))
+        query.run(&a.st, &a.base())
     })();
-    answer(&st, &method, &uri, r)
+    a.answer(r)
 }
 
 fn strings(v: Option<&Value>, what: &str) -> Result<Vec<String>, ScimError> {
@@ -407,14 +341,7 @@ fn object(body: &str) -> Result<Map<String, Value>, ScimError> {
 }
 
 /// POST /.search and /Users/.search (RFC 7644 §3.4.3).
-async fn search_users(
-    State(st): St,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: String,
-) -> Response {
-    guard!(st, method, uri, headers);
+async fn search_users(a: Authed, body: String) -> Response {
     let r = (|| {
         let b = object(&body)?;
         if !b
@@ -434,9 +361,9 @@ async fn search_users(
             &strings(b.get("attributes"), "attributes")?,
             &strings(b.get("excludedAttributes"), "excludedAttributes")?,
         )?;
-        query.run(&st, &base(&st, &headers))
+        query.run(&a.st, &a.base())
     })();
-    answer(&st, &method, &uri, r)
+    a.answer(r)
 }
 
 fn one_query(q: &HashMap<String, String>) -> Result<(Vec<AttrPath>, Vec<AttrPath>), ScimError> {
@@ -451,60 +378,46 @@ fn one_query(q: &HashMap<String, String>) -> Result<(Vec<AttrPath>, Vec<AttrPath
 }
 
 fn store_error() -> ScimError {
-    ScimError {
-        status: 500,
-        scim_type: None,
-        detail: "the user store is unusable after an earlier failure".into(),
-    }
+    ScimError::internal("the user store is unusable after an earlier failure")
 }
 
 async fn get_user(
-    State(st): St,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    a: Authed,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    guard!(st, method, uri, headers);
     let r = (|| {
         let (attributes, excluded) = one_query(&q)?;
-        let users = st.users.lock().map_err(|_| store_error())?;
-        let u = users.get(&id).ok_or_else(|| ScimError {
-            status: 404,
-            scim_type: None,
-            detail: format!("no user `{id}`"),
-        })?;
+        let users = a.st.users.lock().map_err(|_| store_error())?;
+        let u = users
+            .get(&id)
+            .ok_or_else(|| ScimError::not_found(format!("no user `{id}`")))?;
         Ok((
             StatusCode::OK,
-            render(u, &base(&st, &headers), &attributes, &excluded),
+            render(u, &a.base(), &attributes, &excluded),
             String::new(),
         ))
     })();
-    answer(&st, &method, &uri, r)
+    a.answer(r)
 }
 
 async fn create_user(
-    State(st): St,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    a: Authed,
     Query(q): Query<HashMap<String, String>>,
     body: String,
 ) -> Response {
-    guard!(st, method, uri, headers);
     let r = (|| {
         let (attributes, excluded) = one_query(&q)?;
         let b = object(&body)?;
-        let r = st.users.lock().map_err(|_| store_error())?.create(&b)?;
+        let r = a.st.users.lock().map_err(|_| store_error())?.create(&b)?;
         let why = format!("created user {}", r["id"].as_str().unwrap_or(""));
         Ok((
             StatusCode::CREATED,
-            render(&r, &base(&st, &headers), &attributes, &excluded),
+            render(&r, &a.base(), &attributes, &excluded),
             why,
         ))
     })();
-    answer(&st, &method, &uri, r)
+    a.answer(r)
 }
 
 /// Start the offboarding for a departure, and say so in the journal line.
@@ -521,25 +434,21 @@ fn departed(st: &AppState, who: Option<Identity>, what: &str) -> String {
 }
 
 async fn replace_user(
-    State(st): St,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    a: Authed,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
     body: String,
 ) -> Response {
-    guard!(st, method, uri, headers);
     let r = (|| {
         let (attributes, excluded) = one_query(&q)?;
         let b = object(&body)?;
-        let (r, who) = st
-            .users
-            .lock()
-            .map_err(|_| store_error())?
-            .replace(&id, &b)?;
+        let (r, who) =
+            a.st.users
+                .lock()
+                .map_err(|_| store_error())?
+                .replace(&id, &b)?;
         let why = departed(
-            &st,
+            &a.st,
             who,
             if resource::is_active(&r) {
                 "replaced"
@@ -549,56 +458,49 @@ async fn replace_user(
         );
         Ok((
             StatusCode::OK,
-            render(&r, &base(&st, &headers), &attributes, &excluded),
+            render(&r, &a.base(), &attributes, &excluded),
             why,
         ))
     })();
-    answer(&st, &method, &uri, r)
+    a.answer(r)
 }
 
 async fn patch_user(
-    State(st): St,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    a: Authed,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
     body: String,
 ) -> Response {
-    guard!(st, method, uri, headers);
     let r = (|| {
         let (attributes, excluded) = one_query(&q)?;
         let b = json_body(&body)?;
-        let (r, who) = st.users.lock().map_err(|_| store_error())?.patch(&id, &b)?;
+        let (r, who) =
+            a.st.users
+                .lock()
+                .map_err(|_| store_error())?
+                .patch(&id, &b)?;
         let why = match (&who, resource::is_active(&r)) {
-            (Some(_), _) => departed(&st, who, "deactivated"),
+            (Some(_), _) => departed(&a.st, who, "deactivated"),
             (None, false) => "already deactivated".to_string(),
             (None, true) => "patched".to_string(),
         };
         Ok((
             StatusCode::OK,
-            render(&r, &base(&st, &headers), &attributes, &excluded),
+            render(&r, &a.base(), &attributes, &excluded),
             why,
         ))
     })();
-    answer(&st, &method, &uri, r)
+    a.answer(r)
 }
 
-async fn delete_user(
-    State(st): St,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    guard!(st, method, uri, headers);
+async fn delete_user(a: Authed, Path(id): Path<String>) -> Response {
     let r = (|| {
-        let who = st.users.lock().map_err(|_| store_error())?.delete(&id)?;
+        let who = a.st.users.lock().map_err(|_| store_error())?.delete(&id)?;
         Ok((
             StatusCode::NO_CONTENT,
             Value::Null,
-            departed(&st, who, "deleted"),
+            departed(&a.st, who, "deleted"),
         ))
     })();
-    answer(&st, &method, &uri, r)
+    a.answer(r)
 }

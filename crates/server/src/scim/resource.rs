@@ -20,6 +20,24 @@ pub struct ScimError {
 }
 
 impl ScimError {
+    /// 404.
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        ScimError {
+            status: 404,
+            scim_type: None,
+            detail: detail.into(),
+        }
+    }
+
+    /// 500.
+    pub fn internal(detail: impl Into<String>) -> Self {
+        ScimError {
+            status: 500,
+            scim_type: None,
+            detail: detail.into(),
+        }
+    }
+
     /// 400 with a `scimType`.
     pub fn bad(scim_type: &'static str, detail: impl Into<String>) -> Self {
         ScimError {

@@ -49,11 +49,7 @@ fn conflict(name: &str) -> ScimError {
 }
 
 fn not_found(id: &str) -> ScimError {
-    ScimError {
-        status: 404,
-        scim_type: None,
-        detail: format!("no user `{id}`"),
-    }
+    ScimError::not_found(format!("no user `{id}`"))
 }
 
 impl Users {
@@ -120,11 +116,8 @@ impl Users {
 
     fn save(&self) -> Result<(), ScimError> {
         match &self.path {
-            Some(p) => credwarden_store::save(p, FORMAT, &self.saved).map_err(|e| ScimError {
-                status: 500,
-                scim_type: None,
-                detail: format!("could not save the change: {e}"),
-            }),
+            Some(p) => credwarden_store::save(p, FORMAT, &self.saved)
+                .map_err(|e| ScimError::internal(format!("could not save the change: {e}"))),
             None => Ok(()),
         }
     }
