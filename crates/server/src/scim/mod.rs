@@ -433,35 +433,36 @@ fn departed(st: &AppState, who: Option<Identity>, what: &str) -> String {
     }
 }
 
+/// PUT and PATCH: change user `id` through `f`; a departure it made starts the offboarding.
+fn change(
+    a: &Authed,
+    q: &HashMap<String, String>,
+    f: impl FnOnce(&mut store::Users) -> Result<(Map<String, Value>, Option<Identity>), ScimError>,
+) -> Answer {
+    let (attributes, excluded) = one_query(q)?;
+    let (r, who) = {
+        let mut users = a.st.users.lock().map_err(|_| store_error())?;
+        f(&mut users)?
+    };
+    let why = match (&who, resource::is_active(&r)) {
+        (Some(_), _) => departed(&a.st, who, "deactivated"),
+        (None, false) => "inactive (already reported)".to_string(),
+        (None, true) => "changed".to_string(),
+    };
+    Ok((
+        StatusCode::OK,
+        render(&r, &a.base(), &attributes, &excluded),
+        why,
+    ))
+}
+
 async fn replace_user(
     a: Authed,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
     body: String,
 ) -> Response {
-    let r = (|| {
-        let (attributes, excluded) = one_query(&q)?;
-        let b = object(&body)?;
-        let (r, who) =
-            a.st.users
-                .lock()
-                .map_err(|_| store_error())?
-                .replace(&id, &b)?;
-        let why = departed(
-            &a.st,
-            who,
-            if resource::is_active(&r) {
-                "replaced"
-            } else {
-                "replaced, inactive"
-            },
-        );
-        Ok((
-            StatusCode::OK,
-            render(&r, &a.base(), &attributes, &excluded),
-            why,
-        ))
-    })();
+    let r = object(&body).and_then(|b| change(&a, &q, |u| u.replace(&id, &b)));
     a.answer(r)
 }
 
@@ -471,25 +472,7 @@ async fn patch_user(
     Query(q): Query<HashMap<String, String>>,
     body: String,
 ) -> Response {
-    let r = (|| {
-        let (attributes, excluded) = one_query(&q)?;
-        let b = json_body(&body)?;
-        let (r, who) =
-            a.st.users
-                .lock()
-                .map_err(|_| store_error())?
-                .patch(&id, &b)?;
-        let why = match (&who, resource::is_active(&r)) {
-            (Some(_), _) => departed(&a.st, who, "deactivated"),
-            (None, false) => "already deactivated".to_string(),
-            (None, true) => "patched".to_string(),
-        };
-        Ok((
-            StatusCode::OK,
-            render(&r, &a.base(), &attributes, &excluded),
-            why,
-        ))
-    })();
+    let r = json_body(&body).and_then(|b| change(&a, &q, |u| u.patch(&id, &b)));
     a.answer(r)
 }
 
