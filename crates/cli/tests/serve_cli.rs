@@ -387,3 +387,197 @@ fn users_created_by_the_idp_are_kept_and_their_deletion_offboards_them() {
     let log = std::fs::read_to_string(d.path().join("requests.jsonl")).unwrap();
     assert_eq!(log.matches("offboarding started").count(), 2, "{log}");
 }
+
+/// One unauthenticated IAM query call to moto (its free calls); the response text.
+fn iam(port: u16, params: &[(&str, &str)]) -> String {
+    let body: String = std::iter::once("Version=2010-05-08".to_string())
+        .chain(params.iter().map(|(k, v)| {
+            let enc: String = v
+                .bytes()
+                .map(|b| match b {
+                    b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                        (b as char).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect();
+            format!("{k}={enc}")
+        }))
+        .collect::<Vec<_>>()
+        .join("&");
+    let mut r = ureq::post(&format!("http://127.0.0.1:{port}/"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Authorization", "AWS4-HMAC-SHA256 Credential=AKIABOOTSTRAP/20250101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0")
+        .send(body)
+        .unwrap();
+    r.body_mut().read_to_string().unwrap()
+}
+
+/// The issue's benchmark end to end, through the binary: the identity provider deactivates a person
+/// on our SCIM endpoint (the termination event), and `serve --apply` kills their 10 credentials across
+/// 3 systems — 6 access keys and 3 console passwords of 3 IAM users (moto), their IdP account
+/// (scim2-server) — plus a deny on older sessions per user and the relying service told (webhook),
+/// each verified. Printed; the target is 5 s on loopback. Needs moto_server and scim2-server on PATH
+/// (.ci/run installs them); absent, it fails under CI=true and is skipped elsewhere.
+#[test]
+fn a_scim_deactivation_kills_ten_credentials_across_three_systems_within_five_seconds() {
+    let on_path = |b: &str| {
+        std::env::var_os("PATH").and_then(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join(b))
+                .find(|p| p.is_file())
+        })
+    };
+    let (Some(moto), Some(scim)) = (on_path("moto_server"), on_path("scim2-server")) else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but moto_server / scim2-server are not on PATH"
+        );
+        eprintln!("skipped: moto_server / scim2-server not on PATH");
+        return;
+    };
+    let wait = |port: u16| {
+        let t = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                t.elapsed() < Duration::from_secs(30),
+                "{port} did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let (mport, sport) = (free_port(), free_port());
+    let _moto = Server(
+        Command::new(moto)
+            .args(["-H", "127.0.0.1", "-p", &mport.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let _idp = Server(
+        Command::new(scim)
+            .args(["--hostname", "127.0.0.1", "--port", &sport.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait(mport);
+    wait(sport);
+    // The relying service that is told.
+    let hook = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hport = hook.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in hook.incoming() {
+            let Ok(mut s) = s else { continue };
+            let mut buf = [0u8; 65536];
+            let _ = s.read(&mut buf);
+            let _ =
+                s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    let d = tempfile::tempdir().unwrap();
+    estate(d.path());
+    // Bo holds three IAM users, each with two keys and a console password, and an IdP account.
+    let mut report = String::from("user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n");
+    let mut owners = String::from("principal,owner\n");
+    for u in ["bo", "bo-admin", "bo-ci"] {
+        iam(mport, &[("Action", "CreateUser"), ("UserName", u)]);
+        iam(mport, &[("Action", "CreateAccessKey"), ("UserName", u)]);
+        iam(mport, &[("Action", "CreateAccessKey"), ("UserName", u)]);
+        iam(
+            mport,
+            &[
+                ("Action", "CreateLoginProfile"),
+                ("UserName", u),
+                ("Password", "Sup3r-Secret!pw"),
+            ],
+        );
+        report.push_str(&format!("{u},arn:aws:iam::123456789012:user/{u},2024-01-01T00:00:00+00:00,true,N/A,2024-01-01T00:00:00+00:00,N/A,false,true,2024-01-01T00:00:00+00:00,N/A,N/A,N/A,true,2024-01-01T00:00:00+00:00,N/A,N/A,N/A,false,N/A,false,N/A\n"));
+        owners.push_str(&format!("{u},E2\n"));
+    }
+    let created = ureq::post(&format!("http://127.0.0.1:{sport}/Users"))
+        .header("Content-Type", "application/scim+json")
+        .send(r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bo","active":true,"emails":[{"value":"bo@shop.example"}]}"#)
+        .unwrap();
+    assert_eq!(created.status().as_u16(), 201);
+    let p = |n: &str| d.path().join(n).to_str().unwrap().to_string();
+    std::fs::write(p("report.csv"), report).unwrap();
+    std::fs::write(p("owners.csv"), owners).unwrap();
+    std::fs::write(p("aws"), "AKIAEXAMPLEEXAMPLE01 example-secret\n").unwrap();
+    std::fs::write(
+        p("credwarden.toml"),
+        format!(
+            "[respond.aws]\nendpoint = \"http://127.0.0.1:{mport}\"\ncredentials_file = \"{}\"\n\n[respond.scim]\nurl = \"http://127.0.0.1:{sport}\"\n\n[[respond.webhook]]\nurl_env = \"CW_TEST_HOOK\"\n",
+            p("aws")
+        ),
+    )
+    .unwrap();
+    let port = free_port();
+    let _s = Server(
+        Command::new(env!("CARGO_BIN_EXE_credwarden"))
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--apply"])
+            .args(["--hr", &p("hr.csv"), "--inventory", &p("report.csv")])
+            .args(["--owners", &p("owners.csv"), "--tokens-file", &p("tokens")])
+            .args([
+                "--journal",
+                &p("journal.jsonl"),
+                "--request-log",
+                &p("requests.jsonl"),
+            ])
+            .args([
+                "--scim-state",
+                &p("scim.json"),
+                "--config",
+                &p("credwarden.toml"),
+            ])
+            .env_remove("CREDWARDEN_CONFIG")
+            .env("CW_TEST_HOOK", format!("http://127.0.0.1:{hport}/hook"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait(port);
+    let off = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}"#;
+    let t0 = Instant::now();
+    assert_eq!(
+        request(port, "PATCH", "/scim/v2/Users/E2", Some(TOKEN), off).0,
+        200
+    );
+    // 6 keys + 3 passwords + 3 deny policies + the IdP account + the notice, each verified.
+    let verified = |j: &str| {
+        j.lines()
+            .filter(|l| l.contains("\"phase\":\"verified\""))
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| {
+                v.pointer("/action/id")
+                    .and_then(|x| x.as_str())
+                    .map(String::from)
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    };
+    let took = loop {
+        let j = std::fs::read_to_string(p("journal.jsonl")).unwrap_or_default();
+        if verified(&j) >= 14 {
+            break t0.elapsed();
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "not all verified: {j}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    eprintln!(
+        "termination event to 14 actions verified (10 credentials, 3 systems): {:.2} s",
+        took.as_secs_f64()
+    );
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    // Nothing left at moto: no key, no password.
+    for u in ["bo", "bo-admin", "bo-ci"] {
+        let keys = iam(mport, &[("Action", "ListAccessKeys"), ("UserName", u)]);
+        assert!(!keys.contains("<AccessKeyId>"), "{keys}");
+    }
+}
