@@ -270,7 +270,7 @@ fn our_scim_endpoint_passes_the_scim2_conformance_checks() {
         String::from_utf8_lossy(&out.stderr)
     );
     // The suite exercised the whole surface, not an empty list of checks.
-    assert!(passed >= 60, "only {passed} checks ran:\n{text}");
+    assert!(passed >= 100, "only {passed} checks ran:\n{text}");
     for check in [
         "object_creation",
         "object_replacement",
@@ -285,6 +285,10 @@ fn our_scim_endpoint_passes_the_scim2_conformance_checks() {
             text.contains(&format!("SUCCESS {check}")),
             "{check} did not pass:\n{text}"
         );
+    }
+    // Both resource types were exercised.
+    for created in ["Successfully created User", "Successfully created Group"] {
+        assert!(text.contains(created), "{created} missing:\n{text}");
     }
     assert!(!std::fs::read_to_string(d.path().join("requests.jsonl"))
         .unwrap()

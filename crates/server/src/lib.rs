@@ -53,7 +53,7 @@ pub struct ServerConfig {
 pub(crate) struct AppState {
     tokens: Vec<[u8; 32]>,
     log: Mutex<std::fs::File>,
-    pub(crate) users: Mutex<scim::store::Users>,
+    pub(crate) store: Mutex<scim::store::Store>,
     pub(crate) public_url: Option<String>,
     pub(crate) on_deactivate: OnDeactivate,
     pub(crate) ssf: Option<SsfServe>,
@@ -189,8 +189,8 @@ pub fn router(cfg: &ServerConfig, on_deactivate: OnDeactivate) -> std::io::Resul
     let st = Arc::new(AppState {
         tokens: cfg.token_hashes.clone(),
         log: Mutex::new(log),
-        users: Mutex::new(
-            scim::store::Users::open(&cfg.directory, cfg.scim_state.clone())
+        store: Mutex::new(
+            scim::store::Store::open(&cfg.directory, cfg.scim_state.clone())
                 .map_err(std::io::Error::other)?,
         ),
         public_url: cfg.public_url.clone(),

@@ -3,13 +3,13 @@
 //! unless the attribute is `caseExact`. Schema URNs may prefix a path (`urn:…:enterprise:2.0:User:
 //! department`), and the dots inside a URN's version are not taken for sub-attribute separators.
 
-use super::schema::{Attr, Catalogue};
+use super::schema::{Attr, Catalogue, Kind};
 use serde_json::{Map, Value};
 
 /// `[urn:]attr[.sub]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AttrPath {
-    /// The extension it lives in (`None`: the core schema or a common attribute).
+    /// The extension it lives in (`None`: the resource's core schema or a common attribute).
     pub urn: Option<String>,
     /// The attribute (`None`: the whole extension object).
     pub attr: Option<String>,
@@ -32,7 +32,7 @@ impl AttrPath {
                 return Err(format!("`{s}`: no schema we serve has this URN"));
             };
             rest = s[u.len()..].trim_start_matches(':');
-            if !u.eq_ignore_ascii_case(&cat.core.id) {
+            if !cat.is_core(u) {
                 urn = Some(u.to_string());
                 if rest.is_empty() {
                     return Ok(AttrPath {
@@ -62,15 +62,14 @@ impl AttrPath {
         })
     }
 
-    /// The attribute's definition, if we serve it; `scope` is the complex attribute a filter
-    /// inside brackets is relative to.
-    pub fn def<'c>(&self, scope: Option<&'c Attr>) -> Option<&'c Attr> {
-        let cat = Catalogue::get();
+    /// The attribute's definition in resources of `kind`, if we serve it; `scope` is the complex
+    /// attribute a filter inside brackets is relative to.
+    pub fn def<'c>(&self, kind: &'c Kind, scope: Option<&'c Attr>) -> Option<&'c Attr> {
         let attr = self.attr.as_deref()?;
         let top = match (scope, &self.urn) {
             (Some(s), None) => s.sub(attr),
-            (_, Some(u)) => cat.extension(u)?.attr(attr),
-            (None, None) => cat.core_attr(attr),
+            (_, Some(u)) => kind.extension(u)?.attr(attr),
+            (None, None) => kind.core_attr(attr),
         }?;
         match &self.sub {
             Some(s) => top.sub(s),
@@ -323,21 +322,21 @@ impl Filter {
         Ok(f)
     }
 
-    /// Does `resource` (or, inside brackets, one value of a complex attribute) match?
-    pub fn matches(&self, resource: &Map<String, Value>) -> bool {
-        self.eval(resource, None)
+    /// Does `resource`, of `kind`, match?
+    pub fn matches(&self, kind: &Kind, resource: &Map<String, Value>) -> bool {
+        self.eval(kind, resource, None)
     }
 
     /// Does one value of the complex attribute `attr` match (the filter inside `attr[…]`)?
-    pub fn matches_within(&self, value: &Map<String, Value>, attr: &Attr) -> bool {
-        self.eval(value, Some(attr))
+    pub fn matches_within(&self, kind: &Kind, value: &Map<String, Value>, attr: &Attr) -> bool {
+        self.eval(kind, value, Some(attr))
     }
 
-    fn eval(&self, obj: &Map<String, Value>, scope: Option<&Attr>) -> bool {
+    fn eval(&self, kind: &Kind, obj: &Map<String, Value>, scope: Option<&Attr>) -> bool {
         match self {
-            Filter::And(a, b) => a.eval(obj, scope) && b.eval(obj, scope),
-            Filter::Or(a, b) => a.eval(obj, scope) || b.eval(obj, scope),
-            Filter::Not(a) => !a.eval(obj, scope),
+            Filter::And(a, b) => a.eval(kind, obj, scope) && b.eval(kind, obj, scope),
+            Filter::Or(a, b) => a.eval(kind, obj, scope) || b.eval(kind, obj, scope),
+            Filter::Not(a) => !a.eval(kind, obj, scope),
             Filter::Present(p) => lookup(obj, p, false).iter().any(|v| match v {
                 Value::Null => false,
                 Value::String(s) => !s.is_empty(),
@@ -346,7 +345,7 @@ impl Filter {
                 _ => true,
             }),
             Filter::Cmp(p, op, want) => {
-                let exact = p.def(scope).is_some_and(|a| a.case_exact)
+                let exact = p.def(kind, scope).is_some_and(|a| a.case_exact)
                     || (p.urn.is_none()
                         && scope.is_none()
                         && p.attr
@@ -362,9 +361,9 @@ impl Filter {
                 got.iter().any(|v| compare(v, *op, want, exact))
             }
             Filter::Within(p, inner) => {
-                let def = p.def(scope);
+                let def = p.def(kind, scope);
                 lookup(obj, p, false).iter().any(|v| match v {
-                    Value::Object(o) => inner.eval(o, def),
+                    Value::Object(o) => inner.eval(kind, o, def),
                     _ => false,
                 })
             }
@@ -477,7 +476,7 @@ mod tests {
     fn m(f: &str) -> bool {
         Filter::parse(f)
             .unwrap_or_else(|e| panic!("{f}: {e}"))
-            .matches(&user())
+            .matches(Catalogue::get().user(), &user())
     }
 
     #[test]
@@ -552,7 +551,7 @@ mod tests {
         #[test]
         fn any_text_parses_or_errs_without_panicking(s in "\\PC{0,60}") {
             if let Ok(f) = Filter::parse(&s) {
-                let _ = f.matches(&user());
+                let _ = f.matches(Catalogue::get().user(), &user());
             }
         }
     }

@@ -26,12 +26,13 @@ use axum::Router;
 use credwarden_model::Identity;
 use filter::{AttrPath, Filter};
 use resource::{render, ScimError};
-use schema::Catalogue;
+use schema::{Catalogue, Kind};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
+use store::{Changed, Store};
 
-/// The most users one page holds (and the default page size).
+/// The most resources one page holds (and the default page size).
 pub const MAX_RESULTS: usize = 1000;
 
 const LIST: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
@@ -40,10 +41,10 @@ const SEARCH: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
 /// What a handler answers: status, body and the journal's why — or a SCIM error.
 type Answer = Result<(StatusCode, Value, String), ScimError>;
 
-/// The SCIM routes.
+/// The SCIM routes: discovery, then for each resource type its collection, `.search` and items.
 pub(crate) fn routes() -> Router<Arc<AppState>> {
     let only = |m: MethodRouter<Arc<AppState>>| m.fallback(not_allowed);
-    Router::new()
+    let mut r = Router::new()
         .route(
             "/scim/v2/ServiceProviderConfig",
             only(get(service_provider_config)),
@@ -52,18 +53,61 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/scim/v2/ResourceTypes/{id}", only(get(resource_type)))
         .route("/scim/v2/Schemas", only(get(schemas)))
         .route("/scim/v2/Schemas/{id}", only(get(schema_by_id)))
-        .route("/scim/v2/Users", only(get(list_users).post(create_user)))
-        .route("/scim/v2/Users/.search", only(post(search_users)))
-        .route("/scim/v2/.search", only(post(search_users)))
         .route(
-            "/scim/v2/Users/{id}",
-            only(
-                get(get_user)
-                    .put(replace_user)
-                    .patch(patch_user)
-                    .delete(delete_user),
-            ),
-        )
+            "/scim/v2/.search",
+            only(post(|a: Authed, body: String| async move {
+                search(a, body, None)
+            })),
+        );
+    for kind in &Catalogue::get().kinds {
+        let at = format!("/scim/v2{}", kind.endpoint);
+        r = r
+            .route(
+                &at,
+                only(
+                    get(move |a: Authed, Query(q): Params| async move { list(a, q, kind) }).post(
+                        move |a: Authed, Query(q): Params, body: String| async move {
+                            create(a, q, body, kind)
+                        },
+                    ),
+                ),
+            )
+            .route(
+                &format!("{at}/.search"),
+                only(post(move |a: Authed, body: String| async move {
+                    search(a, body, Some(kind))
+                })),
+            )
+            .route(
+                &format!("{at}/{{id}}"),
+                only(
+                    get(
+                        move |a: Authed, Path(id): Path<String>, Query(q): Params| async move {
+                            get_one(a, id, q, kind)
+                        },
+                    )
+                    .put(
+                        move |a: Authed, Path(id): Path<String>, Query(q): Params, body: String| async move {
+                            let r = object(&body).and_then(|b| {
+                                change(&a, &q, kind, |s| s.replace(kind, &id, &b))
+                            });
+                            a.answer(r)
+                        },
+                    )
+                    .patch(
+                        move |a: Authed, Path(id): Path<String>, Query(q): Params, body: String| async move {
+                            let r = json_body(&body)
+                                .and_then(|b| change(&a, &q, kind, |s| s.patch(kind, &id, &b)));
+                            a.answer(r)
+                        },
+                    )
+                    .delete(move |a: Authed, Path(id): Path<String>| async move {
+                        delete(a, id, kind)
+                    }),
+                ),
+            );
+    }
+    r
 }
 
 impl Authed {
@@ -265,43 +309,41 @@ impl ListQuery {
         })
     }
 
-    fn run(&self, st: &AppState, base: &str) -> Answer {
-        let users = st.users.lock().map_err(|_| store_error())?;
+    fn run(&self, st: &AppState, base: &str, kinds: &[&Kind]) -> Answer {
+        let store = st.store.lock().map_err(|_| store_error())?;
         let mut total = 0;
         let mut page = Vec::new();
-        for r in users.list(self.filter.as_ref()) {
-            total += 1;
-            if total >= self.start && page.len() < self.count {
-                page.push(render(r, base, &self.attributes, &self.excluded));
+        for kind in kinds {
+            for r in store.list(kind, self.filter.as_ref()) {
+                total += 1;
+                if total >= self.start && page.len() < self.count {
+                    page.push(render(kind, r, base, &self.attributes, &self.excluded));
+                }
             }
         }
         let n = page.len();
         Ok((
             StatusCode::OK,
             json!({"schemas": [LIST], "totalResults": total, "startIndex": self.start, "itemsPerPage": n, "Resources": page}),
-            format!("{n} of {total} users"),
+            format!("{n} of {total}"),
         ))
     }
 }
 
-async fn list_users(a: Authed, Query(q): Query<HashMap<String, String>>) -> Response {
+type Params = Query<HashMap<String, String>>;
+
+/// GET on a collection.
+fn list(a: Authed, q: HashMap<String, String>, kind: &'static Kind) -> Response {
     let r = (|| {
+        let n = |k: &str| number(q.get(k).map(|s| Value::String(s.clone())).as_ref(), k);
         let query = ListQuery::new(
             q.get("filter").map(String::as_str),
-            number(
-                q.get("startIndex")
-                    .map(|s| Value::String(s.clone()))
-                    .as_ref(),
-                "startIndex",
-            )?,
-            number(
-                q.get("count").map(|s| Value::String(s.clone())).as_ref(),
-                "count",
-            )?,
+            n("startIndex")?,
+            n("count")?,
             &split(q.get("attributes")),
             &split(q.get("excludedAttributes")),
         )?;
-        query.run(&a.st, &a.base())
+        query.run(&a.st, &a.base(), &[kind])
     })();
     a.answer(r)
 }
@@ -340,8 +382,23 @@ fn object(body: &str) -> Result<Map<String, Value>, ScimError> {
     }
 }
 
-/// POST /.search and /Users/.search (RFC 7644 §3.4.3).
-async fn search_users(a: Authed, body: String) -> Response {
+fn one_query(q: &HashMap<String, String>) -> Result<(Vec<AttrPath>, Vec<AttrPath>), ScimError> {
+    let query = ListQuery::new(
+        None,
+        None,
+        None,
+        &split(q.get("attributes")),
+        &split(q.get("excludedAttributes")),
+    )?;
+    Ok((query.attributes, query.excluded))
+}
+
+fn store_error() -> ScimError {
+    ScimError::internal("the store is unusable after an earlier failure")
+}
+
+/// POST `.search` on a collection, or at the root across every resource type (RFC 7644 §3.4.3).
+fn search(a: Authed, body: String, kind: Option<&'static Kind>) -> Response {
     let r = (|| {
         let b = object(&body)?;
         if !b
@@ -361,59 +418,44 @@ async fn search_users(a: Authed, body: String) -> Response {
             &strings(b.get("attributes"), "attributes")?,
             &strings(b.get("excludedAttributes"), "excludedAttributes")?,
         )?;
-        query.run(&a.st, &a.base())
+        let kinds: Vec<&Kind> = match kind {
+            Some(k) => vec![k],
+            None => Catalogue::get().kinds.iter().collect(),
+        };
+        query.run(&a.st, &a.base(), &kinds)
     })();
     a.answer(r)
 }
 
-fn one_query(q: &HashMap<String, String>) -> Result<(Vec<AttrPath>, Vec<AttrPath>), ScimError> {
-    let query = ListQuery::new(
-        None,
-        None,
-        None,
-        &split(q.get("attributes")),
-        &split(q.get("excludedAttributes")),
-    )?;
-    Ok((query.attributes, query.excluded))
-}
-
-fn store_error() -> ScimError {
-    ScimError::internal("the user store is unusable after an earlier failure")
-}
-
-async fn get_user(
-    a: Authed,
-    Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
+fn get_one(a: Authed, id: String, q: HashMap<String, String>, kind: &'static Kind) -> Response {
     let r = (|| {
         let (attributes, excluded) = one_query(&q)?;
-        let users = a.st.users.lock().map_err(|_| store_error())?;
-        let u = users
-            .get(&id)
-            .ok_or_else(|| ScimError::not_found(format!("no user `{id}`")))?;
+        let store = a.st.store.lock().map_err(|_| store_error())?;
+        let found = store
+            .get(kind, &id)
+            .ok_or_else(|| ScimError::not_found(format!("no {} `{id}`", kind.name)))?;
         Ok((
             StatusCode::OK,
-            render(u, &a.base(), &attributes, &excluded),
+            render(kind, found, &a.base(), &attributes, &excluded),
             String::new(),
         ))
     })();
     a.answer(r)
 }
 
-async fn create_user(
-    a: Authed,
-    Query(q): Query<HashMap<String, String>>,
-    body: String,
-) -> Response {
+fn create(a: Authed, q: HashMap<String, String>, body: String, kind: &'static Kind) -> Response {
     let r = (|| {
         let (attributes, excluded) = one_query(&q)?;
         let b = object(&body)?;
-        let r = a.st.users.lock().map_err(|_| store_error())?.create(&b)?;
-        let why = format!("created user {}", r["id"].as_str().unwrap_or(""));
+        let r =
+            a.st.store
+                .lock()
+                .map_err(|_| store_error())?
+                .create(kind, &b)?;
+        let why = format!("created {} {}", kind.name, r["id"].as_str().unwrap_or(""));
         Ok((
             StatusCode::CREATED,
-            render(&r, &a.base(), &attributes, &excluded),
+            render(kind, &r, &a.base(), &attributes, &excluded),
             why,
         ))
     })();
@@ -433,16 +475,17 @@ fn departed(st: &AppState, who: Option<Identity>, what: &str) -> String {
     }
 }
 
-/// PUT and PATCH: change user `id` through `f`; a departure it made starts the offboarding.
+/// PUT and PATCH: change resource `id` through `f`; a departure it made starts the offboarding.
 fn change(
     a: &Authed,
     q: &HashMap<String, String>,
-    f: impl FnOnce(&mut store::Users) -> Result<(Map<String, Value>, Option<Identity>), ScimError>,
+    kind: &Kind,
+    f: impl FnOnce(&mut Store) -> Result<Changed, ScimError>,
 ) -> Answer {
     let (attributes, excluded) = one_query(q)?;
     let (r, who) = {
-        let mut users = a.st.users.lock().map_err(|_| store_error())?;
-        f(&mut users)?
+        let mut store = a.st.store.lock().map_err(|_| store_error())?;
+        f(&mut store)?
     };
     let why = match (&who, resource::is_active(&r)) {
         (Some(_), _) => departed(&a.st, who, "deactivated"),
@@ -451,34 +494,18 @@ fn change(
     };
     Ok((
         StatusCode::OK,
-        render(&r, &a.base(), &attributes, &excluded),
+        render(kind, &r, &a.base(), &attributes, &excluded),
         why,
     ))
 }
 
-async fn replace_user(
-    a: Authed,
-    Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-    body: String,
-) -> Response {
-    let r = object(&body).and_then(|b| change(&a, &q, |u| u.replace(&id, &b)));
-    a.answer(r)
-}
-
-async fn patch_user(
-    a: Authed,
-    Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-    body: String,
-) -> Response {
-    let r = json_body(&body).and_then(|b| change(&a, &q, |u| u.patch(&id, &b)));
-    a.answer(r)
-}
-
-async fn delete_user(a: Authed, Path(id): Path<String>) -> Response {
+fn delete(a: Authed, id: String, kind: &'static Kind) -> Response {
     let r = (|| {
-        let who = a.st.users.lock().map_err(|_| store_error())?.delete(&id)?;
+        let who =
+            a.st.store
+                .lock()
+                .map_err(|_| store_error())?
+                .delete(kind, &id)?;
         Ok((
             StatusCode::NO_CONTENT,
             Value::Null,

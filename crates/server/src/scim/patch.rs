@@ -11,20 +11,20 @@
 
 use super::filter::{AttrPath, Filter, Op};
 use super::resource::{value, ScimError};
-use super::schema::{Attr, Catalogue, Mutability};
+use super::schema::{Attr, Kind, Mutability};
 use serde_json::{Map, Value};
 
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 #[derive(Clone, Copy, PartialEq, Debug)]
-enum Kind {
+enum Verb {
     Add,
     Remove,
     Replace,
 }
 
-/// Apply a PatchOp request body to `doc`.
-pub fn apply(doc: &mut Map<String, Value>, body: &Value) -> Result<(), ScimError> {
+/// Apply a PatchOp request body to `doc`, a resource of `kind`.
+pub fn apply(rk: &Kind, doc: &mut Map<String, Value>, body: &Value) -> Result<(), ScimError> {
     let schemas = body
         .get("schemas")
         .and_then(Value::as_array)
@@ -45,15 +45,15 @@ pub fn apply(doc: &mut Map<String, Value>, body: &Value) -> Result<(), ScimError
             detail: format!("Operations[{n}]: {}", e.detail),
             ..e
         };
-        let kind = match op
+        let verb = match op
             .get("op")
             .and_then(Value::as_str)
             .map(str::to_ascii_lowercase)
             .as_deref()
         {
-            Some("add") => Kind::Add,
-            Some("remove") => Kind::Remove,
-            Some("replace") => Kind::Replace,
+            Some("add") => Verb::Add,
+            Some("remove") => Verb::Remove,
+            Some("replace") => Verb::Replace,
             _ => {
                 return Err(at(ScimError::bad(
                     "invalidSyntax",
@@ -63,16 +63,21 @@ pub fn apply(doc: &mut Map<String, Value>, body: &Value) -> Result<(), ScimError
         };
         let value = op.get("value").unwrap_or(&Value::Null);
         match op.get("path").and_then(Value::as_str).map(str::trim) {
-            None | Some("") => without_path(doc, kind, value).map_err(at)?,
-            Some(p) => with_path(doc, kind, p, value).map_err(at)?,
+            None | Some("") => without_path(rk, doc, verb, value).map_err(at)?,
+            Some(p) => with_path(rk, doc, verb, p, value).map_err(at)?,
         }
     }
     Ok(())
 }
 
 /// `value` holds attribute names (and extension URNs) with their values.
-fn without_path(doc: &mut Map<String, Value>, kind: Kind, value: &Value) -> Result<(), ScimError> {
-    if kind == Kind::Remove {
+fn without_path(
+    rk: &Kind,
+    doc: &mut Map<String, Value>,
+    kind: Verb,
+    value: &Value,
+) -> Result<(), ScimError> {
+    if kind == Verb::Remove {
         return Err(ScimError::bad("noTarget", "`remove` needs a `path`"));
     }
     let Value::Object(o) = value else {
@@ -81,9 +86,8 @@ fn without_path(doc: &mut Map<String, Value>, kind: Kind, value: &Value) -> Resu
             "without a `path`, `value` must be an object of attributes",
         ));
     };
-    let cat = Catalogue::get();
     for (k, v) in o {
-        if let Some(ext) = cat.extension(k) {
+        if let Some(ext) = rk.extension(k) {
             let Value::Object(e) = v else {
                 return Err(ScimError::bad(
                     "invalidValue",
@@ -97,7 +101,7 @@ fn without_path(doc: &mut Map<String, Value>, kind: Kind, value: &Value) -> Resu
                     }
                 }
             }
-        } else if let Some(a) = cat.core_attr(k) {
+        } else if let Some(a) = rk.core_attr(k) {
             if a.mutability != Mutability::ReadOnly {
                 set(doc, a, None, v, kind)?;
             }
@@ -129,8 +133,9 @@ fn tidy(doc: &mut Map<String, Value>) {
 }
 
 fn with_path(
+    rk: &Kind,
     doc: &mut Map<String, Value>,
-    kind: Kind,
+    kind: Verb,
     path: &str,
     v: &Value,
 ) -> Result<(), ScimError> {
@@ -159,7 +164,6 @@ fn with_path(
         (Some(_), Some(_)) => return Err(invalid(format!("`{path}`: two sub-attributes"))),
         (a, b) => a.or(b),
     };
-    let cat = Catalogue::get();
     let Some(attr) = p.attr.clone() else {
         // The whole extension.
         let urn = p
@@ -167,11 +171,12 @@ fn with_path(
             .clone()
             .expect("a path without attribute names an extension");
         return match kind {
-            Kind::Remove => {
+            Verb::Remove => {
                 doc.retain(|k, _| !k.eq_ignore_ascii_case(&urn));
                 Ok(())
             }
             _ => without_path(
+                rk,
                 doc,
                 kind,
                 &Value::Object(Map::from_iter([(urn, v.clone())])),
@@ -179,8 +184,8 @@ fn with_path(
         };
     };
     let def = match &p.urn {
-        Some(u) => cat.extension(u).and_then(|s| s.attr(&attr)),
-        None => cat.core_attr(&attr),
+        Some(u) => rk.extension(u).and_then(|s| s.attr(&attr)),
+        None => rk.core_attr(&attr),
     }
     .ok_or_else(|| invalid(format!("`{path}`: no such attribute")))?;
     let sub_def = match &sub {
@@ -200,7 +205,7 @@ fn with_path(
             format!("`{path}` is read-only"),
         ));
     }
-    if kind != Kind::Remove && v.is_null() {
+    if kind != Verb::Remove && v.is_null() {
         return Err(ScimError::bad(
             "invalidValue",
             format!("`{path}`: no `value`"),
@@ -209,7 +214,7 @@ fn with_path(
     let c = container(doc, p.urn.as_deref());
     match filter {
         None => set(c, def, sub_def, v, kind)?,
-        Some(f) => filtered(c, def, &f, sub_def, v, kind, path)?,
+        Some(f) => filtered(rk, c, def, &f, sub_def, v, kind, path)?,
     }
     tidy(doc);
     Ok(())
@@ -221,7 +226,7 @@ fn set(
     a: &Attr,
     s: Option<&Attr>,
     v: &Value,
-    kind: Kind,
+    kind: Verb,
 ) -> Result<(), ScimError> {
     let key = c
         .keys()
@@ -236,7 +241,7 @@ fn set(
     let key = a.name.clone();
     if let Some(s) = s {
         let new = match kind {
-            Kind::Remove => None,
+            Verb::Remove => None,
             _ => value(s, v, &format!("{}.{}", a.name, s.name))?,
         };
         let slot = c.entry(key.clone()).or_insert_with(|| {
@@ -274,18 +279,18 @@ fn set(
         }
         return Ok(());
     }
-    if kind == Kind::Remove {
+    if kind == Verb::Remove {
         c.remove(&key);
         return Ok(());
     }
     let Some(new) = value(a, v, &a.name)? else {
-        if kind == Kind::Replace {
+        if kind == Verb::Replace {
             c.remove(&key);
         }
         return Ok(());
     };
     match (kind, c.get_mut(&key), new) {
-        (Kind::Add, Some(Value::Array(items)), Value::Array(more)) => {
+        (Verb::Add, Some(Value::Array(items)), Value::Array(more)) => {
             for m in more {
                 if !items.contains(&m) {
                     items.push(m);
@@ -309,13 +314,15 @@ fn put_sub(o: &mut Map<String, Value>, s: &Attr, v: Option<Value>) {
 }
 
 /// The values of a multi-valued complex attribute that match `f`.
+#[allow(clippy::too_many_arguments)]
 fn filtered(
+    rk: &Kind,
     c: &mut Map<String, Value>,
     a: &Attr,
     f: &Filter,
     s: Option<&Attr>,
     v: &Value,
-    kind: Kind,
+    kind: Verb,
     path: &str,
 ) -> Result<(), ScimError> {
     if !(a.multi_valued && a.is_complex()) {
@@ -342,11 +349,11 @@ fn filtered(
     let hits: Vec<usize> = items
         .iter()
         .enumerate()
-        .filter(|(_, it)| it.as_object().is_some_and(|o| f.matches_within(o, a)))
+        .filter(|(_, it)| it.as_object().is_some_and(|o| f.matches_within(rk, o, a)))
         .map(|(i, _)| i)
         .collect();
     match kind {
-        Kind::Remove => match s {
+        Verb::Remove => match s {
             None => {
                 let mut n = 0;
                 items.retain(|_| {
@@ -390,7 +397,7 @@ fn filtered(
             }
             for &i in &hits {
                 if let Value::Object(o) = &mut items[i] {
-                    if kind == Kind::Replace && s.is_none() {
+                    if kind == Verb::Replace && s.is_none() {
                         o.clear();
                     }
                     o.extend(new.clone());
@@ -421,6 +428,7 @@ fn seed(f: &Filter) -> Option<Map<String, Value>> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::schema::Catalogue;
     use super::*;
     use serde_json::json;
 
@@ -438,7 +446,11 @@ mod tests {
 
     fn patch(ops: Value) -> Result<Map<String, Value>, ScimError> {
         let mut d = doc();
-        apply(&mut d, &json!({"schemas": [PATCH_OP], "Operations": ops}))?;
+        apply(
+            Catalogue::get().user(),
+            &mut d,
+            &json!({"schemas": [PATCH_OP], "Operations": ops}),
+        )?;
         Ok(d)
     }
 
@@ -541,6 +553,7 @@ mod tests {
         }
         let mut d = doc();
         let e = apply(
+            Catalogue::get().user(),
             &mut d,
             &json!({"Operations": [{"op": "add", "path": "title", "value": "x"}]}),
         )

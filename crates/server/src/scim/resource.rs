@@ -4,7 +4,7 @@
 //! `excludedAttributes`; and the identity an offboarding is run for.
 
 use super::filter::{get_ci, AttrPath};
-use super::schema::{Attr, Catalogue, Mutability, Returned, ENTERPRISE};
+use super::schema::{Attr, Kind, Mutability, Returned, ENTERPRISE};
 use credwarden_model::{Identity, IdentityKind, IdentityStatus, SourceRef};
 use serde_json::{json, Map, Value};
 
@@ -48,10 +48,10 @@ impl ScimError {
     }
 }
 
-/// The client-writable part of a resource in canonical form: everything but `schemas`, `id` and
-/// `meta`. Unknown attributes are dropped (RFC 7644 §3.3 lets a provider ignore them).
-pub fn canonical(input: &Map<String, Value>) -> Result<Map<String, Value>, ScimError> {
-    let cat = Catalogue::get();
+/// The client-writable part of a resource of `kind` in canonical form: everything but `schemas`,
+/// `id` and `meta`. Unknown attributes are dropped (RFC 7644 §3.3 lets a provider ignore them);
+/// required ones must be there.
+pub fn canonical(kind: &Kind, input: &Map<String, Value>) -> Result<Map<String, Value>, ScimError> {
     let mut out = Map::new();
     for (k, v) in input {
         if ["schemas", "id", "meta"]
@@ -60,7 +60,7 @@ pub fn canonical(input: &Map<String, Value>) -> Result<Map<String, Value>, ScimE
         {
             continue;
         }
-        if let Some(ext) = cat.extension(k) {
+        if let Some(ext) = kind.extension(k) {
             let Value::Object(o) = v else {
                 if v.is_null() {
                     continue;
@@ -81,14 +81,24 @@ pub fn canonical(input: &Map<String, Value>) -> Result<Map<String, Value>, ScimE
             }
             continue;
         }
-        if let Some(a) = cat.core_attr(k) {
+        if let Some(a) = kind.core_attr(k) {
             put(&mut out, a, v, &a.name)?;
         }
     }
-    match out.get("userName") {
-        Some(Value::String(s)) if !s.trim().is_empty() => Ok(out),
-        _ => Err(ScimError::bad("invalidValue", "`userName` is required")),
+    for a in kind.core.attributes.iter().filter(|a| a.required) {
+        let present = match out.get(&a.name) {
+            Some(Value::String(s)) => !s.trim().is_empty(),
+            Some(_) => true,
+            None => false,
+        };
+        if !present {
+            return Err(ScimError::bad(
+                "invalidValue",
+                format!("`{}` is required", a.name),
+            ));
+        }
     }
+    Ok(out)
 }
 
 /// Insert `v` as attribute `a` (unless read-only or unassigned).
@@ -169,11 +179,16 @@ fn single(a: &Attr, v: &Value, at: &str) -> Result<Option<Value>, ScimError> {
 }
 
 /// The resource as stored: canonical attributes plus `schemas`, `id` and `meta`.
-pub fn stored(id: &str, attrs: Map<String, Value>, created: &str, modified: &str) -> Value {
-    let cat = Catalogue::get();
-    let mut schemas = vec![json!(cat.core.id)];
+pub fn stored(
+    kind: &Kind,
+    id: &str,
+    attrs: Map<String, Value>,
+    created: &str,
+    modified: &str,
+) -> Value {
+    let mut schemas = vec![json!(kind.core.id)];
     schemas.extend(
-        cat.extensions
+        kind.extensions
             .iter()
             .filter(|e| attrs.contains_key(&e.id))
             .map(|e| json!(e.id)),
@@ -184,7 +199,7 @@ pub fn stored(id: &str, attrs: Map<String, Value>, created: &str, modified: &str
     m.extend(attrs);
     m.insert(
         "meta".into(),
-        json!({"resourceType": "User", "created": created, "lastModified": modified}),
+        json!({"resourceType": kind.name, "created": created, "lastModified": modified}),
     );
     Value::Object(m)
 }
@@ -205,6 +220,7 @@ pub fn is_active(r: &Map<String, Value>) -> bool {
 /// The representation returned to a client: `meta.location` made absolute, then `attributes`
 /// (only those, plus what is always returned) or `excludedAttributes` applied.
 pub fn render(
+    kind: &Kind,
     r: &Map<String, Value>,
     base: &str,
     attributes: &[AttrPath],
@@ -215,7 +231,10 @@ pub fn render(
         (r.get("meta").cloned(), r.get("id").cloned())
     {
         let mut meta = meta;
-        meta.insert("location".into(), json!(format!("{base}/Users/{id}")));
+        meta.insert(
+            "location".into(),
+            json!(format!("{base}{}/{id}", kind.endpoint)),
+        );
         r.insert("meta".into(), Value::Object(meta));
     }
     if !attributes.is_empty() {
@@ -231,7 +250,9 @@ pub fn render(
         return Value::Object(out);
     }
     for p in excluded {
-        if p.def(None).is_some_and(|a| a.returned == Returned::Always) {
+        if p.def(kind, None)
+            .is_some_and(|a| a.returned == Returned::Always)
+        {
             continue;
         }
         remove_path(&mut r, p);
@@ -418,7 +439,12 @@ pub fn from_identity(i: &Identity, active: bool) -> Map<String, Value> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::schema::Catalogue;
     use super::*;
+
+    fn user() -> &'static Kind {
+        Catalogue::get().user()
+    }
 
     fn obj(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
@@ -426,7 +452,7 @@ mod tests {
 
     #[test]
     fn canonical_form_fixes_case_and_booleans_and_drops_what_we_do_not_keep() {
-        let c = canonical(&obj(json!({
+        let c = canonical(user(), &obj(json!({
             "schemas": ["x"], "id": "client-chosen", "USERNAME": "bo", "Active": "False",
             "password": "hunter2", "nickname": null, "x509Certificates": [{"value": "MII"}],
             "emails": [{"Value": "bo@x.example", "type": "work"}, {"value": "bo@x.example", "type": "work"}],
@@ -452,14 +478,15 @@ mod tests {
 
     #[test]
     fn wrong_types_and_a_missing_user_name_are_refused_naming_the_attribute() {
-        let e = canonical(&obj(json!({"userName": "bo", "active": "maybe"}))).unwrap_err();
+        let e = canonical(user(), &obj(json!({"userName": "bo", "active": "maybe"}))).unwrap_err();
         assert!(e.detail.contains("`active`"), "{e:?}");
-        let e = canonical(&obj(
-            json!({"userName": "bo", "emails": [{"value": {"x": 1}}]}),
-        ))
+        let e = canonical(
+            user(),
+            &obj(json!({"userName": "bo", "emails": [{"value": {"x": 1}}]})),
+        )
         .unwrap_err();
         assert!(e.detail.contains("`emails[0].value`"), "{e:?}");
-        let e = canonical(&obj(json!({"displayName": "Bo"}))).unwrap_err();
+        let e = canonical(user(), &obj(json!({"displayName": "Bo"}))).unwrap_err();
         assert!(e.detail.contains("userName"));
         assert_eq!(e.status, 400);
     }
@@ -467,12 +494,14 @@ mod tests {
     #[test]
     fn attributes_and_excluded_attributes_shape_the_response() {
         let r = obj(stored(
+            user(),
             "u1",
-            canonical(&obj(json!({"userName": "bo", "displayName": "Bo", "name": {"givenName": "Bo", "familyName": "Kim"},
+            canonical(user(), &obj(json!({"userName": "bo", "displayName": "Bo", "name": {"givenName": "Bo", "familyName": "Kim"},
                 "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "Payments"}}))).unwrap(),
             "t", "t",
         ));
         let only = render(
+            user(),
             &r,
             "http://h/scim/v2",
             &[AttrPath::parse("name.givenName").unwrap()],
@@ -487,6 +516,7 @@ mod tests {
         )
         .unwrap();
         let without = render(
+            user(),
             &r,
             "http://h/scim/v2",
             &[],

@@ -1,4 +1,5 @@
-//! The SCIM schemas we serve (`schemas.json`, `resource_types.json` beside this file): read once
+//! The SCIM resource types and schemas we serve (`schemas.json`, `resource_types.json` beside this
+//! file; Users with the enterprise extension, and Groups): read once
 //! from the same JSON that `/Schemas` publishes, so what we announce and what we enforce cannot
 //! drift apart. Attribute lookups are case-insensitive (RFC 7643 §2.1).
 
@@ -8,6 +9,8 @@ use std::sync::OnceLock;
 
 /// Core User schema URN.
 pub const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+/// Core Group schema URN.
+pub const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 /// Enterprise User extension URN.
 pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
@@ -103,68 +106,26 @@ impl Schema {
     }
 }
 
-/// Everything served: the User schema, its extensions, and the JSON to publish.
-pub struct Catalogue {
-    /// The core User schema.
+/// One resource type: its endpoint, core schema and extensions.
+pub struct Kind {
+    /// `User`, `Group`.
+    pub name: String,
+    /// `/Users`, `/Groups`.
+    pub endpoint: String,
+    /// The core schema.
     pub core: Schema,
     /// Schema extensions, keyed in resources by their URN.
     pub extensions: Vec<Schema>,
     /// `externalId`: a common attribute (RFC 7643 §3.1), in no schema but stored like one.
     pub external_id: Attr,
-    /// `/Schemas` as published.
-    pub schemas_json: Vec<Value>,
-    /// `/ResourceTypes` as published.
-    pub resource_types_json: Vec<Value>,
 }
 
-impl Catalogue {
-    /// The catalogue, read once.
-    pub fn get() -> &'static Catalogue {
-        static C: OnceLock<Catalogue> = OnceLock::new();
-        C.get_or_init(|| {
-            let schemas_json: Vec<Value> =
-                serde_json::from_str(SCHEMAS).expect("schemas.json is valid JSON");
-            let resource_types_json: Vec<Value> =
-                serde_json::from_str(RESOURCE_TYPES).expect("resource_types.json is valid JSON");
-            let mut parsed: Vec<Schema> = schemas_json
-                .iter()
-                .map(|v| Schema::deserialize(v).expect("schemas.json holds SCIM schemas"))
-                .collect();
-            let at = parsed
-                .iter()
-                .position(|s| s.id == USER)
-                .expect("the User schema is served");
-            let core = parsed.remove(at);
-            Catalogue {
-                core,
-                extensions: parsed,
-                external_id: Attr {
-                    name: "externalId".into(),
-                    kind: "string".into(),
-                    multi_valued: false,
-                    required: false,
-                    case_exact: true,
-                    mutability: Mutability::ReadWrite,
-                    returned: Returned::Default,
-                    uniqueness: None,
-                    sub_attributes: vec![],
-                },
-                schemas_json,
-                resource_types_json,
-            }
-        })
-    }
-
+impl Kind {
     /// The extension whose URN is `urn`, case-insensitively.
     pub fn extension(&self, urn: &str) -> Option<&Schema> {
         self.extensions
             .iter()
             .find(|s| s.id.eq_ignore_ascii_case(urn))
-    }
-
-    /// Every schema URN we know (core first).
-    pub fn urns(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.core.id.as_str()).chain(self.extensions.iter().map(|s| s.id.as_str()))
     }
 
     /// A top-level attribute of the core schema (or `externalId`).
@@ -176,6 +137,111 @@ impl Catalogue {
     }
 }
 
+/// Everything served: the resource types, their schemas, and the JSON to publish.
+pub struct Catalogue {
+    /// Users, then Groups.
+    pub kinds: Vec<Kind>,
+    /// `/Schemas` as published.
+    pub schemas_json: Vec<Value>,
+    /// `/ResourceTypes` as published.
+    pub resource_types_json: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+struct ResourceTypeDoc {
+    name: String,
+    endpoint: String,
+    schema: String,
+    #[serde(default, rename = "schemaExtensions")]
+    extensions: Vec<ExtensionRef>,
+}
+
+#[derive(Deserialize)]
+struct ExtensionRef {
+    schema: String,
+}
+
+impl Catalogue {
+    /// The catalogue, read once.
+    pub fn get() -> &'static Catalogue {
+        static C: OnceLock<Catalogue> = OnceLock::new();
+        C.get_or_init(|| {
+            let schemas_json: Vec<Value> =
+                serde_json::from_str(SCHEMAS).expect("schemas.json is valid JSON");
+            let resource_types_json: Vec<Value> =
+                serde_json::from_str(RESOURCE_TYPES).expect("resource_types.json is valid JSON");
+            let schema = |id: &str| -> Schema {
+                let v = schemas_json
+                    .iter()
+                    .find(|v| v.get("id").and_then(Value::as_str) == Some(id))
+                    .unwrap_or_else(|| panic!("schemas.json holds {id}"));
+                Schema::deserialize(v).expect("schemas.json holds SCIM schemas")
+            };
+            let kinds = resource_types_json
+                .iter()
+                .map(|v| {
+                    let rt = ResourceTypeDoc::deserialize(v)
+                        .expect("resource_types.json holds SCIM resource types");
+                    Kind {
+                        name: rt.name,
+                        endpoint: rt.endpoint,
+                        core: schema(&rt.schema),
+                        extensions: rt.extensions.iter().map(|e| schema(&e.schema)).collect(),
+                        external_id: Attr {
+                            name: "externalId".into(),
+                            kind: "string".into(),
+                            multi_valued: false,
+                            required: false,
+                            case_exact: true,
+                            mutability: Mutability::ReadWrite,
+                            returned: Returned::Default,
+                            uniqueness: None,
+                            sub_attributes: vec![],
+                        },
+                    }
+                })
+                .collect();
+            Catalogue {
+                kinds,
+                schemas_json,
+                resource_types_json,
+            }
+        })
+    }
+
+    /// The resource type `name` (`User`, `Group`).
+    pub fn kind(&self, name: &str) -> &Kind {
+        self.kinds
+            .iter()
+            .find(|k| k.name == name)
+            .unwrap_or_else(|| panic!("resource_types.json serves {name}"))
+    }
+
+    /// Users.
+    pub fn user(&self) -> &Kind {
+        self.kind("User")
+    }
+
+    /// Groups.
+    pub fn group(&self) -> &Kind {
+        self.kind("Group")
+    }
+
+    /// Every schema URN we serve.
+    pub fn urns(&self) -> impl Iterator<Item = &str> {
+        self.kinds.iter().flat_map(|k| {
+            std::iter::once(k.core.id.as_str()).chain(k.extensions.iter().map(|s| s.id.as_str()))
+        })
+    }
+
+    /// Is `urn` the core schema of a resource type (its attributes live at the top level)?
+    pub fn is_core(&self, urn: &str) -> bool {
+        self.kinds
+            .iter()
+            .any(|k| k.core.id.eq_ignore_ascii_case(urn))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,17 +249,25 @@ mod tests {
     #[test]
     fn the_published_schemas_parse_and_name_their_attributes() {
         let c = Catalogue::get();
-        assert_eq!(c.core.id, USER);
-        assert!(c.core_attr("USERNAME").is_some_and(|a| a.required));
-        assert!(c.core_attr("emails").is_some_and(|a| a.multi_valued));
-        assert!(c.extension(ENTERPRISE).is_some());
-        assert!(c
+        let u = c.user();
+        assert_eq!(u.core.id, USER);
+        assert_eq!(u.endpoint, "/Users");
+        assert!(u.core_attr("USERNAME").is_some_and(|a| a.required));
+        assert!(u.core_attr("emails").is_some_and(|a| a.multi_valued));
+        assert!(u.extension(ENTERPRISE).is_some());
+        assert!(u
             .extension(ENTERPRISE)
             .and_then(|s| s.attr("manager"))
             .and_then(|m| m.sub("displayName"))
             .is_some_and(|d| d.mutability == Mutability::ReadOnly));
-        assert_eq!(c.resource_types_json.len(), 1);
+        let g = c.group();
+        assert_eq!(g.core.id, GROUP);
+        assert!(g.core_attr("displayName").is_some_and(|a| a.required));
+        assert!(g.core_attr("members").is_some_and(|a| a.multi_valued));
+        assert!(g.extensions.is_empty());
+        assert!(c.is_core(GROUP) && !c.is_core(ENTERPRISE));
+        assert_eq!(c.resource_types_json.len(), 2);
         // No password attribute: we never store one.
-        assert!(c.core_attr("password").is_none());
+        assert!(u.core_attr("password").is_none());
     }
 }

@@ -1,14 +1,16 @@
-//! The Users the SCIM endpoint serves: the HR roster as the endpoint first knows it, and what
-//! identity providers then create, replace, patch and delete. Writes are saved to a state file
-//! (atomically, before the answer goes out) so a restart forgets nothing: SCIM-written users,
-//! deleted ids, and who has already been offboarded.
+//! The Users and Groups the SCIM endpoint serves: the HR roster's people as the endpoint first
+//! knows them, then what identity providers create, replace, patch and delete. Writes are saved to a
+//! state file (atomically, before the answer goes out) so a restart forgets nothing: SCIM-written
+//! users and groups, deleted users, and who has already been offboarded.
 //!
 //! A departure is a user set `active=false` (by PATCH or PUT) or deleted. It is reported once
 //! per user: the same deactivation sent again starts nothing; a user made active again is
-//! watched again.
+//! watched again. Group memberships are handed to the offboarding: a secret readable by a group is
+//! readable by its members.
 
 use super::filter::Filter;
 use super::resource::{self, canonical, is_active, stored, writable, ScimError};
+use super::schema::{Catalogue, Kind};
 use credwarden_model::{Directory, Identity};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -22,96 +24,137 @@ const FORMAT: u32 = 1;
 struct Saved {
     /// Users as last written over SCIM (they override the roster's view).
     users: BTreeMap<String, Map<String, Value>>,
-    /// Users deleted over SCIM.
+    /// Groups, all written over SCIM.
+    #[serde(default)]
+    groups: BTreeMap<String, Map<String, Value>>,
+    /// Users deleted over SCIM (roster users stay deleted across restarts).
     deleted: BTreeSet<String>,
     /// Users whose departure has been reported.
     offboarded: BTreeSet<String>,
 }
 
 /// The store.
-pub struct Users {
-    all: BTreeMap<String, Map<String, Value>>,
+pub struct Store {
+    users: BTreeMap<String, Map<String, Value>>,
     saved: Saved,
     path: Option<PathBuf>,
     counter: u64,
 }
 
+/// A new version of a resource and the departure it made, if any.
+pub type Changed = (Map<String, Value>, Option<Identity>);
+
 fn now() -> String {
     jiff::Timestamp::now().to_string()
 }
 
-fn conflict(name: &str) -> ScimError {
-    ScimError {
-        status: 409,
-        scim_type: Some("uniqueness"),
-        detail: format!("userName `{name}` is taken"),
-    }
+fn not_found(kind: &Kind, id: &str) -> ScimError {
+    ScimError::not_found(format!("no {} `{id}`", kind.name))
 }
 
-fn not_found(id: &str) -> ScimError {
-    ScimError::not_found(format!("no user `{id}`"))
+fn is_user(kind: &Kind) -> bool {
+    kind.name == "User"
 }
 
-impl Users {
+impl Store {
     /// The roster's people, then what an earlier run saved at `path`.
-    pub fn open(dir: &Directory, path: Option<PathBuf>) -> Result<Users, String> {
+    pub fn open(dir: &Directory, path: Option<PathBuf>) -> Result<Store, String> {
         let saved: Saved = match &path {
             Some(p) => credwarden_store::load(p, FORMAT)
                 .map_err(|e| e.to_string())?
                 .unwrap_or_default(),
             None => Saved::default(),
         };
+        let user = Catalogue::get().user();
         let today = jiff::Zoned::now().date();
         let t = now();
-        let mut all = BTreeMap::new();
+        let mut users = BTreeMap::new();
         for i in dir.identities() {
             if saved.deleted.contains(&i.id) {
                 continue;
             }
             let attrs = resource::from_identity(i, !i.is_departed(today));
-            let attrs =
-                canonical(&attrs).map_err(|e| format!("roster identity {}: {}", i.id, e.detail))?;
-            if let Value::Object(r) = stored(&i.id, attrs, &t, &t) {
-                all.insert(i.id.clone(), r);
+            let attrs = canonical(user, &attrs)
+                .map_err(|e| format!("roster identity {}: {}", i.id, e.detail))?;
+            if let Value::Object(r) = stored(user, &i.id, attrs, &t, &t) {
+                users.insert(i.id.clone(), r);
             }
         }
         for (id, r) in &saved.users {
-            all.insert(id.clone(), r.clone());
+            users.insert(id.clone(), r.clone());
         }
-        Ok(Users {
-            all,
+        Ok(Store {
+            users,
             saved,
             path,
             counter: 0,
         })
     }
 
-    /// One user.
-    pub fn get(&self, id: &str) -> Option<&Map<String, Value>> {
-        self.all.get(id)
+    fn all(&self, kind: &Kind) -> &BTreeMap<String, Map<String, Value>> {
+        if is_user(kind) {
+            &self.users
+        } else {
+            &self.saved.groups
+        }
     }
 
-    /// Every user matching `filter` (all without one), in id order.
+    /// One resource.
+    pub fn get(&self, kind: &Kind, id: &str) -> Option<&Map<String, Value>> {
+        self.all(kind).get(id)
+    }
+
+    /// Every resource of `kind` matching `filter` (all without one), in id order.
     pub fn list<'a>(
         &'a self,
+        kind: &'a Kind,
         filter: Option<&'a Filter>,
     ) -> impl Iterator<Item = &'a Map<String, Value>> {
-        self.all
+        self.all(kind)
             .values()
-            .filter(move |r| filter.is_none_or(|f| f.matches(r)))
+            .filter(move |r| filter.is_none_or(|f| f.matches(kind, r)))
     }
 
-    fn taken(&self, name: &str, by_other_than: Option<&str>) -> bool {
-        self.all.iter().any(|(id, r)| {
-            Some(id.as_str()) != by_other_than
-                && r.get("userName")
-                    .and_then(Value::as_str)
-                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
-        })
+    /// The first attribute whose schema says `uniqueness: server` and whose value another resource
+    /// of `kind` already holds (case-insensitively).
+    fn taken(
+        &self,
+        kind: &Kind,
+        attrs: &Map<String, Value>,
+        by_other_than: Option<&str>,
+    ) -> Option<String> {
+        kind.core
+            .attributes
+            .iter()
+            .filter(|a| a.uniqueness.as_deref() == Some("server"))
+            .find_map(|a| {
+                let mine = attrs.get(&a.name)?.as_str()?;
+                self.all(kind)
+                    .iter()
+                    .any(|(id, r)| {
+                        Some(id.as_str()) != by_other_than
+                            && r.get(&a.name)
+                                .and_then(Value::as_str)
+                                .is_some_and(|n| n.eq_ignore_ascii_case(mine))
+                    })
+                    .then(|| format!("{} `{mine}` is taken", a.name))
+            })
     }
 
-    fn user_name(attrs: &Map<String, Value>) -> &str {
-        attrs.get("userName").and_then(Value::as_str).unwrap_or("")
+    fn unique(
+        &self,
+        kind: &Kind,
+        attrs: &Map<String, Value>,
+        by_other_than: Option<&str>,
+    ) -> Result<(), ScimError> {
+        match self.taken(kind, attrs, by_other_than) {
+            Some(detail) => Err(ScimError {
+                status: 409,
+                scim_type: Some("uniqueness"),
+                detail,
+            }),
+            None => Ok(()),
+        }
     }
 
     fn save(&self) -> Result<(), ScimError> {
@@ -122,12 +165,14 @@ impl Users {
         }
     }
 
-    /// POST /Users.
-    pub fn create(&mut self, body: &Map<String, Value>) -> Result<Map<String, Value>, ScimError> {
-        let attrs = canonical(body)?;
-        if self.taken(Self::user_name(&attrs), None) {
-            return Err(conflict(Self::user_name(&attrs)));
-        }
+    /// POST.
+    pub fn create(
+        &mut self,
+        kind: &Kind,
+        body: &Map<String, Value>,
+    ) -> Result<Map<String, Value>, ScimError> {
+        let attrs = canonical(kind, body)?;
+        self.unique(kind, &attrs, None)?;
         self.counter += 1;
         let seed = format!(
             "{}:{}:{}",
@@ -140,17 +185,28 @@ impl Users {
             .map(|b| format!("{b:02x}"))
             .collect();
         let t = now();
-        let Value::Object(r) = stored(&id, attrs, &t, &t) else {
+        let Value::Object(r) = stored(kind, &id, attrs, &t, &t) else {
             unreachable!("stored() builds an object")
         };
-        self.write(&id, r.clone())?;
+        self.write(kind, &id, r.clone())?;
         Ok(r)
     }
 
-    /// Store `r` as user `id` (saved; undone in memory if the save fails).
-    fn write(&mut self, id: &str, r: Map<String, Value>) -> Result<(), ScimError> {
+    /// Store `r` as resource `id` (saved; undone in memory if the save fails).
+    fn write(&mut self, kind: &Kind, id: &str, r: Map<String, Value>) -> Result<(), ScimError> {
+        if !is_user(kind) {
+            let before = self.saved.groups.insert(id.to_string(), r);
+            if let Err(e) = self.save() {
+                match before {
+                    Some(b) => self.saved.groups.insert(id.to_string(), b),
+                    None => self.saved.groups.remove(id),
+                };
+                return Err(e);
+            }
+            return Ok(());
+        }
         let before = (
-            self.all.get(id).cloned(),
+            self.users.get(id).cloned(),
             self.saved.users.get(id).cloned(),
             self.saved.offboarded.contains(id),
         );
@@ -158,12 +214,12 @@ impl Users {
             // Rehired or reactivated: a later deactivation is a departure again.
             self.saved.offboarded.remove(id);
         }
-        self.all.insert(id.to_string(), r.clone());
+        self.users.insert(id.to_string(), r.clone());
         self.saved.users.insert(id.to_string(), r);
         if let Err(e) = self.save() {
             match before.0 {
-                Some(r) => self.all.insert(id.to_string(), r),
-                None => self.all.remove(id),
+                Some(r) => self.users.insert(id.to_string(), r),
+                None => self.users.remove(id),
             };
             match before.1 {
                 Some(r) => self.saved.users.insert(id.to_string(), r),
@@ -177,17 +233,16 @@ impl Users {
         Ok(())
     }
 
-    /// A new version of user `id` from its client-writable attributes: stored when it differs,
-    /// and the departure it makes, if any.
+    /// A new version of resource `id` from its client-writable attributes: stored when it
+    /// differs, and the departure it makes, if any.
     fn update(
         &mut self,
+        kind: &Kind,
         id: &str,
         attrs: Map<String, Value>,
-    ) -> Result<(Map<String, Value>, Option<Identity>), ScimError> {
-        let old = self.all.get(id).ok_or_else(|| not_found(id))?;
-        if self.taken(Self::user_name(&attrs), Some(id)) {
-            return Err(conflict(Self::user_name(&attrs)));
-        }
+    ) -> Result<Changed, ScimError> {
+        let old = self.all(kind).get(id).ok_or_else(|| not_found(kind, id))?;
+        self.unique(kind, &attrs, Some(id))?;
         let created = old
             .get("meta")
             .and_then(|m| m.get("created"))
@@ -198,13 +253,15 @@ impl Users {
         let r = if unchanged {
             old.clone()
         } else {
-            let Value::Object(r) = stored(id, attrs, &created, &now()) else {
+            let Value::Object(r) = stored(kind, id, attrs, &created, &now()) else {
                 unreachable!("stored() builds an object")
             };
-            self.write(id, r.clone())?;
+            self.write(kind, id, r.clone())?;
             r
         };
-        let departure = (!is_active(&r)).then(|| self.depart(id, &r)).flatten();
+        let departure = (is_user(kind) && !is_active(&r))
+            .then(|| self.depart(id, &r))
+            .flatten();
         Ok((r, departure))
     }
 
@@ -220,40 +277,49 @@ impl Users {
         Some(resource::identity(r))
     }
 
-    /// PUT /Users/{id}.
+    /// PUT.
     pub fn replace(
         &mut self,
+        kind: &Kind,
         id: &str,
         body: &Map<String, Value>,
-    ) -> Result<(Map<String, Value>, Option<Identity>), ScimError> {
-        if !self.all.contains_key(id) {
-            return Err(not_found(id));
+    ) -> Result<Changed, ScimError> {
+        if !self.all(kind).contains_key(id) {
+            return Err(not_found(kind, id));
         }
-        let attrs = canonical(body)?;
-        self.update(id, attrs)
+        let attrs = canonical(kind, body)?;
+        self.update(kind, id, attrs)
     }
 
-    /// PATCH /Users/{id}.
-    pub fn patch(
-        &mut self,
-        id: &str,
-        body: &Value,
-    ) -> Result<(Map<String, Value>, Option<Identity>), ScimError> {
-        let old = self.all.get(id).ok_or_else(|| not_found(id))?;
+    /// PATCH.
+    pub fn patch(&mut self, kind: &Kind, id: &str, body: &Value) -> Result<Changed, ScimError> {
+        let old = self.all(kind).get(id).ok_or_else(|| not_found(kind, id))?;
         let mut doc = writable(old);
-        super::patch::apply(&mut doc, body)?;
-        let attrs = canonical(&doc)?;
-        self.update(id, attrs)
+        super::patch::apply(kind, &mut doc, body)?;
+        let attrs = canonical(kind, &doc)?;
+        self.update(kind, id, attrs)
     }
 
-    /// DELETE /Users/{id}: gone, and a departure if it had not been reported.
-    pub fn delete(&mut self, id: &str) -> Result<Option<Identity>, ScimError> {
-        let r = self.all.remove(id).ok_or_else(|| not_found(id))?;
+    /// DELETE: gone, and for a user a departure if it had not been reported.
+    pub fn delete(&mut self, kind: &Kind, id: &str) -> Result<Option<Identity>, ScimError> {
+        if !is_user(kind) {
+            let r = self
+                .saved
+                .groups
+                .remove(id)
+                .ok_or_else(|| not_found(kind, id))?;
+            if let Err(e) = self.save() {
+                self.saved.groups.insert(id.to_string(), r);
+                return Err(e);
+            }
+            return Ok(None);
+        }
+        let r = self.users.remove(id).ok_or_else(|| not_found(kind, id))?;
         let was_saved = self.saved.users.remove(id);
         self.saved.deleted.insert(id.to_string());
         let first = self.saved.offboarded.insert(id.to_string());
         if let Err(e) = self.save() {
-            self.all.insert(id.to_string(), r);
+            self.users.insert(id.to_string(), r);
             if let Some(s) = was_saved {
                 self.saved.users.insert(id.to_string(), s);
             }
@@ -266,20 +332,53 @@ impl Users {
         Ok(first.then(|| resource::identity(&r)))
     }
 
-    /// How many users.
-    pub fn len(&self) -> usize {
-        self.all.len()
+    /// How many resources of `kind`.
+    pub fn count(&self, kind: &Kind) -> usize {
+        self.all(kind).len()
     }
 
-    /// No users?
-    pub fn is_empty(&self) -> bool {
-        self.all.is_empty()
+    /// The groups as (display name, members), each member named by the alias the roster knows
+    /// them by: their HR number when the IdP sent one, else their login; nested groups by name.
+    pub fn memberships(&self) -> Vec<(String, Vec<String>)> {
+        self.saved
+            .groups
+            .values()
+            .filter_map(|g| {
+                let name = g.get("displayName")?.as_str()?.to_string();
+                let members = g
+                    .get("members")
+                    .and_then(Value::as_array)
+                    .map(|ms| {
+                        ms.iter()
+                            .filter_map(|m| m.get("value").and_then(Value::as_str))
+                            .filter_map(|v| {
+                                if let Some(u) = self.users.get(v) {
+                                    let i = resource::identity(u);
+                                    return Some(i.id);
+                                }
+                                self.saved
+                                    .groups
+                                    .get(v)
+                                    .and_then(|g| g.get("displayName"))
+                                    .and_then(Value::as_str)
+                                    .map(str::to_string)
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Some((name, members))
+            })
+            .collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn user() -> &'static Kind {
+        Catalogue::get().user()
+    }
     use credwarden_model::{IdentityKind, IdentityStatus, SourceRef};
     use serde_json::json;
 
@@ -309,63 +408,67 @@ mod tests {
     fn a_departure_is_reported_once_and_survives_a_restart() {
         let d = tempfile::tempdir().unwrap();
         let state = d.path().join("scim.json");
-        let mut u = Users::open(&roster(), Some(state.clone())).unwrap();
+        let mut u = Store::open(&roster(), Some(state.clone())).unwrap();
         let off: Value = serde_json::from_str(OFF).unwrap();
-        let (r, who) = u.patch("E2", &off).unwrap();
+        let (r, who) = u.patch(user(), "E2", &off).unwrap();
         assert_eq!(r["active"], false);
         assert_eq!(who.unwrap().id, "E2");
         assert!(
-            u.patch("E2", &off).unwrap().1.is_none(),
+            u.patch(user(), "E2", &off).unwrap().1.is_none(),
             "sent again: nothing new"
         );
-        let mut again = Users::open(&roster(), Some(state.clone())).unwrap();
-        assert_eq!(again.get("E2").unwrap()["active"], false);
+        let mut again = Store::open(&roster(), Some(state.clone())).unwrap();
+        assert_eq!(again.get(user(), "E2").unwrap()["active"], false);
         assert!(
-            again.patch("E2", &off).unwrap().1.is_none(),
+            again.patch(user(), "E2", &off).unwrap().1.is_none(),
             "not after a restart either"
         );
         // Reactivated, then deactivated: a departure again.
         let on = json!({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":true}]});
-        assert!(again.patch("E2", &on).unwrap().1.is_none());
-        assert!(again.patch("E2", &off).unwrap().1.is_some());
+        assert!(again.patch(user(), "E2", &on).unwrap().1.is_none());
+        assert!(again.patch(user(), "E2", &off).unwrap().1.is_some());
     }
 
     #[test]
     fn create_replace_delete_with_unique_user_names() {
         let d = tempfile::tempdir().unwrap();
         let state = d.path().join("scim.json");
-        let mut u = Users::open(&roster(), Some(state.clone())).unwrap();
+        let mut u = Store::open(&roster(), Some(state.clone())).unwrap();
         assert_eq!(
-            u.create(&obj(json!({"userName": "BO"})))
+            u.create(user(), &obj(json!({"userName": "BO"})))
                 .unwrap_err()
                 .status,
             409
         );
         let r = u
-            .create(&obj(json!({"userName": "cy", "emails": [{"value": "cy@shop.example"}],
+            .create(user(), &obj(json!({"userName": "cy", "emails": [{"value": "cy@shop.example"}],
                 "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"employeeNumber": "E3"}})))
             .unwrap();
         let id = r["id"].as_str().unwrap().to_string();
-        assert_eq!(u.len(), 2);
+        assert_eq!(u.count(user()), 2);
         assert_eq!(
-            u.replace(&id, &obj(json!({"userName": "bo"})))
+            u.replace(user(), &id, &obj(json!({"userName": "bo"})))
                 .unwrap_err()
                 .status,
             409
         );
         let (r2, who) = u
-            .replace(&id, &obj(json!({"userName": "cy", "displayName": "Cy"})))
+            .replace(
+                user(),
+                &id,
+                &obj(json!({"userName": "cy", "displayName": "Cy"})),
+            )
             .unwrap();
         assert!(who.is_none() && r2["displayName"] == "Cy");
         let f = Filter::parse(r#"displayName eq "cy""#).unwrap();
-        assert_eq!(u.list(Some(&f)).count(), 1);
-        let who = u.delete(&id).unwrap().unwrap();
+        assert_eq!(u.list(user(), Some(&f)).count(), 1);
+        let who = u.delete(user(), &id).unwrap().unwrap();
         assert_eq!(who.id, id, "the replacement dropped the employee number");
-        assert_eq!(u.delete(&id).unwrap_err().status, 404);
+        assert_eq!(u.delete(user(), &id).unwrap_err().status, 404);
         // Deleting a roster user sticks across a restart.
-        assert_eq!(u.delete("E2").unwrap().unwrap().id, "E2");
-        let u = Users::open(&roster(), Some(state)).unwrap();
-        assert!(u.is_empty());
+        assert_eq!(u.delete(user(), "E2").unwrap().unwrap().id, "E2");
+        let u = Store::open(&roster(), Some(state)).unwrap();
+        assert_eq!(u.count(user()), 0);
     }
 
     #[test]
@@ -373,14 +476,16 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let dir = d.path().join("state");
         std::fs::create_dir(&dir).unwrap();
-        let mut u = Users::open(&roster(), Some(dir.join("scim.json"))).unwrap();
+        let mut u = Store::open(&roster(), Some(dir.join("scim.json"))).unwrap();
         // The state file's directory becomes a file: every save fails.
         std::fs::remove_dir(&dir).unwrap();
         std::fs::write(&dir, "").unwrap();
-        let e = u.create(&obj(json!({"userName": "cy"}))).unwrap_err();
+        let e = u
+            .create(user(), &obj(json!({"userName": "cy"})))
+            .unwrap_err();
         assert_eq!(e.status, 500);
-        assert_eq!(u.len(), 1);
-        assert_eq!(u.delete("E2").unwrap_err().status, 500);
-        assert!(u.get("E2").is_some());
+        assert_eq!(u.count(user()), 1);
+        assert_eq!(u.delete(user(), "E2").unwrap_err().status, 500);
+        assert!(u.get(user(), "E2").is_some());
     }
 }
