@@ -22,15 +22,17 @@ impl Estate<'_> {
     /// Read and join. Bad rows go to `rejects`; with keep-going, a whole unreadable inventory is
     /// reported and skipped like a bad row (the roster never is: without it every owner is unknown).
     pub fn load(&self, rejects: &mut Rejects) -> Result<(Directory, Vec<Credential>), String> {
-        self.load_plus(rejects, &[])
+        self.load_plus(rejects, &[], &[])
     }
 
     /// As [`Estate::load`], with `extra` people the roster does not hold (a user known only to
-    /// the identity provider that just deactivated it).
+    /// the identity provider that just deactivated it) and `extra_groups` memberships besides the
+    /// groups file (the identity provider's groups, as `(group, members)`).
     pub fn load_plus(
         &self,
         rejects: &mut Rejects,
         extra: &[credwarden_model::Identity],
+        extra_groups: &[(String, Vec<String>)],
     ) -> Result<(Directory, Vec<Credential>), String> {
         let s = |e: credwarden_ingest::IngestError| e.to_string();
         let mut identities = hr::read(&Input::read(self.hr).map_err(s)?, rejects).map_err(s)?;
@@ -62,7 +64,8 @@ impl Estate<'_> {
         Ok((
             Directory::new(identities)
                 .with_mapping(owners)
-                .with_groups(groups),
+                .with_groups(groups)
+                .with_groups(extra_groups.iter().cloned()),
             credentials,
         ))
     }

@@ -64,16 +64,21 @@ pub fn leaver_named(estate: &Estate, who: &str) -> Result<Leaver, String> {
 
 /// The leaver a SCIM departure names: the roster identity it matches by HR id or by any alias
 /// (login, address, external id), else the SCIM user itself, whose credentials are then found by
-/// its aliases.
-pub fn leaver_for(estate: &Estate, who: &credwarden_model::Identity) -> Result<Leaver, String> {
-    let (dir, credentials) = estate.load(&mut Rejects::new(false))?;
+/// its aliases. `groups` (the IdP's, the leaver in every group they were ever in) count besides
+/// the groups file for what they could read.
+pub fn leaver_for(
+    estate: &Estate,
+    who: &credwarden_model::Identity,
+    groups: &[(String, Vec<String>)],
+) -> Result<Leaver, String> {
+    let (dir, credentials) = estate.load_plus(&mut Rejects::new(false), &[], groups)?;
     for name in std::iter::once(who.id.clone()).chain(who.aliases()) {
         if let Resolution::Found(..) = dir.resolve(&name) {
             return leaver_from(&dir, &credentials, &name, estate.hr);
         }
     }
     let (dir, credentials) =
-        estate.load_plus(&mut Rejects::new(false), std::slice::from_ref(who))?;
+        estate.load_plus(&mut Rejects::new(false), std::slice::from_ref(who), groups)?;
     leaver_from(&dir, &credentials, &who.id, estate.hr)
 }
 

@@ -87,7 +87,11 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
     );
     // One offboarding at a time: the journal is one chain.
     let lock = Arc::new(Mutex::new(()));
-    let on_deactivate: credwarden_server::OnDeactivate = Arc::new(move |who| {
+    let on_deactivate: credwarden_server::OnDeactivate = Arc::new(move |d| {
+        let credwarden_server::Departure {
+            who,
+            groups: idp_groups,
+        } = d;
         let _g = lock.lock().unwrap_or_else(|p| p.into_inner());
         info!("deactivation of {} received: offboarding", who.id);
         let run = || -> Result<u8, String> {
@@ -97,7 +101,7 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
                 groups: groups.as_deref(),
                 inventories: &inventories,
             };
-            let leaver = crate::offboard_cmd::leaver_for(&estate, &who)?;
+            let leaver = crate::offboard_cmd::leaver_for(&estate, &who, &idp_groups)?;
             let mut journal =
                 Journal::open(&jpath, &format!("serve ({})", crate::offboard_cmd::actor()))
                     .map_err(|e| e.to_string())?;

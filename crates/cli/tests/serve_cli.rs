@@ -585,3 +585,46 @@ fn a_scim_deactivation_kills_ten_credentials_across_three_systems_within_five_se
         assert!(!keys.contains("<AccessKeyId>"), "{keys}");
     }
 }
+
+/// A secret readable through a group only the identity provider knows: the IdP provisions the group
+/// with Bo in it, takes him out of it (as IdPs do before a deactivation), then deactivates him — the
+/// secret is still planned for rotation, because he could read it.
+#[test]
+fn a_secret_readable_through_an_idp_group_is_rotated_even_after_the_leaver_left_the_group() {
+    let d = tempfile::tempdir().unwrap();
+    estate(d.path());
+    std::fs::write(
+        d.path().join("secrets.csv"),
+        "id,kind,system,owner,created,readers\npayments-signing,signing_key,payments-api,E1,2020-01-01,payments-oncall\nunrelated-secret,shared_secret,hr-api,E1,2020-01-01,hr-team\n",
+    )
+    .unwrap();
+    let config = d.path().join("credwarden.toml");
+    std::fs::write(&config, "").unwrap();
+    let journal = d.path().join("journal.jsonl");
+    let port = free_port();
+    let _s = serve(d.path(), port, &config);
+    let group = r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"payments-oncall","members":[{"value":"E2","type":"User"},{"value":"E1","type":"User"}]}"#;
+    let (s, body) = request(port, "POST", "/scim/v2/Groups", Some(TOKEN), group);
+    assert_eq!(s, 201, "{body}");
+    let gid = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove","path":"members[value eq \"E2\"]"}]}"#;
+    let (s, body) = request(
+        port,
+        "PATCH",
+        &format!("/scim/v2/Groups/{gid}"),
+        Some(TOKEN),
+        out,
+    );
+    assert_eq!(s, 200, "{body}");
+    assert!(!body.contains("\"E2\""), "{body}");
+    let off = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}"#;
+    assert_eq!(
+        request(port, "PATCH", "/scim/v2/Users/E2", Some(TOKEN), off).0,
+        200
+    );
+    let j = journal_with(&journal, "payments-signing");
+    assert!(!j.contains("unrelated-secret"), "{j}");
+}

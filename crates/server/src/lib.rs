@@ -28,8 +28,19 @@ use std::sync::{Arc, Mutex};
 
 pub use ssf::{SetMaker, SsfServe, EVENTS_SUPPORTED};
 
+/// A departure reported by the identity provider.
+#[derive(Debug, Clone)]
+pub struct Departure {
+    /// Who left.
+    pub who: Identity,
+    /// The IdP's groups as (name, members by the alias the roster knows), the leaver counted in
+    /// every group they were ever a member of — an IdP often empties a leaver's groups before it
+    /// deactivates them, and what they could read through those groups must still be rotated.
+    pub groups: Vec<(String, Vec<String>)>,
+}
+
 /// Called when the IdP deactivates someone (on a background thread: the playbook may take seconds).
-pub type OnDeactivate = Arc<dyn Fn(Identity) + Send + Sync>;
+pub type OnDeactivate = Arc<dyn Fn(Departure) + Send + Sync>;
 
 /// Settings.
 pub struct ServerConfig {

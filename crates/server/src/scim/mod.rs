@@ -467,8 +467,13 @@ fn departed(st: &AppState, who: Option<Identity>, what: &str) -> String {
     match who {
         Some(who) => {
             crate::ssf::enqueue(st, &who);
+            let groups = st
+                .store
+                .lock()
+                .map(|s| s.memberships_for(&who))
+                .unwrap_or_default();
             let cb = st.on_deactivate.clone();
-            std::thread::spawn(move || cb(who));
+            std::thread::spawn(move || cb(crate::Departure { who, groups }));
             format!("{what}: offboarding started")
         }
         None => what.to_string(),

@@ -31,6 +31,10 @@ struct Saved {
     deleted: BTreeSet<String>,
     /// Users whose departure has been reported.
     offboarded: BTreeSet<String>,
+    /// Every group (by name) each member (by alias) was ever in: memberships removed before a
+    /// departure still count for what the leaver could read.
+    #[serde(default)]
+    ever_in: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// The store.
@@ -195,12 +199,28 @@ impl Store {
     /// Store `r` as resource `id` (saved; undone in memory if the save fails).
     fn write(&mut self, kind: &Kind, id: &str, r: Map<String, Value>) -> Result<(), ScimError> {
         if !is_user(kind) {
+            let name = r
+                .get("displayName")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            let members = self.members(&r);
             let before = self.saved.groups.insert(id.to_string(), r);
+            let ever_before = self.saved.ever_in.clone();
+            if let Some(name) = name {
+                for m in members {
+                    self.saved
+                        .ever_in
+                        .entry(m)
+                        .or_default()
+                        .insert(name.clone());
+                }
+            }
             if let Err(e) = self.save() {
                 match before {
                     Some(b) => self.saved.groups.insert(id.to_string(), b),
                     None => self.saved.groups.remove(id),
                 };
+                self.saved.ever_in = ever_before;
                 return Err(e);
             }
             return Ok(());
@@ -337,38 +357,49 @@ impl Store {
         self.all(kind).len()
     }
 
-    /// The groups as (display name, members), each member named by the alias the roster knows
-    /// them by: their HR number when the IdP sent one, else their login; nested groups by name.
-    pub fn memberships(&self) -> Vec<(String, Vec<String>)> {
-        self.saved
+    /// A group's members, each by the alias the roster knows them by: a user's HR number when the
+    /// IdP sent one, else their SCIM id (the HR id for roster users); a nested group by its name.
+    fn members(&self, g: &Map<String, Value>) -> Vec<String> {
+        g.get("members")
+            .and_then(Value::as_array)
+            .map(|ms| {
+                ms.iter()
+                    .filter_map(|m| m.get("value").and_then(Value::as_str))
+                    .filter_map(|v| {
+                        if let Some(u) = self.users.get(v) {
+                            return Some(resource::identity(u).id);
+                        }
+                        self.saved
+                            .groups
+                            .get(v)
+                            .and_then(|g| g.get("displayName"))
+                            .and_then(Value::as_str)
+                            .map(str::to_string)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The groups as (name, members) for the offboarding of `who`: today's members, and `who` in
+    /// every group they were ever in.
+    pub fn memberships_for(&self, who: &Identity) -> Vec<(String, Vec<String>)> {
+        let mut out: BTreeMap<String, Vec<String>> = self
+            .saved
             .groups
             .values()
             .filter_map(|g| {
                 let name = g.get("displayName")?.as_str()?.to_string();
-                let members = g
-                    .get("members")
-                    .and_then(Value::as_array)
-                    .map(|ms| {
-                        ms.iter()
-                            .filter_map(|m| m.get("value").and_then(Value::as_str))
-                            .filter_map(|v| {
-                                if let Some(u) = self.users.get(v) {
-                                    let i = resource::identity(u);
-                                    return Some(i.id);
-                                }
-                                self.saved
-                                    .groups
-                                    .get(v)
-                                    .and_then(|g| g.get("displayName"))
-                                    .and_then(Value::as_str)
-                                    .map(str::to_string)
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                Some((name, members))
+                Some((name, self.members(g)))
             })
-            .collect()
+            .collect();
+        for name in self.saved.ever_in.get(&who.id).into_iter().flatten() {
+            let members = out.entry(name.clone()).or_default();
+            if !members.contains(&who.id) {
+                members.push(who.id.clone());
+            }
+        }
+        out.into_iter().collect()
     }
 }
 
