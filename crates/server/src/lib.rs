@@ -2,7 +2,8 @@
 //! systems and identity providers that provision by SCIM tell us about a departure the way they
 //! tell everyone else — `PATCH /Users/{id}` with `active=false`, a `PUT` with `active: false`, or a
 //! `DELETE` — and that starts the offboarding playbook. It is a whole SCIM service (RFC 7643/7644:
-//! discovery, Users create/read/replace/patch/delete, filters, `.search`, partial responses),
+//! discovery, Users and Groups create/read/replace/patch/delete, filters, `.search`, partial
+//! responses),
 //! checked by the scim2-tester conformance suite; see [`scim`].
 //!
 //! This service can cut anyone's access, so every endpoint needs a bearer token; tokens are stored as

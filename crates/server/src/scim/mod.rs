@@ -1,15 +1,16 @@
 //! Our SCIM 2.0 service provider (RFC 7643, RFC 7644) under `/scim/v2`: discovery
-//! (`ServiceProviderConfig`, `ResourceTypes`, `Schemas`), Users (list with filters and paging,
-//! `.search`, create, read, replace, patch, delete) and partial responses (`attributes`,
-//! `excludedAttributes`). Bulk, sorting, ETags and Groups are not offered, and the
-//! ServiceProviderConfig says so.
+//! (`ServiceProviderConfig`, `ResourceTypes`, `Schemas`), Users and Groups (list with filters and
+//! paging, `.search` per type and at the root, create, read, replace, patch, delete) and partial
+//! responses (`attributes`, `excludedAttributes`). Bulk, sorting and ETags are not offered, and the
+//! ServiceProviderConfig says so. Routes are made per resource type from `resource_types.json`.
 //!
 //! A departure (a user deactivated or deleted) queues Shared Signals events and starts the
-//! offboarding playbook on a background thread; the answer does not wait for it.
+//! offboarding playbook on a background thread, with the IdP's group memberships; the answer does
+//! not wait for it.
 //!
 //! The pieces: [`schema`] (what we serve, from the JSON we publish), [`filter`] (paths and
 //! filters), [`patch`] (PatchOp), [`resource`] (canonical form, partial responses, identity),
-//! [`store`] (the users and their state file).
+//! [`store`] (users, groups, their history and the state file).
 
 pub mod filter;
 pub mod patch;
