@@ -277,9 +277,16 @@ fn read_scim(input: &Input, rejects: &mut Rejects) -> Result<Vec<Identity>, Inge
 }
 
 fn scim_user(src: &Arc<str>, line: u64, raw: &str) -> Result<Identity, IngestError> {
+    let u: Value = serde_json::from_str(raw)
+        .map_err(|e| IngestError::field(src, line, "(record)", e.to_string()))?;
+    scim_identity(&u, src, line)
+}
+
+/// One SCIM 2.0 User (core schema and enterprise extension) as an identity; `src` and `line` name
+/// where it was read, for errors and provenance. Shared by the roster reader and `serve`.
+pub fn scim_identity(u: &Value, src: &Arc<str>, line: u64) -> Result<Identity, IngestError> {
     let file: &str = src;
     let err = |field: &str, reason: String| IngestError::field(file, line, field, reason);
-    let u: Value = serde_json::from_str(raw).map_err(|e| err("(record)", e.to_string()))?;
     let s = |v: &Value| {
         v.as_str()
             .map(str::trim)

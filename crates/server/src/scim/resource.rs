@@ -356,50 +356,39 @@ fn remove_path(r: &mut Map<String, Value>, p: &AttrPath) {
     }
 }
 
-/// The person a deactivated user stands for, to run the offboarding for: the HR id
-/// (`employeeNumber`) when the IdP sent one, else the SCIM id; logins and addresses as aliases.
+/// The person a deactivated user stands for, to run the offboarding for: read as the roster
+/// reader reads SCIM users, but named by the HR number (`employeeNumber`) when the IdP sent one —
+/// the id the roster knows — with the SCIM id kept as an alias.
 pub fn identity(r: &Map<String, Value>) -> Identity {
-    let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
-    let ext = r.get(ENTERPRISE).and_then(Value::as_object);
-    let id = s(ext.and_then(|e| e.get("employeeNumber")))
-        .or_else(|| s(r.get("id")))
-        .unwrap_or_default();
-    let mut usernames: Vec<String> = [r.get("userName"), r.get("externalId"), r.get("id")]
-        .into_iter()
-        .filter_map(s)
-        .map(|x| x.to_lowercase())
-        .collect();
-    usernames.dedup();
-    let emails = r
-        .get("emails")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|e| e.get("value").and_then(Value::as_str))
-                .map(str::to_lowercase)
-                .collect()
-        })
-        .unwrap_or_default();
-    Identity {
-        id,
-        display_name: s(r.get("displayName"))
-            .or_else(|| s(r.get("name").and_then(|n| n.get("formatted")))),
-        emails,
-        usernames,
+    let src: std::sync::Arc<str> = "scim".into();
+    let u = Value::Object(r.clone());
+    let mut i = credwarden_ingest::hr::scim_identity(&u, &src, 0).unwrap_or_else(|_| Identity {
+        id: r
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        display_name: None,
+        emails: vec![],
+        usernames: vec![],
         kind: IdentityKind::Employee,
-        status: if is_active(r) {
-            IdentityStatus::Active
-        } else {
-            IdentityStatus::Terminated
-        },
+        status: IdentityStatus::Terminated,
         start_date: None,
         end_date: None,
-        manager: s(ext
-            .and_then(|e| e.get("manager"))
-            .and_then(|m| m.get("value"))),
-        department: s(ext.and_then(|e| e.get("department"))),
-        source: SourceRef::new("scim", 0),
+        manager: None,
+        department: None,
+        source: SourceRef::new(src, 0),
+    });
+    if let Some(n) = r
+        .get(ENTERPRISE)
+        .and_then(|e| e.get("employeeNumber"))
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty() && *n != i.id)
+    {
+        let scim_id = std::mem::replace(&mut i.id, n.to_string());
+        i.usernames.push(scim_id.to_lowercase());
     }
+    i
 }
 
 /// A roster identity as a SCIM User (what the endpoint knows before any IdP writes).
