@@ -182,3 +182,22 @@ pub trait Connector {
     /// Show that it holds.
     fn verify(&mut self, a: &Action) -> Result<Proof, RespondError>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rotation_is_per_leaver_and_a_revocation_is_per_target() {
+        let rot =
+            |who: &str| Action::new("rotation", ActionKind::RotateSecret, "orders-hmac", who, "");
+        assert_ne!(
+            rot("E1").id,
+            rot("E2").id,
+            "each leaver who read it gets a rotation"
+        );
+        assert_eq!(rot("E1").id, rot("E1").id);
+        let key = |who: &str| Action::new("aws-iam", ActionKind::DeleteAccessKey, "AKIA1", who, "");
+        assert_eq!(key("E1").id, key("E2").id);
+    }
+}
