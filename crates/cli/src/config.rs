@@ -22,6 +22,9 @@ pub struct Config {
 pub struct RespondConfig {
     /// Journal file (default `credwarden-journal.jsonl`).
     pub journal: Option<std::path::PathBuf>,
+    /// Daemons (`serve`, `offboard --watch-hr`) retry work left open by a system that was down
+    /// after this many seconds, doubling up to an hour (default 30).
+    pub retry_seconds: Option<u64>,
     /// AWS IAM (`[respond.aws]`).
     pub aws: Option<AwsSection>,
     /// Shared secrets kept in AWS Secrets Manager, rotated by us (`[respond.secrets_manager]`).

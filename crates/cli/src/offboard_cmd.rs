@@ -422,6 +422,7 @@ fn watch(
         }
     };
     let mut exit = 0;
+    let mut retry = Retry::new(cfg);
     loop {
         // One read of the estate per look, for the roster and for every new leaver's credentials.
         let est = estate(a)?;
@@ -443,7 +444,98 @@ fn watch(
         if a.once {
             return Ok(exit);
         }
+        if a.apply {
+            exit = exit.max(retry.run(&est, cfg, journal, jpath));
+        }
         std::thread::sleep(Duration::from_secs(a.poll_seconds.max(1)));
+    }
+}
+
+/// Work left open by a system that was down, or by a proof that did not come in time, retried by a
+/// daemon (`serve`, `--watch-hr`) per identity with back-off (30 s by default, doubling up to an
+/// hour) until it is done, and said loudly each time it is not. Refusals (items that need a person,
+/// such as a rotation only a secret's owner can do) are not retried: they wait for `--close`.
+pub struct Retry {
+    base: Duration,
+    next: std::collections::HashMap<String, (std::time::Instant, Duration)>,
+}
+
+impl Retry {
+    /// Retries starting `base` apart.
+    pub fn new(cfg: &Config) -> Retry {
+        Retry {
+            base: Duration::from_secs(cfg.respond.retry_seconds.unwrap_or(30).max(1)),
+            next: Default::default(),
+        }
+    }
+
+    fn retryable(
+        journal: &Journal,
+        identity: Option<&str>,
+    ) -> Vec<credwarden_respond::journal::Entry> {
+        journal
+            .open_items(identity)
+            .into_iter()
+            .filter(|e| matches!(e.phase, Phase::Open | Phase::Applied))
+            .collect()
+    }
+
+    /// Offboard again everyone whose open work is due; the worst exit code.
+    pub fn run(
+        &mut self,
+        estate: &Estate,
+        cfg: &Config,
+        journal: &mut Journal,
+        jpath: &Path,
+    ) -> u8 {
+        let due: std::collections::BTreeSet<String> = Self::retryable(journal, None)
+            .into_iter()
+            .map(|e| e.action.identity)
+            .collect();
+        self.next.retain(|id, _| due.contains(id));
+        let now = std::time::Instant::now();
+        let mut exit = 0;
+        for id in due {
+            let (at, wait) = *self
+                .next
+                .entry(id.clone())
+                .or_insert((now + self.base, self.base));
+            if now < at {
+                continue;
+            }
+            tracing::warn!(
+                "{id}: {} action(s) still open; trying again",
+                Self::retryable(journal, Some(&id)).len()
+            );
+            // Someone the roster no longer resolves (a user known only to the IdP) is retried by
+            // their id: the journal's open items are planned again for each connector.
+            let leaver = leaver_named(estate, &id).unwrap_or_else(|_| Leaver {
+                identity: credwarden_model::Identity::leaver(
+                    id.clone(),
+                    credwarden_model::SourceRef::new(jpath.display().to_string(), 0),
+                ),
+                credentials: vec![],
+                readable: vec![],
+            });
+            match offboard_one(true, cfg, &leaver, journal, jpath) {
+                Ok(code) => exit = exit.max(code),
+                Err(e) => tracing::error!("{id}: retry failed: {e}"),
+            }
+            let left = Self::retryable(journal, Some(&id)).len();
+            if left == 0 {
+                tracing::info!("{id}: every open action is done");
+                self.next.remove(&id);
+            } else {
+                let wait = (wait * 2).min(Duration::from_secs(3600));
+                tracing::warn!(
+                    "{id}: {left} action(s) still open; next try in {} s",
+                    wait.as_secs()
+                );
+                self.next
+                    .insert(id, (std::time::Instant::now() + wait, wait));
+            }
+        }
+        exit
     }
 }
 

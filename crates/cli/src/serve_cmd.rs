@@ -9,6 +9,7 @@ use credwarden_ingest::Rejects;
 use credwarden_respond::journal::Journal;
 use std::io::Read;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tracing::{error, info};
 
 fn tokens(path: &std::path::Path) -> Result<Vec<[u8; 32]>, String> {
@@ -87,6 +88,31 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
     );
     // One offboarding at a time: the journal is one chain.
     let lock = Arc::new(Mutex::new(()));
+    if apply {
+        // Work left open by a system that was down is retried until it is done.
+        let (lock, cfg, jpath, hr) = (lock.clone(), cfg.clone(), jpath.clone(), hr.clone());
+        let (inventories, groups, owners) = (inventories.clone(), groups.clone(), owners.clone());
+        std::thread::spawn(move || {
+            let mut retry = crate::offboard_cmd::Retry::new(&cfg);
+            let tick = Duration::from_secs(cfg.respond.retry_seconds.unwrap_or(30).clamp(1, 30));
+            loop {
+                std::thread::sleep(tick);
+                let _g = lock.lock().unwrap_or_else(|p| p.into_inner());
+                let estate = Estate {
+                    hr: &hr,
+                    owners: owners.as_deref(),
+                    groups: groups.as_deref(),
+                    inventories: &inventories,
+                };
+                match Journal::open(&jpath, &format!("serve ({})", crate::offboard_cmd::actor())) {
+                    Ok(mut journal) => {
+                        retry.run(&estate, &cfg, &mut journal, &jpath);
+                    }
+                    Err(e) => error!("{}: {e}", jpath.display()),
+                }
+            }
+        });
+    }
     let on_deactivate: credwarden_server::OnDeactivate = Arc::new(move |d| {
         let credwarden_server::Departure {
             who,

@@ -628,3 +628,128 @@ fn a_secret_readable_through_an_idp_group_is_rotated_even_after_the_leaver_left_
     let j = journal_with(&journal, "payments-signing");
     assert!(!j.contains("unrelated-secret"), "{j}");
 }
+
+/// The identity provider is down when a deactivation arrives: its part stays open, visible in
+/// `--list-open`, and `serve --apply` retries it by itself — once the IdP is back, the account is
+/// deactivated and proven so, with no one running anything. Needs scim2-server on PATH.
+#[test]
+fn work_left_open_by_a_system_that_was_down_completes_once_it_is_back() {
+    let Some(scim) = std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join("scim2-server"))
+            .find(|p| p.is_file())
+    }) else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but scim2-server is not on PATH"
+        );
+        eprintln!("skipped: scim2-server not on PATH");
+        return;
+    };
+    let d = tempfile::tempdir().unwrap();
+    estate(d.path());
+    let idp = free_port();
+    let config = d.path().join("credwarden.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[respond]\nretry_seconds = 1\n\n[respond.scim]\nurl = \"http://127.0.0.1:{idp}\"\n"
+        ),
+    )
+    .unwrap();
+    let journal = d.path().join("journal.jsonl");
+    let port = free_port();
+    let p = |n: &str| d.path().join(n).to_str().unwrap().to_string();
+    let _s = Server(
+        Command::new(env!("CARGO_BIN_EXE_credwarden"))
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--apply"])
+            .args(["--hr", &p("hr.csv"), "--inventory", &p("secrets.csv")])
+            .args([
+                "--tokens-file",
+                &p("tokens"),
+                "--journal",
+                &p("journal.jsonl"),
+            ])
+            .args([
+                "--request-log",
+                &p("requests.jsonl"),
+                "--scim-state",
+                &p("scim.json"),
+            ])
+            .args(["--config", config.to_str().unwrap()])
+            .env_remove("CREDWARDEN_CONFIG")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let t = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let off = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}"#;
+    assert_eq!(
+        request(port, "PATCH", "/scim/v2/Users/E2", Some(TOKEN), off).0,
+        200
+    );
+    journal_with(&journal, "(listing)");
+    // Visible: the IdP's part is open.
+    let list = Command::new(env!("CARGO_BIN_EXE_credwarden"))
+        .args(["offboard", "--list-open", "--journal", &p("journal.jsonl")])
+        .env_remove("CREDWARDEN_CONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(list.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&list.stdout).contains("scim"));
+    // The IdP comes back, with Bo's account.
+    let _idp = Server(
+        Command::new(scim)
+            .args(["--hostname", "127.0.0.1", "--port", &idp.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let t = Instant::now();
+    while TcpStream::connect(("127.0.0.1", idp)).is_err() {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "scim2-server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let created = ureq::post(&format!("http://127.0.0.1:{idp}/Users"))
+        .header("Content-Type", "application/scim+json")
+        .send(r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bo","active":true,"emails":[{"value":"bo@shop.example"}]}"#)
+        .unwrap();
+    assert_eq!(created.status().as_u16(), 201);
+    // Retried by itself: the account is deactivated and proven.
+    let t = Instant::now();
+    loop {
+        let j = std::fs::read_to_string(&journal).unwrap_or_default();
+        let done = j.lines().any(|l| {
+            l.contains("\"connector\":\"scim\"")
+                && l.contains("\"kind\":\"deactivate_user\"")
+                && l.contains("\"phase\":\"verified\"")
+        });
+        if done {
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(30), "never retried: {j}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let users: serde_json::Value = serde_json::from_str(
+        &ureq::get(&format!("http://127.0.0.1:{idp}/Users"))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(users["Resources"][0]["active"], false, "{users}");
+}

@@ -125,6 +125,24 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// A leaver known by nothing but an id (from a journal entry, or a record that could not be
+    /// read further): terminated, no aliases, no dates.
+    pub fn leaver(id: impl Into<String>, source: SourceRef) -> Identity {
+        Identity {
+            id: id.into(),
+            display_name: None,
+            emails: vec![],
+            usernames: vec![],
+            kind: IdentityKind::Employee,
+            status: IdentityStatus::Terminated,
+            start_date: None,
+            end_date: None,
+            manager: None,
+            department: None,
+            source,
+        }
+    }
+
     /// Every alias this identity can be joined by: id, emails and usernames (lower-cased).
     pub fn aliases(&self) -> impl Iterator<Item = String> + '_ {
         std::iter::once(self.id.to_lowercase())

@@ -5,7 +5,7 @@
 
 use super::filter::{get_ci, AttrPath};
 use super::schema::{Attr, Kind, Mutability, Returned, ENTERPRISE};
-use credwarden_model::{Identity, IdentityKind, IdentityStatus, SourceRef};
+use credwarden_model::{Identity, SourceRef};
 use serde_json::{json, Map, Value};
 
 /// A SCIM error response (RFC 7644 §3.12).
@@ -362,22 +362,9 @@ fn remove_path(r: &mut Map<String, Value>, p: &AttrPath) {
 pub fn identity(r: &Map<String, Value>) -> Identity {
     let src: std::sync::Arc<str> = "scim".into();
     let u = Value::Object(r.clone());
-    let mut i = credwarden_ingest::hr::scim_identity(&u, &src, 0).unwrap_or_else(|_| Identity {
-        id: r
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
-        display_name: None,
-        emails: vec![],
-        usernames: vec![],
-        kind: IdentityKind::Employee,
-        status: IdentityStatus::Terminated,
-        start_date: None,
-        end_date: None,
-        manager: None,
-        department: None,
-        source: SourceRef::new(src, 0),
+    let mut i = credwarden_ingest::hr::scim_identity(&u, &src, 0).unwrap_or_else(|_| {
+        let id = r.get("id").and_then(Value::as_str).unwrap_or_default();
+        Identity::leaver(id, SourceRef::new(src.clone(), 0))
     });
     if let Some(n) = r
         .get(ENTERPRISE)
