@@ -108,15 +108,24 @@ impl Store {
         self.all(kind).get(id)
     }
 
-    /// Every resource of `kind` matching `filter` (all without one), in id order.
+    /// Every resource of `kind` matching `filter` (all without one), newest first (then by id): a
+    /// client that just created something finds it on the first page, however large the roster.
     pub fn list<'a>(
         &'a self,
         kind: &'a Kind,
         filter: Option<&'a Filter>,
     ) -> impl Iterator<Item = &'a Map<String, Value>> {
-        self.all(kind)
-            .values()
-            .filter(move |r| filter.is_none_or(|f| f.matches(kind, r)))
+        let created = |r: &Map<String, Value>| -> Option<jiff::Timestamp> {
+            r.get("meta")?.get("created")?.as_str()?.parse().ok()
+        };
+        let mut v: Vec<(Option<jiff::Timestamp>, &String, &Map<String, Value>)> = self
+            .all(kind)
+            .iter()
+            .filter(|(_, r)| filter.is_none_or(|f| f.matches(kind, r)))
+            .map(|(id, r)| (created(r), id, r))
+            .collect();
+        v.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+        v.into_iter().map(|(_, _, r)| r)
     }
 
     /// The first attribute whose schema says `uniqueness: server` and whose value another resource
@@ -500,6 +509,30 @@ mod tests {
         assert_eq!(u.delete(user(), "E2").unwrap().unwrap().id, "E2");
         let u = Store::open(&roster(), Some(state)).unwrap();
         assert_eq!(u.count(user()), 0);
+    }
+
+    #[test]
+    fn a_new_user_is_on_the_first_page_of_a_large_roster() {
+        let people: Vec<Identity> = (0..1500)
+            .map(|n| {
+                let mut i = roster().identities()[0].clone();
+                i.id = format!("E{n:05}");
+                i.usernames = vec![format!("u{n}")];
+                i.emails = vec![format!("u{n}@shop.example")];
+                i
+            })
+            .collect();
+        let mut u = Store::open(&Directory::new(people), None).unwrap();
+        for name in ["n1", "n2", "n3", "n4", "n5", "n6", "n7", "n8"] {
+            let r = u.create(user(), &obj(json!({ "userName": name }))).unwrap();
+            let id = r["id"].as_str().unwrap();
+            let first: Vec<&str> = u
+                .list(user(), None)
+                .take(crate::scim::MAX_RESULTS)
+                .filter_map(|r| r["id"].as_str())
+                .collect();
+            assert!(first.contains(&id), "{name} not on the first page");
+        }
     }
 
     #[test]
