@@ -247,6 +247,14 @@ fn our_scim_endpoint_passes_the_scim2_conformance_checks() {
     }
     let d = tempfile::tempdir().unwrap();
     estate(d.path());
+    // A roster larger than a page: what the suite creates must still be found.
+    let mut roster = String::from("employee_id,name,email,username,status,start_date,end_date\n");
+    for n in 0..1500 {
+        roster.push_str(&format!(
+            "E{n:05},Person {n},p{n}@shop.example,p{n},active,2020-01-01,\n"
+        ));
+    }
+    std::fs::write(d.path().join("hr.csv"), roster).unwrap();
     let config = d.path().join("credwarden.toml");
     std::fs::write(&config, "").unwrap();
     let port = free_port();

@@ -312,16 +312,14 @@ impl ListQuery {
 
     fn run(&self, st: &AppState, base: &str, kinds: &[&Kind]) -> Answer {
         let store = st.store.lock().map_err(|_| store_error())?;
-        let mut total = 0;
-        let mut page = Vec::new();
-        for kind in kinds {
-            for r in store.list(kind, self.filter.as_ref()) {
-                total += 1;
-                if total >= self.start && page.len() < self.count {
-                    page.push(render(kind, r, base, &self.attributes, &self.excluded));
-                }
-            }
-        }
+        let all = store.list_across(kinds, self.filter.as_ref());
+        let total = all.len();
+        let page: Vec<Value> = all
+            .into_iter()
+            .skip(self.start - 1)
+            .take(self.count)
+            .map(|(kind, r)| render(kind, r, base, &self.attributes, &self.excluded))
+            .collect();
         let n = page.len();
         Ok((
             StatusCode::OK,

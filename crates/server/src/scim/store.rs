@@ -115,17 +115,32 @@ impl Store {
         kind: &'a Kind,
         filter: Option<&'a Filter>,
     ) -> impl Iterator<Item = &'a Map<String, Value>> {
+        self.list_across(&[kind], filter)
+            .into_iter()
+            .map(|(_, r)| r)
+    }
+
+    /// As [`Store::list`], across several resource types (a root `.search`), newest first.
+    pub fn list_across<'a>(
+        &'a self,
+        kinds: &[&'a Kind],
+        filter: Option<&Filter>,
+    ) -> Vec<(&'a Kind, &'a Map<String, Value>)> {
         let created = |r: &Map<String, Value>| -> Option<jiff::Timestamp> {
             r.get("meta")?.get("created")?.as_str()?.parse().ok()
         };
-        let mut v: Vec<(Option<jiff::Timestamp>, &String, &Map<String, Value>)> = self
-            .all(kind)
+        let mut v: Vec<(Option<jiff::Timestamp>, &'a Kind, &'a Map<String, Value>)> = kinds
             .iter()
-            .filter(|(_, r)| filter.is_none_or(|f| f.matches(kind, r)))
-            .map(|(id, r)| (created(r), id, r))
+            .flat_map(|k| {
+                self.all(k)
+                    .values()
+                    .filter(move |r| filter.is_none_or(|f| f.matches(k, r)))
+                    .map(move |r| (created(r), *k, r))
+            })
             .collect();
-        v.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-        v.into_iter().map(|(_, _, r)| r)
+        // Stable: equal times keep the id order of each type.
+        v.sort_by(|a, b| b.0.cmp(&a.0));
+        v.into_iter().map(|(_, k, r)| (k, r)).collect()
     }
 
     /// The first attribute whose schema says `uniqueness: server` and whose value another resource
