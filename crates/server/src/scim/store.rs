@@ -139,7 +139,7 @@ impl Store {
             })
             .collect();
         // Stable: equal times keep the id order of each type.
-        v.sort_by(|a, b| b.0.cmp(&a.0));
+        v.sort_by_key(|x| std::cmp::Reverse(x.0));
         v.into_iter().map(|(_, k, r)| (k, r)).collect()
     }
 
