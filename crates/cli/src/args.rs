@@ -455,8 +455,15 @@ pub struct ServeArgs {
     /// deleted, and who was already offboarded), so a restart forgets nothing.
     #[arg(long, value_name = "FILE", default_value = "credwarden-scim.json")]
     pub scim_state: PathBuf,
+    /// Serve over TLS with this certificate chain (PEM, leaf first); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM); needs --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// The URL clients reach the SCIM service at, ending in `/scim/v2` (for `meta.location`
-    /// behind a proxy or TLS terminator). Default: `http://` and the request's Host.
+    /// behind a proxy or TLS terminator). Default: `http://` (`https://` with --tls-cert) and the
+    /// request's Host.
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
     /// DANGER: revoke for real when a deactivation arrives (the policy for terminations). Without it

@@ -185,6 +185,11 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
             directory: Arc::new(dir),
             scim_state: Some(a.scim_state.clone()),
             public_url: a.public_url.clone(),
+            tls: a
+                .tls_cert
+                .clone()
+                .zip(a.tls_key.clone())
+                .map(|(cert, key)| credwarden_server::tls::TlsFiles { cert, key }),
             ssf,
         },
         on_deactivate,

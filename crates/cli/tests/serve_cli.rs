@@ -761,3 +761,138 @@ fn work_left_open_by_a_system_that_was_down_completes_once_it_is_back() {
     .unwrap();
     assert_eq!(users["Resources"][0]["active"], false, "{users}");
 }
+
+/// `serve --tls-cert --tls-key`: the SCIM endpoint over TLS (RFC 7644 §7), checked by a client that
+/// trusts only our test certificate (Python's ssl); plain HTTP to the TLS port gets no answer, and a
+/// key that does not fit the certificate stops the start with an error naming the file. Needs
+/// openssl and python3 (present under CI).
+#[test]
+fn serve_speaks_tls_with_the_given_certificate() {
+    let d = tempfile::tempdir().unwrap();
+    estate(d.path());
+    let p = |n: &str| d.path().join(n).to_str().unwrap().to_string();
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ])
+        .args([
+            "-keyout",
+            &p("key.pem"),
+            "-out",
+            &p("cert.pem"),
+            "-days",
+            "2",
+        ])
+        .args([
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !made {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but openssl could not make a certificate"
+        );
+        eprintln!("skipped: openssl is not available");
+        return;
+    }
+    let config = d.path().join("credwarden.toml");
+    std::fs::write(&config, "").unwrap();
+    let port = free_port();
+    let run = |key: &str| {
+        Command::new(env!("CARGO_BIN_EXE_credwarden"))
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .args(["--hr", &p("hr.csv"), "--tokens-file", &p("tokens")])
+            .args([
+                "--journal",
+                &p("journal.jsonl"),
+                "--request-log",
+                &p("requests.jsonl"),
+            ])
+            .args([
+                "--scim-state",
+                &p("scim.json"),
+                "--config",
+                config.to_str().unwrap(),
+            ])
+            .args(["--tls-cert", &p("cert.pem"), "--tls-key", key])
+            .env_remove("CREDWARDEN_CONFIG")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // A key that is not the certificate's: refused at start, naming the key file.
+    std::fs::write(
+        p("other.pem"),
+        Command::new("openssl")
+            .args([
+                "genpkey",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+            ])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let wrong = run(&p("other.pem")).wait_with_output().unwrap();
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("other.pem"));
+    let _s = Server(run(&p("key.pem")));
+    let t = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let client = format!(
+        r#"
+import http.client, ssl, sys
+ctx = ssl.create_default_context(cafile={cert:?})
+c = http.client.HTTPSConnection("127.0.0.1", {port}, context=ctx, timeout=10)
+c.request("GET", "/scim/v2/Users/E2", headers={{"Authorization": "Bearer {TOKEN}"}})
+r = c.getresponse()
+body = r.read().decode()
+print(r.status, ctx.protocol, body)
+sys.exit(0 if r.status == 200 and '"https://127.0.0.1:{port}/scim/v2/Users/E2"' in body else 1)
+"#,
+        cert = p("cert.pem"),
+    );
+    let out = Command::new("python3")
+        .args(["-c", &client])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Plain HTTP to the TLS port is not answered as HTTP.
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(
+        s,
+        "GET /scim/v2/Users HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut buf = String::new();
+    let _ = s.read_to_string(&mut buf);
+    assert!(!buf.starts_with("HTTP/1.1 200"), "{buf}");
+}

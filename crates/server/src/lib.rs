@@ -60,6 +60,9 @@ pub struct ServerConfig {
     pub public_url: Option<String>,
     /// Shared Signals poll transmitter, when configured.
     pub ssf: Option<SsfServe>,
+    /// Serve over TLS with this certificate and key (`None`: plain HTTP, for a TLS terminator in
+    /// front or loopback).
+    pub tls: Option<tls::TlsFiles>,
 }
 
 pub(crate) struct AppState {
@@ -67,6 +70,8 @@ pub(crate) struct AppState {
     log: Mutex<std::fs::File>,
     pub(crate) store: Mutex<scim::store::Store>,
     pub(crate) public_url: Option<String>,
+    /// `https` when we terminate TLS ourselves.
+    pub(crate) scheme: &'static str,
     pub(crate) on_deactivate: OnDeactivate,
     pub(crate) ssf: Option<SsfServe>,
     pub(crate) streams: Mutex<HashMap<String, ssf::Stream>>,
@@ -185,6 +190,7 @@ impl axum::extract::FromRequestParts<Arc<AppState>> for Authed {
 
 pub mod scim;
 pub mod ssf;
+pub mod tls;
 
 /// Anything else: 404 with a SCIM error (after authentication, like every endpoint).
 async fn fallback(a: Authed) -> Response {
@@ -206,6 +212,7 @@ pub fn router(cfg: &ServerConfig, on_deactivate: OnDeactivate) -> std::io::Resul
                 .map_err(std::io::Error::other)?,
         ),
         public_url: cfg.public_url.clone(),
+        scheme: if cfg.tls.is_some() { "https" } else { "http" },
         on_deactivate,
         ssf: cfg.ssf.as_ref().map(|s| SsfServe {
             issuer: s.issuer.clone(),
@@ -234,10 +241,27 @@ pub fn serve(cfg: ServerConfig, on_deactivate: OnDeactivate) -> std::io::Result<
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    // Certificate problems show before anything listens.
+    let acceptor = cfg.tls.as_ref().map(tls::acceptor).transpose()?;
     rt.block_on(async move {
         let app = router(&cfg, on_deactivate)?;
         let listener = tokio::net::TcpListener::bind(cfg.bind).await?;
-        tracing::info!("listening on {}", listener.local_addr()?);
-        axum::serve(listener, app).await
+        let addr = listener.local_addr()?;
+        match acceptor {
+            Some(acceptor) => {
+                tracing::info!("listening on https://{addr}");
+                tls::serve(listener, acceptor, app).await
+            }
+            None => {
+                if !addr.ip().is_loopback() {
+                    tracing::warn!(
+                        "listening on http://{addr}: bearer tokens cross the network in clear unless a TLS terminator is in front (or use --tls-cert / --tls-key)"
+                    );
+                } else {
+                    tracing::info!("listening on http://{addr}");
+                }
+                axum::serve(listener, app).await
+            }
+        }
     })
 }

@@ -122,7 +122,7 @@ impl Authed {
             .get("host")
             .and_then(|h| h.to_str().ok())
             .unwrap_or("localhost");
-        format!("http://{host}/scim/v2")
+        format!("{}://{host}/scim/v2", self.st.scheme)
     }
 
     /// Journal and answer.
