@@ -29,6 +29,8 @@ pub struct RespondConfig {
     pub aws: Option<AwsSection>,
     /// Shared secrets kept in AWS Secrets Manager, rotated by us (`[respond.secrets_manager]`).
     pub secrets_manager: Option<SecretsManagerSection>,
+    /// SSH keys and CA certificates, revoked in a KRL (`[respond.ssh]`).
+    pub ssh: Option<SshSection>,
     /// SCIM 2.0 identity provider (`[respond.scim]`).
     pub scim: Option<ScimSection>,
     /// Relying services to notify (`[[respond.webhook]]`).
@@ -41,6 +43,21 @@ pub struct RespondConfig {
     pub jwks: Option<JwksSection>,
     /// `serve` as a Shared Signals transmitter with poll delivery (`[respond.ssf_poll]`).
     pub ssf_poll: Option<SsfPollSection>,
+}
+
+/// `[respond.ssh]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SshSection {
+    /// The key revocation list sshd reads (`RevokedKeys`); created if absent.
+    pub krl: std::path::PathBuf,
+    /// The SSH CA's public key: revoke every certificate it issued under the leaver's logins and
+    /// addresses as key ids.
+    pub ca_public_key: Option<std::path::PathBuf>,
+    /// Directory of `<credential id>.pub` files for `ssh_key` credentials whose id is not the key.
+    pub keys_dir: Option<std::path::PathBuf>,
+    /// `ssh-keygen` to run (default: from PATH).
+    pub ssh_keygen: Option<std::path::PathBuf>,
 }
 
 /// `[respond.secrets_manager]`.
@@ -220,6 +237,25 @@ mod tests {
         let two = "[[log]]\nname = \"k\"\nkind = \"gateway\"\npath_contains = \"a\"\n";
         let e = load_str(&format!("{two}{two}")).unwrap_err();
         assert!(e.contains("two [[log]] mappings are named `k`"), "{e}");
+    }
+
+    /// Every `[respond]` section the example config documents (commented out there) parses as
+    /// written once uncommented: the example cannot drift from the types.
+    #[test]
+    fn the_example_respond_sections_parse() {
+        let text = include_str!("../../../examples/credwarden.toml");
+        let start = text.find("# [respond]").expect("the example documents [respond]");
+        let respond: String = text[start..]
+            .lines()
+            .take_while(|l| l.starts_with('#'))
+            .map(|l| l.trim_start_matches('#').trim_start())
+            .filter(|l| !l.starts_with("---"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let c = load_str(&respond).unwrap_or_else(|e| panic!("{e}\n{respond}"));
+        assert!(c.respond.ssh.is_some() && c.respond.secrets_manager.is_some());
+        assert!(c.respond.aws.is_some() && c.respond.scim.is_some());
+        assert_eq!(c.respond.retry_seconds, Some(30));
     }
 
     #[test]

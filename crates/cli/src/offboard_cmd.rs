@@ -184,6 +184,21 @@ fn connectors(cfg: &Config, who: &Leaver) -> Result<Vec<Box<dyn Connector>>, Str
         );
         out.push(Box::new(c));
     }
+    if let Some(x) = &r.ssh {
+        if x.krl.as_os_str().is_empty() {
+            return Err(
+                "[respond.ssh]: `krl` (the file sshd reads as RevokedKeys) is required".into(),
+            );
+        }
+        out.push(Box::new(credwarden_respond::ssh::Ssh::new(
+            credwarden_respond::ssh::SshConfig {
+                krl: x.krl.clone(),
+                ca_public_key: x.ca_public_key.clone(),
+                keys_dir: x.keys_dir.clone(),
+                ssh_keygen: x.ssh_keygen.clone().unwrap_or_else(|| "ssh-keygen".into()),
+            },
+        )));
+    }
     if let Some(s) = &r.scim {
         let token = match &s.token_file {
             Some(p) => Some(secret_file(p)?),

@@ -19,6 +19,7 @@ pub mod oauth;
 pub mod playbook;
 pub mod scim;
 pub mod ssf;
+pub mod ssh;
 pub mod webhook;
 
 #[cfg(feature = "aws")]
@@ -51,6 +52,10 @@ pub enum ActionKind {
     /// Revoke every token and session of a subject at an authorization server (OAuth 2.0 Global
     /// Token Revocation, draft-parecki-oauth-global-token-revocation).
     RevokeSubject,
+    /// Put an SSH public key into the key revocation list sshd reads.
+    RevokeSshKey,
+    /// Revoke every certificate an SSH CA issued under a key id (KRL).
+    RevokeSshCertificates,
     /// Send a Security Event Token to a Shared Signals receiver.
     Signal,
     /// Publish a successor signing key and remove the old key id from the verifiers' JWKS.
@@ -73,6 +78,8 @@ impl ActionKind {
             ActionKind::Notify => "notify relying service",
             ActionKind::RevokeToken => "revoke OAuth token",
             ActionKind::RevokeSubject => "revoke every token of the subject",
+            ActionKind::RevokeSshKey => "revoke SSH key",
+            ActionKind::RevokeSshCertificates => "revoke SSH certificates",
             ActionKind::Signal => "send security event",
             ActionKind::RollSigningKey => "roll signing key",
             ActionKind::Approval => "approve offboarding",
