@@ -1,6 +1,7 @@
 //! `credwarden serve`: our SCIM 2.0 service provider; a departure (`active=false` by PATCH or PUT,
-//! or a DELETE) runs the offboarding playbook for that identity, one at a time, journaled like `offboard` (applied only with
-//! `--apply`, the automatic policy for terminations).
+//! or a DELETE) runs the offboarding playbook for that identity, one at a time, journaled like
+//! `offboard` (applied only with `--apply`, the automatic policy for terminations). With `--apply`,
+//! work a down system left open is retried in the background until it is done.
 
 use crate::args::ServeArgs;
 use crate::config::Config;
