@@ -244,7 +244,9 @@ mod tests {
     #[test]
     fn the_example_respond_sections_parse() {
         let text = include_str!("../../../examples/credwarden.toml");
-        let start = text.find("# [respond]").expect("the example documents [respond]");
+        let start = text
+            .find("# [respond]")
+            .expect("the example documents [respond]");
         let respond: String = text[start..]
             .lines()
             .take_while(|l| l.starts_with('#'))
