@@ -56,42 +56,47 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// `credwarden serve` over the estate in `d`, journals and SCIM state in `d` too; returns once it
-/// listens.
-fn serve(d: &Path, port: u16, config: &Path) -> Server {
+/// `credwarden serve` on `port` over the roster in `d` (tokens, journals and SCIM state in `d` too),
+/// not yet started: a test adds what it needs (`--apply`, inventories, TLS…).
+fn serve_cmd(d: &Path, port: u16, config: &Path) -> Command {
     let p = |n: &str| d.join(n).to_str().unwrap().to_string();
-    let s = Server(
-        Command::new(env!("CARGO_BIN_EXE_credwarden"))
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-            .args(["--hr", &p("hr.csv"), "--inventory", &p("secrets.csv")])
-            .args([
-                "--tokens-file",
-                &p("tokens"),
-                "--journal",
-                &p("journal.jsonl"),
-            ])
-            .args([
-                "--request-log",
-                &p("requests.jsonl"),
-                "--scim-state",
-                &p("scim.json"),
-            ])
-            .args(["--config", config.to_str().unwrap()])
-            .env_remove("CREDWARDEN_CONFIG")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let mut c = Command::new(env!("CARGO_BIN_EXE_credwarden"));
+    c.args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .args(["--hr", &p("hr.csv"), "--tokens-file", &p("tokens")])
+        .args(["--journal", &p("journal.jsonl")])
+        .args(["--request-log", &p("requests.jsonl")])
+        .args(["--scim-state", &p("scim.json")])
+        .args(["--config", config.to_str().unwrap()])
+        .env_remove("CREDWARDEN_CONFIG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    c
+}
+
+/// Wait until something listens on `port`.
+fn wait_port(port: u16) {
     let t = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
-            t.elapsed() < Duration::from_secs(20),
-            "server did not start"
+            t.elapsed() < Duration::from_secs(30),
+            "nothing listens on {port}"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Start `c` and return once it listens on `port`.
+fn start(mut c: Command, port: u16) -> Server {
+    let s = Server(c.spawn().unwrap());
+    wait_port(port);
     s
+}
+
+/// `serve` over the estate in `d` (the roster and its secrets); returns once it listens.
+fn serve(d: &Path, port: u16, config: &Path) -> Server {
+    let mut c = serve_cmd(d, port, config);
+    c.arg("--inventory").arg(d.join("secrets.csv"));
+    start(c, port)
 }
 
 /// Wait until the offboarding journal holds `what`; the journal's text.
@@ -448,16 +453,6 @@ fn a_scim_deactivation_kills_ten_credentials_across_three_systems_within_five_se
         eprintln!("skipped: moto_server / scim2-server not on PATH");
         return;
     };
-    let wait = |port: u16| {
-        let t = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                t.elapsed() < Duration::from_secs(30),
-                "{port} did not start"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    };
     let (mport, sport) = (free_port(), free_port());
     let _moto = Server(
         Command::new(moto)
@@ -475,8 +470,8 @@ fn a_scim_deactivation_kills_ten_credentials_across_three_systems_within_five_se
             .spawn()
             .unwrap(),
     );
-    wait(mport);
-    wait(sport);
+    wait_port(mport);
+    wait_port(sport);
     // The relying service that is told.
     let hook = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let hport = hook.local_addr().unwrap().port();
@@ -527,31 +522,16 @@ fn a_scim_deactivation_kills_ten_credentials_across_three_systems_within_five_se
     )
     .unwrap();
     let port = free_port();
-    let _s = Server(
-        Command::new(env!("CARGO_BIN_EXE_credwarden"))
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--apply"])
-            .args(["--hr", &p("hr.csv"), "--inventory", &p("report.csv")])
-            .args(["--owners", &p("owners.csv"), "--tokens-file", &p("tokens")])
-            .args([
-                "--journal",
-                &p("journal.jsonl"),
-                "--request-log",
-                &p("requests.jsonl"),
-            ])
-            .args([
-                "--scim-state",
-                &p("scim.json"),
-                "--config",
-                &p("credwarden.toml"),
-            ])
-            .env_remove("CREDWARDEN_CONFIG")
-            .env("CW_TEST_HOOK", format!("http://127.0.0.1:{hport}/hook"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait(port);
+    let mut c = serve_cmd(d.path(), port, Path::new(&p("credwarden.toml")));
+    c.args([
+        "--apply",
+        "--inventory",
+        &p("report.csv"),
+        "--owners",
+        &p("owners.csv"),
+    ])
+    .env("CW_TEST_HOOK", format!("http://127.0.0.1:{hport}/hook"));
+    let _s = start(c, port);
     let off = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}"#;
     let t0 = Instant::now();
     assert_eq!(
@@ -668,37 +648,9 @@ fn work_left_open_by_a_system_that_was_down_completes_once_it_is_back() {
     let journal = d.path().join("journal.jsonl");
     let port = free_port();
     let p = |n: &str| d.path().join(n).to_str().unwrap().to_string();
-    let _s = Server(
-        Command::new(env!("CARGO_BIN_EXE_credwarden"))
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--apply"])
-            .args(["--hr", &p("hr.csv"), "--inventory", &p("secrets.csv")])
-            .args([
-                "--tokens-file",
-                &p("tokens"),
-                "--journal",
-                &p("journal.jsonl"),
-            ])
-            .args([
-                "--request-log",
-                &p("requests.jsonl"),
-                "--scim-state",
-                &p("scim.json"),
-            ])
-            .args(["--config", config.to_str().unwrap()])
-            .env_remove("CREDWARDEN_CONFIG")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let t = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            t.elapsed() < Duration::from_secs(20),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut c = serve_cmd(d.path(), port, &config);
+    c.args(["--apply", "--inventory", &p("secrets.csv")]);
+    let _s = start(c, port);
     let off = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}"#;
     assert_eq!(
         request(port, "PATCH", "/scim/v2/Users/E2", Some(TOKEN), off).0,
@@ -722,14 +674,7 @@ fn work_left_open_by_a_system_that_was_down_completes_once_it_is_back() {
             .spawn()
             .unwrap(),
     );
-    let t = Instant::now();
-    while TcpStream::connect(("127.0.0.1", idp)).is_err() {
-        assert!(
-            t.elapsed() < Duration::from_secs(30),
-            "scim2-server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_port(idp);
     let created = ureq::post(&format!("http://127.0.0.1:{idp}/Users"))
         .header("Content-Type", "application/scim+json")
         .send(r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bo","active":true,"emails":[{"value":"bo@shop.example"}]}"#)
@@ -811,27 +756,10 @@ fn serve_speaks_tls_with_the_given_certificate() {
     std::fs::write(&config, "").unwrap();
     let port = free_port();
     let run = |key: &str| {
-        Command::new(env!("CARGO_BIN_EXE_credwarden"))
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-            .args(["--hr", &p("hr.csv"), "--tokens-file", &p("tokens")])
-            .args([
-                "--journal",
-                &p("journal.jsonl"),
-                "--request-log",
-                &p("requests.jsonl"),
-            ])
-            .args([
-                "--scim-state",
-                &p("scim.json"),
-                "--config",
-                config.to_str().unwrap(),
-            ])
-            .args(["--tls-cert", &p("cert.pem"), "--tls-key", key])
-            .env_remove("CREDWARDEN_CONFIG")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
+        let mut c = serve_cmd(d.path(), port, &config);
+        c.args(["--tls-cert", &p("cert.pem"), "--tls-key", key])
+            .stderr(Stdio::piped());
+        c.spawn().unwrap()
     };
     // A key that is not the certificate's: refused at start, naming the key file.
     std::fs::write(
@@ -853,14 +781,7 @@ fn serve_speaks_tls_with_the_given_certificate() {
     assert_eq!(wrong.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("other.pem"));
     let _s = Server(run(&p("key.pem")));
-    let t = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            t.elapsed() < Duration::from_secs(20),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_port(port);
     let client = format!(
         r#"
 import http.client, ssl, sys

@@ -5,19 +5,7 @@ use credwarden_model::*;
 
 /// A terminated employee `id` with no aliases and no dates.
 pub fn identity(id: &str) -> Identity {
-    Identity {
-        id: id.into(),
-        display_name: None,
-        emails: vec![],
-        usernames: vec![],
-        kind: IdentityKind::Employee,
-        status: IdentityStatus::Terminated,
-        start_date: None,
-        end_date: None,
-        manager: None,
-        department: None,
-        source: SourceRef::new("hr.csv", 2),
-    }
+    Identity::leaver(id, SourceRef::new("hr.csv", 2))
 }
 
 /// An active credential `id` of `kind` in `system`, created 2019-07-01, never rotated.
