@@ -99,6 +99,28 @@ fn serve(d: &Path, port: u16, config: &Path) -> Server {
     start(c, port)
 }
 
+/// A program on PATH.
+fn on_path(bin: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join(bin))
+            .find(|p| p.is_file())
+    })
+}
+
+/// Is what a test needs here? Under CI=true it must be (the test fails); elsewhere the test is
+/// skipped with a message naming what is missing.
+fn needed(present: bool, what: &str) -> bool {
+    if !present {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but {what} is missing"
+        );
+        eprintln!("skipped: {what} is missing");
+    }
+    present
+}
+
 /// Wait until the offboarding journal holds `what`; the journal's text.
 fn journal_with(journal: &Path, what: &str) -> String {
     let t = Instant::now();
@@ -242,12 +264,7 @@ fn our_scim_endpoint_passes_the_scim2_conformance_checks() {
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    if !have {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but `scim2` (pip install scim2-cli) is not on PATH"
-        );
-        eprintln!("skipped: `scim2` (pip install scim2-cli) is not on PATH");
+    if !needed(have, "`scim2` (pip install scim2-cli)") {
         return;
     }
     let d = tempfile::tempdir().unwrap();
@@ -438,19 +455,11 @@ fn iam(port: u16, params: &[(&str, &str)]) -> String {
 /// (.ci/run installs them); absent, it fails under CI=true and is skipped elsewhere.
 #[test]
 fn a_scim_deactivation_kills_ten_credentials_across_three_systems_within_five_seconds() {
-    let on_path = |b: &str| {
-        std::env::var_os("PATH").and_then(|p| {
-            std::env::split_paths(&p)
-                .map(|d| d.join(b))
-                .find(|p| p.is_file())
-        })
-    };
     let (Some(moto), Some(scim)) = (on_path("moto_server"), on_path("scim2-server")) else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but moto_server / scim2-server are not on PATH"
+        needed(
+            false,
+            "moto_server / scim2-server (pip install \"moto[server]\" scim2-server)",
         );
-        eprintln!("skipped: moto_server / scim2-server not on PATH");
         return;
     };
     let (mport, sport) = (free_port(), free_port());
@@ -622,16 +631,8 @@ fn a_secret_readable_through_an_idp_group_is_rotated_even_after_the_leaver_left_
 /// deactivated and proven so, with no one running anything. Needs scim2-server on PATH.
 #[test]
 fn work_left_open_by_a_system_that_was_down_completes_once_it_is_back() {
-    let Some(scim) = std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join("scim2-server"))
-            .find(|p| p.is_file())
-    }) else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but scim2-server is not on PATH"
-        );
-        eprintln!("skipped: scim2-server not on PATH");
+    let Some(scim) = on_path("scim2-server") else {
+        needed(false, "scim2-server (pip install scim2-server)");
         return;
     };
     let d = tempfile::tempdir().unwrap();
@@ -744,12 +745,7 @@ fn serve_speaks_tls_with_the_given_certificate() {
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    if !made {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but openssl could not make a certificate"
-        );
-        eprintln!("skipped: openssl is not available");
+    if !needed(made, "openssl (to make a test certificate)") {
         return;
     }
     let config = d.path().join("credwarden.toml");
