@@ -72,8 +72,9 @@ pub enum Command {
     /// Revoke everything of a leaver across systems and prove it: plan by default, change only with
     /// --apply; every action journaled; what cannot complete stays open.
     Offboard(OffboardArgs),
-    /// Serve our SCIM 2.0 endpoint: an HR system or identity provider that deactivates a user
-    /// (`PATCH active=false`) starts their offboarding. Every request needs a bearer token.
+    /// Serve our SCIM 2.0 service provider (Users, Groups): an HR system or identity provider that
+    /// deactivates or deletes a user starts their offboarding. Every request needs a bearer token;
+    /// TLS with --tls-cert/--tls-key. See docs/scim.md.
     Serve(ServeArgs),
     /// Check an evidence archive written by `detect --archive`: every part present and unaltered,
     /// the manifest's hash chain unbroken, no unlisted files.
@@ -451,8 +452,9 @@ pub struct ServeArgs {
     /// Request journal (every request, accepted or refused; never the token).
     #[arg(long, value_name = "FILE", default_value = "credwarden-requests.jsonl")]
     pub request_log: PathBuf,
-    /// Where the SCIM endpoint keeps what identity providers write (users created, changed,
-    /// deleted, and who was already offboarded), so a restart forgets nothing.
+    /// Where the SCIM endpoint keeps what identity providers write (users and groups created,
+    /// changed, deleted, group history, and who was already offboarded), so a restart forgets
+    /// nothing.
     #[arg(long, value_name = "FILE", default_value = "credwarden-scim.json")]
     pub scim_state: PathBuf,
     /// Serve over TLS with this certificate chain (PEM, leaf first); needs --tls-key.
