@@ -29,6 +29,8 @@ pub struct RespondConfig {
     pub aws: Option<AwsSection>,
     /// Shared secrets kept in AWS Secrets Manager, rotated by us (`[respond.secrets_manager]`).
     pub secrets_manager: Option<SecretsManagerSection>,
+    /// PostgreSQL servers whose roles of the leaver lose their login (`[[respond.postgres]]`).
+    pub postgres: Vec<PostgresSection>,
     /// SSH keys and CA certificates, revoked in a KRL (`[respond.ssh]`).
     pub ssh: Option<SshSection>,
     /// SCIM 2.0 identity provider (`[respond.scim]`).
@@ -43,6 +45,20 @@ pub struct RespondConfig {
     pub jwks: Option<JwksSection>,
     /// `serve` as a Shared Signals transmitter with poll delivery (`[respond.ssf_poll]`).
     pub ssf_poll: Option<SsfPollSection>,
+}
+
+/// `[[respond.postgres]]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PostgresSection {
+    /// Inventory `system` of this server's `db_user` credentials (e.g. `postgres:orders-db`).
+    pub system: String,
+    /// Admin connection, libpq key=value or URL form, without the password.
+    pub connection: String,
+    /// File holding the admin's password (or set PGPASSWORD).
+    pub password_file: Option<std::path::PathBuf>,
+    /// File of `ROLE OLD_PASSWORD` lines: logins to try after, expecting refusal (the proof).
+    pub verify_passwords_file: Option<std::path::PathBuf>,
 }
 
 /// `[respond.ssh]`.

@@ -184,6 +184,27 @@ fn connectors(cfg: &Config, who: &Leaver) -> Result<Vec<Box<dyn Connector>>, Str
         );
         out.push(Box::new(c));
     }
+    for x in &r.postgres {
+        if x.system.is_empty() || x.connection.is_empty() {
+            return Err("[[respond.postgres]]: `system` and `connection` are required".into());
+        }
+        let password = match &x.password_file {
+            Some(p) => Some(secret_file(p)?),
+            None => std::env::var("PGPASSWORD").ok(),
+        };
+        let verify_passwords = match &x.verify_passwords_file {
+            Some(p) => key_pairs(p)?.into_iter().collect(),
+            None => Default::default(),
+        };
+        out.push(Box::new(credwarden_respond::postgres::Postgres::new(
+            credwarden_respond::postgres::PgConfig {
+                connection: x.connection.clone(),
+                password,
+                system: x.system.clone(),
+                verify_passwords,
+            },
+        )));
+    }
     if let Some(x) = &r.ssh {
         if x.krl.as_os_str().is_empty() {
             return Err(

@@ -17,6 +17,7 @@ pub mod jwks;
 pub mod manual;
 pub mod oauth;
 pub mod playbook;
+pub mod postgres;
 pub mod scim;
 pub mod ssf;
 pub mod ssh;
@@ -56,6 +57,8 @@ pub enum ActionKind {
     RevokeSshKey,
     /// Revoke every certificate an SSH CA issued under a key id (KRL).
     RevokeSshCertificates,
+    /// Take a database role's login and password away and end its open sessions.
+    DisableDbLogin,
     /// Send a Security Event Token to a Shared Signals receiver.
     Signal,
     /// Publish a successor signing key and remove the old key id from the verifiers' JWKS.
@@ -80,6 +83,7 @@ impl ActionKind {
             ActionKind::RevokeSubject => "revoke every token of the subject",
             ActionKind::RevokeSshKey => "revoke SSH key",
             ActionKind::RevokeSshCertificates => "revoke SSH certificates",
+            ActionKind::DisableDbLogin => "disable database login",
             ActionKind::Signal => "send security event",
             ActionKind::RollSigningKey => "roll signing key",
             ActionKind::Approval => "approve offboarding",

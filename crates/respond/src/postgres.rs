@@ -1,0 +1,208 @@
+//! PostgreSQL logins of the leaver: each database role they hold loses its login and password, and
+//! every session it has open is ended (`pg_terminate_backend`) — a disabled role's live connections
+//! otherwise keep reading. Roles come from the inventory (`db_user` credentials of the configured
+//! system; the role is the credential's principal, else its id) and are checked live in `pg_roles`.
+//!
+//! Proof: with the role's old password supplied for verification (a file, never the command line),
+//! a login with it must be refused by the server; otherwise the role must be unable to log in and
+//! hold no session. The admin connection's password and the old passwords are never printed.
+
+use crate::{Action, ActionKind, Connector, Leaver, Proof, RespondError};
+use std::collections::HashMap;
+
+/// Settings.
+#[derive(Clone)]
+pub struct PgConfig {
+    /// The admin connection (libpq key=value or URL form, without the password).
+    pub connection: String,
+    /// The admin's password (from a file or the environment).
+    pub password: Option<String>,
+    /// Inventory `system` of this server's roles (e.g. `postgres:orders-db`).
+    pub system: String,
+    /// Old passwords to prove death by trying them: role → password. Never printed.
+    pub verify_passwords: HashMap<String, String>,
+}
+
+impl std::fmt::Debug for PgConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgConfig")
+            .field("connection", &self.connection)
+            .field("system", &self.system)
+            .field(
+                "verify_passwords",
+                &self.verify_passwords.keys().collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+/// The connector.
+pub struct Postgres {
+    cfg: PgConfig,
+    admin: Option<postgres::Client>,
+}
+
+/// A role name as an SQL identifier.
+fn ident(role: &str) -> String {
+    format!("\"{}\"", role.replace('"', "\"\""))
+}
+
+impl Postgres {
+    /// A connector for `cfg` (connects when first needed).
+    pub fn new(cfg: PgConfig) -> Postgres {
+        Postgres { cfg, admin: None }
+    }
+
+    fn config(&self) -> Result<postgres::Config, RespondError> {
+        let mut c: postgres::Config =
+            self.cfg.connection.parse().map_err(|e| {
+                RespondError::Local(format!("postgres: the connection string: {e}"))
+            })?;
+        c.connect_timeout(std::time::Duration::from_secs(5));
+        Ok(c)
+    }
+
+    fn admin(&mut self) -> Result<&mut postgres::Client, RespondError> {
+        if self
+            .admin
+            .as_mut()
+            .is_some_and(|c| c.is_valid(std::time::Duration::from_secs(2)).is_err())
+        {
+            self.admin = None;
+        }
+        if self.admin.is_none() {
+            let mut c = self.config()?;
+            if let Some(p) = &self.cfg.password {
+                c.password(p);
+            }
+            let client = c
+                .connect(postgres::NoTls)
+                .map_err(|e| self.unavailable(e))?;
+            self.admin = Some(client);
+        }
+        Ok(self.admin.as_mut().expect("connected"))
+    }
+
+    fn unavailable(&self, e: impl std::fmt::Display) -> RespondError {
+        RespondError::Unavailable {
+            connector: self.name(),
+            reason: e.to_string(),
+        }
+    }
+
+    fn refused(&self, e: impl std::fmt::Display) -> RespondError {
+        RespondError::Refused {
+            connector: self.name(),
+            reason: e.to_string(),
+        }
+    }
+
+    /// A server answer is a refusal; a lost connection is unavailability (retried).
+    fn sql_err(&mut self, what: &str, e: postgres::Error) -> RespondError {
+        if e.as_db_error().is_some() {
+            self.refused(format!("{what}: {e}"))
+        } else {
+            self.admin = None;
+            self.unavailable(format!("{what}: {e}"))
+        }
+    }
+
+    /// (can log in, open sessions) of a role; `None` when it does not exist.
+    fn state(&mut self, role: &str) -> Result<Option<(bool, i64)>, RespondError> {
+        let r = self.admin()?.query_opt(
+            "SELECT r.rolcanlogin, (SELECT count(*) FROM pg_stat_activity a WHERE a.usename = r.rolname) \
+             FROM pg_roles r WHERE r.rolname = $1",
+            &[&role],
+        );
+        match r {
+            Ok(row) => Ok(row.map(|r| (r.get(0), r.get(1)))),
+            Err(e) => Err(self.sql_err("reading pg_roles", e)),
+        }
+    }
+}
+
+impl Connector for Postgres {
+    fn name(&self) -> String {
+        format!(
+            "postgres:{}",
+            self.cfg.system.trim_start_matches("postgres:")
+        )
+    }
+
+    fn plan(&mut self, who: &Leaver) -> Result<Vec<Action>, RespondError> {
+        let name = self.name();
+        let roles: Vec<String> = who
+            .credentials
+            .iter()
+            .filter(|c| {
+                c.kind == credwarden_model::CredentialKind::DbUser
+                    && c.system.eq_ignore_ascii_case(&self.cfg.system)
+            })
+            .map(|c| c.principal.clone().unwrap_or_else(|| c.id.clone()))
+            .collect();
+        let mut plan = Vec::new();
+        for role in roles {
+            // Live: a role already gone has nothing left to disable.
+            if self.state(&role)?.is_some() {
+                plan.push(Action::new(
+                    &name,
+                    ActionKind::DisableDbLogin,
+                    &role,
+                    &who.identity.id,
+                    format!("role {role}: no login, no password, its sessions ended"),
+                ));
+            }
+        }
+        Ok(plan)
+    }
+
+    fn apply(&mut self, a: &Action) -> Result<String, RespondError> {
+        let role = a.target.clone();
+        let alter = format!("ALTER ROLE {} NOLOGIN PASSWORD NULL", ident(&role));
+        if let Err(e) = self.admin()?.batch_execute(&alter) {
+            return Err(self.sql_err(&format!("disabling {role}"), e));
+        }
+        let ended = match self.admin()?.query_one(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = $1",
+            &[&role],
+        ) {
+            Ok(r) => r.get::<_, i64>(0),
+            Err(e) => return Err(self.sql_err(&format!("ending the sessions of {role}"), e)),
+        };
+        Ok(format!(
+            "login and password removed; {ended} session(s) ended"
+        ))
+    }
+
+    fn verify(&mut self, a: &Action) -> Result<Proof, RespondError> {
+        let role = &a.target;
+        let Some((can_login, sessions)) = self.state(role)? else {
+            return Ok(Proof {
+                dead: true,
+                how: "the role no longer exists".into(),
+            });
+        };
+        if let Some(old) = self.cfg.verify_passwords.get(role).cloned() {
+            let mut c = self.config()?;
+            c.user(role).password(&old);
+            return Ok(match c.connect(postgres::NoTls) {
+                Ok(_) => Proof {
+                    dead: false,
+                    how: "a login with the old password still works".into(),
+                },
+                Err(e) if e.as_db_error().is_some() => Proof {
+                    dead: sessions == 0,
+                    how: format!(
+                        "a login with the old password is refused ({}); {sessions} session(s) open",
+                        e.as_db_error().map(|d| d.message()).unwrap_or_default()
+                    ),
+                },
+                Err(e) => return Err(self.unavailable(format!("trying the old password: {e}"))),
+            });
+        }
+        Ok(Proof {
+            dead: !can_login && sessions == 0,
+            how: format!("pg_roles: can log in = {can_login}; {sessions} session(s) open"),
+        })
+    }
+}
