@@ -285,30 +285,14 @@ fn short(id: &str) -> String {
 }
 
 /// A temporary file beside `near` (so no other directory needs to be writable), removed on drop.
-fn tempfile_in(near: &Path, text: &str) -> std::io::Result<TempFile> {
+fn tempfile_in(near: &Path, text: &str) -> std::io::Result<tempfile::NamedTempFile> {
     let dir = match near.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let path = dir.join(format!(
-        ".credwarden-ssh-{}-{}",
-        std::process::id(),
-        jiff::Timestamp::now().as_nanosecond()
-    ));
-    std::fs::write(&path, text)?;
-    Ok(TempFile(path))
-}
-
-struct TempFile(PathBuf);
-
-impl TempFile {
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
+    let mut f = tempfile::Builder::new()
+        .prefix(".credwarden-ssh-")
+        .tempfile_in(dir)?;
+    std::io::Write::write_all(&mut f, text.as_bytes())?;
+    Ok(f)
 }
