@@ -25,8 +25,14 @@ pub struct PgConfig {
 
 impl std::fmt::Debug for PgConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A password someone put in the connection string anyway stays out of debug output.
+        let connection = if self.connection.to_ascii_lowercase().contains("password") {
+            "<contains a password: not shown>"
+        } else {
+            self.connection.as_str()
+        };
         f.debug_struct("PgConfig")
-            .field("connection", &self.connection)
+            .field("connection", &connection)
             .field("system", &self.system)
             .field(
                 "verify_passwords",
