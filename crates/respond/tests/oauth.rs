@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 
 #[path = "support/people.rs"]
 mod people;
+#[path = "support/tools.rs"]
+mod tools;
+use tools::*;
 
 struct Server(Child);
 impl Drop for Server {
@@ -27,19 +30,11 @@ fn provider_dir() -> Option<PathBuf> {
     let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oidc");
     let ok = d.join("node_modules/oidc-provider").is_dir()
         && Command::new("node").arg("--version").output().is_ok();
-    if !ok {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!(
-                "node and {}/node_modules/oidc-provider are required under CI (npm install there)",
-                d.display()
-            );
-        }
-        eprintln!(
-            "skipped: node or oidc-provider missing (cd crates/respond/tests/oidc && npm install)"
-        );
-        return None;
-    }
-    Some(d)
+    needed(
+        ok,
+        "node and oidc-provider (cd crates/respond/tests/oidc && npm install)",
+    )
+    .then_some(d)
 }
 
 fn token(port: u16) -> String {

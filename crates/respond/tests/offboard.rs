@@ -4,7 +4,7 @@
 //! test fails under CI=true and is skipped with a message elsewhere.
 
 use credwarden_model::*;
-use credwarden_respond::journal::{Journal, Phase};
+use credwarden_respond::journal::Journal;
 use credwarden_respond::playbook::{offboard, Options, Outcome};
 use credwarden_respond::{aws_iam, manual, scim, webhook, Connector, Leaver};
 use std::io::{Read, Write};
@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 
 #[path = "support/people.rs"]
 mod people;
+#[path = "support/tools.rs"]
+mod tools;
+use tools::*;
 
 struct Server(Child);
 impl Drop for Server {
@@ -23,23 +26,11 @@ impl Drop for Server {
     }
 }
 
-fn which(bin: &str) -> Option<std::path::PathBuf> {
-    std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join(bin))
-            .find(|p| p.is_file())
-    })
-}
-
 fn servers_present() -> bool {
-    let ok = which("moto_server").is_some() && which("scim2-server").is_some();
-    if !ok {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("moto_server and scim2-server must be installed under CI (pip install \"moto[server]\" scim2-server)");
-        }
-        eprintln!("skipped: moto_server / scim2-server not on PATH (pip install \"moto[server]\" scim2-server)");
-    }
-    ok
+    needed(
+        which("moto_server").is_some() && which("scim2-server").is_some(),
+        "moto_server / scim2-server (pip install \"moto[server]\" scim2-server)",
+    )
 }
 
 fn free_port() -> u16 {
@@ -313,18 +304,10 @@ fn offboarding_revokes_proves_is_idempotent_and_keeps_a_down_system_open() {
     assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
 
     // 3. A third run changes nothing: no new applied line in the journal.
-    let before = j
-        .entries()
-        .iter()
-        .filter(|e| e.phase == Phase::Applied)
-        .count();
+    let before = applied(&j);
     let mut j = Journal::open(&jpath, "test").unwrap();
     let r = offboard(&who, &mut connectors(&scim_cfg), &mut j, &fast).unwrap();
-    let after = j
-        .entries()
-        .iter()
-        .filter(|e| e.phase == Phase::Applied)
-        .count();
+    let after = applied(&j);
     assert_eq!(before, after, "{r:#?}");
     // Only the rotation of the signing key the leaver could read is still open, loudly.
     let open = j.open_items(Some("E1002"));

@@ -5,7 +5,7 @@
 //! user when the test runs as root); absent, the test fails under CI=true and is skipped elsewhere.
 
 use credwarden_model::*;
-use credwarden_respond::journal::{Journal, Phase};
+use credwarden_respond::journal::Journal;
 use credwarden_respond::playbook::{offboard, Options, Outcome};
 use credwarden_respond::postgres::{PgConfig, Postgres};
 use credwarden_respond::{Connector, Leaver};
@@ -14,14 +14,12 @@ use std::process::{Command, Stdio};
 
 #[path = "support/people.rs"]
 mod people;
+#[path = "support/tools.rs"]
+mod tools;
+use tools::*;
 
 fn pg_bin(name: &str) -> Option<PathBuf> {
-    let on_path = std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join(name))
-            .find(|p| p.is_file())
-    });
-    on_path.or_else(|| {
+    which(name).or_else(|| {
         let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
             .ok()?
             .filter_map(|e| e.ok().map(|e| e.path().join("bin").join(name)))
@@ -136,11 +134,7 @@ fn connect(port: u16, user: &str, password: &str) -> Result<postgres::Client, po
 fn database_roles_lose_their_login_and_their_open_sessions() {
     let d = tempfile::tempdir().unwrap();
     let Some(pg) = start(d.path()) else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but PostgreSQL (initdb, pg_ctl) could not be started"
-        );
-        eprintln!("skipped: PostgreSQL (initdb, pg_ctl) is not available");
+        needed(false, "a PostgreSQL that starts (initdb, pg_ctl)");
         return;
     };
     let mut admin = connect(pg.port, "admin", "admin-pass-0123456789").unwrap();
@@ -193,12 +187,6 @@ fn database_roles_lose_their_login_and_their_open_sessions() {
     assert!(held.simple_query("SELECT 1").is_err());
     assert!(connect(pg.port, "ana", "ana-pass-0123").is_ok());
     // A second run changes nothing.
-    let applied = |j: &Journal| {
-        j.entries()
-            .iter()
-            .filter(|e| e.phase == Phase::Applied)
-            .count()
-    };
     let before = applied(&j);
     let mut j = Journal::open(&jp, "test").unwrap();
     offboard(&who, &mut connector(), &mut j, &opts).unwrap();
