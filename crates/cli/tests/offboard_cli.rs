@@ -7,6 +7,10 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+#[path = "support/servers.rs"]
+mod servers;
+use servers::*;
+
 const EX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples");
 
 fn credwarden(args: &[&str]) -> Output {
@@ -229,44 +233,12 @@ fn someone_hr_has_not_let_go_needs_a_second_person() {
 /// absent, the test fails under CI=true and is skipped elsewhere.
 #[test]
 fn a_shared_secret_in_secrets_manager_is_rotated_by_apply() {
-    let moto = std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join("moto_server"))
-            .find(|p| p.is_file())
-    });
-    let Some(moto) = moto else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but moto_server is not on PATH"
-        );
-        eprintln!("skipped: moto_server not on PATH (pip install \"moto[server]\")");
+    let Some(moto) = on_path("moto_server") else {
+        needed(false, "moto_server (pip install \"moto[server]\")");
         return;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let _m = Kill(
-        Command::new(moto)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let t = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(t.elapsed().as_secs() < 30, "moto did not start");
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let port = free_port();
+    let _m = servers::moto(&moto, port);
     let call = |op: &str, body: &str| -> serde_json::Value {
         let mut r = ureq::post(&format!("http://127.0.0.1:{port}/"))
             .header("Content-Type", "application/x-amz-json-1.1")

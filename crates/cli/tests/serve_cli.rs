@@ -5,16 +5,12 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Server(Child);
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+#[path = "support/servers.rs"]
+mod servers;
+use servers::*;
 
 fn request(port: u16, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -48,14 +44,6 @@ fn estate(d: &Path) {
     std::fs::write(d.join("tokens"), &hashed.stdout).unwrap();
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// `credwarden serve` on `port` over the roster in `d` (tokens, journals and SCIM state in `d` too),
 /// not yet started: a test adds what it needs (`--apply`, inventories, TLS…).
 fn serve_cmd(d: &Path, port: u16, config: &Path) -> Command {
@@ -73,52 +61,11 @@ fn serve_cmd(d: &Path, port: u16, config: &Path) -> Command {
     c
 }
 
-/// Wait until something listens on `port`.
-fn wait_port(port: u16) {
-    let t = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            t.elapsed() < Duration::from_secs(30),
-            "nothing listens on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// Start `c` and return once it listens on `port`.
-fn start(mut c: Command, port: u16) -> Server {
-    let s = Server(c.spawn().unwrap());
-    wait_port(port);
-    s
-}
-
 /// `serve` over the estate in `d` (the roster and its secrets); returns once it listens.
 fn serve(d: &Path, port: u16, config: &Path) -> Server {
     let mut c = serve_cmd(d, port, config);
     c.arg("--inventory").arg(d.join("secrets.csv"));
     start(c, port)
-}
-
-/// A program on PATH.
-fn on_path(bin: &str) -> Option<std::path::PathBuf> {
-    std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join(bin))
-            .find(|p| p.is_file())
-    })
-}
-
-/// Is what a test needs here? Under CI=true it must be (the test fails); elsewhere the test is
-/// skipped with a message naming what is missing.
-fn needed(present: bool, what: &str) -> bool {
-    if !present {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but {what} is missing"
-        );
-        eprintln!("skipped: {what} is missing");
-    }
-    present
 }
 
 /// Wait until the offboarding journal holds `what`; the journal's text.
@@ -463,24 +410,8 @@ fn a_scim_deactivation_kills_ten_credentials_across_three_systems_within_five_se
         return;
     };
     let (mport, sport) = (free_port(), free_port());
-    let _moto = Server(
-        Command::new(moto)
-            .args(["-H", "127.0.0.1", "-p", &mport.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let _idp = Server(
-        Command::new(scim)
-            .args(["--hostname", "127.0.0.1", "--port", &sport.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_port(mport);
-    wait_port(sport);
+    let _moto = servers::moto(&moto, mport);
+    let _idp = scim2_server(&scim, sport);
     // The relying service that is told.
     let hook = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let hport = hook.local_addr().unwrap().port();
@@ -513,10 +444,10 @@ fn a_scim_deactivation_kills_ten_credentials_across_three_systems_within_five_se
         report.push_str(&format!("{u},arn:aws:iam::123456789012:user/{u},2024-01-01T00:00:00+00:00,true,N/A,2024-01-01T00:00:00+00:00,N/A,false,true,2024-01-01T00:00:00+00:00,N/A,N/A,N/A,true,2024-01-01T00:00:00+00:00,N/A,N/A,N/A,false,N/A,false,N/A\n"));
         owners.push_str(&format!("{u},E2\n"));
     }
-    let created = ureq::post(&format!("http://127.0.0.1:{sport}/Users"))
-        .header("Content-Type", "application/scim+json")
-        .send(r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bo","active":true,"emails":[{"value":"bo@shop.example"}]}"#)
-        .unwrap();
+    let created = post_scim(
+        &format!("http://127.0.0.1:{sport}/Users"),
+        r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bo","active":true,"emails":[{"value":"bo@shop.example"}]}"#,
+    );
     assert_eq!(created.status().as_u16(), 201);
     let p = |n: &str| d.path().join(n).to_str().unwrap().to_string();
     std::fs::write(p("report.csv"), report).unwrap();
@@ -667,19 +598,11 @@ fn work_left_open_by_a_system_that_was_down_completes_once_it_is_back() {
     assert_eq!(list.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&list.stdout).contains("scim"));
     // The IdP comes back, with Bo's account.
-    let _idp = Server(
-        Command::new(scim)
-            .args(["--hostname", "127.0.0.1", "--port", &idp.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+    let _idp = scim2_server(&scim, idp);
+    let created = post_scim(
+        &format!("http://127.0.0.1:{idp}/Users"),
+        r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bo","active":true,"emails":[{"value":"bo@shop.example"}]}"#,
     );
-    wait_port(idp);
-    let created = ureq::post(&format!("http://127.0.0.1:{idp}/Users"))
-        .header("Content-Type", "application/scim+json")
-        .send(r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bo","active":true,"emails":[{"value":"bo@shop.example"}]}"#)
-        .unwrap();
     assert_eq!(created.status().as_u16(), 201);
     // Retried by itself: the account is deactivated and proven.
     let t = Instant::now();
