@@ -79,6 +79,21 @@ fn provider(dir: &std::path::Path) -> (Server, u16) {
     (p, port)
 }
 
+/// The relying app's client against the provider on `port`, holding `tokens` (credential id, value).
+fn config(port: u16, tokens: &[(&str, &str)]) -> OAuthConfig {
+    OAuthConfig {
+        issuer: format!("http://127.0.0.1:{port}"),
+        client_id: "relying-app".into(),
+        client_secret: "relying-app-secret".into(),
+        tokens: tokens
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        global_endpoint: None,
+        timeout: Duration::from_secs(5),
+    }
+}
+
 #[test]
 fn oauth_tokens_are_revoked_and_introspection_proves_it() {
     let Some(dir) = provider_dir() else { return };
@@ -96,19 +111,10 @@ fn oauth_tokens_are_revoked_and_introspection_proves_it() {
         ],
         readable: vec![],
     };
-    let cfg = OAuthConfig {
-        issuer: format!("http://127.0.0.1:{port}"),
-        client_id: "relying-app".into(),
-        client_secret: "relying-app-secret".into(),
-        tokens: [
-            ("shop-app-refresh-lee".to_string(), t1.clone()),
-            ("shop-app-access-lee".to_string(), t2.clone()),
-        ]
-        .into_iter()
-        .collect(),
-        global_endpoint: None,
-        timeout: Duration::from_secs(5),
-    };
+    let cfg = config(
+        port,
+        &[("shop-app-refresh-lee", &t1), ("shop-app-access-lee", &t2)],
+    );
     let mut c = OAuth::new(cfg.clone());
     // Before: alive (the proof can fail).
     let plan = c.plan(&who).unwrap();
@@ -164,16 +170,7 @@ fn global_token_revocation_kills_every_token_of_the_subject() {
         credentials: vec![cred("lee-1"), cred("lee-2")],
         readable: vec![],
     };
-    let cfg = OAuthConfig {
-        issuer: format!("http://127.0.0.1:{port}"),
-        client_id: "relying-app".into(),
-        client_secret: "relying-app-secret".into(),
-        tokens: [("lee-1".to_string(), t1), ("lee-2".to_string(), t2)]
-            .into_iter()
-            .collect(),
-        global_endpoint: None,
-        timeout: Duration::from_secs(5),
-    };
+    let cfg = config(port, &[("lee-1", &t1), ("lee-2", &t2)]);
     let mut c = OAuth::new(cfg.clone());
     let plan = c.plan(&who).unwrap();
     let global = plan

@@ -434,23 +434,16 @@ mod tests {
     fn user() -> &'static Kind {
         Catalogue::get().user()
     }
-    use credwarden_model::{IdentityKind, IdentityStatus, SourceRef};
+    use credwarden_model::{IdentityStatus, SourceRef};
     use serde_json::json;
 
     fn roster() -> Directory {
-        Directory::new(vec![Identity {
-            id: "E2".into(),
-            display_name: Some("Bo Kim".into()),
-            emails: vec!["bo@shop.example".into()],
-            usernames: vec!["bo".into()],
-            kind: IdentityKind::Employee,
-            status: IdentityStatus::Active,
-            start_date: None,
-            end_date: None,
-            manager: None,
-            department: None,
-            source: SourceRef::new("hr.csv", 2),
-        }])
+        let mut bo = Identity::leaver("E2", SourceRef::new("hr.csv", 2));
+        bo.display_name = Some("Bo Kim".into());
+        bo.emails = vec!["bo@shop.example".into()];
+        bo.usernames = vec!["bo".into()];
+        bo.status = IdentityStatus::Active;
+        Directory::new(vec![bo])
     }
 
     fn obj(v: Value) -> Map<String, Value> {
