@@ -121,6 +121,12 @@ pub struct JwksSection {
     pub probe_url: Option<String>,
     /// Folder of old private keys (`<kid>.pem`) to sign the probe with.
     pub old_keys_dir: Option<std::path::PathBuf>,
+    /// `iss` of the probe tokens (what the relying service's verifier expects).
+    pub probe_issuer: Option<String>,
+    /// `aud` of the probe tokens.
+    pub probe_audience: Option<String>,
+    /// `sub` of the probe tokens (default `credwarden-probe`).
+    pub probe_subject: Option<String>,
 }
 
 /// `[[respond.ssf]]`.
@@ -166,8 +172,12 @@ pub struct AwsSection {
     pub region: Option<String>,
     /// File holding `KEY_ID SECRET` for the connector (omit: the environment's credential chain).
     pub credentials_file: Option<std::path::PathBuf>,
-    /// File of `KEY_ID SECRET` lines of keys to prove dead by trying them.
+    /// File of `KEY_ID SECRET` lines of keys to prove dead by trying them against STS (the only
+    /// proof that counts as "refused"; without it a deleted key is shown as "gone").
     pub verify_secrets_file: Option<std::path::PathBuf>,
+    /// The AWS account this connector acts in (12 digits). Checked against its credentials'
+    /// account before any change; the leaver's credentials in other accounts stay open items.
+    pub account_id: Option<String>,
 }
 
 /// `[respond.scim]`.

@@ -9,7 +9,7 @@ use credwarden_ingest::Rejects;
 use credwarden_model::Resolution;
 use credwarden_respond::journal::{Journal, Phase};
 use credwarden_respond::playbook::{self, Outcome};
-use credwarden_respond::{manual, scim, webhook, Connector, Leaver};
+use credwarden_respond::{manual, scim, webhook, Connector, Leaver, Strength};
 use std::path::Path;
 use std::time::Duration;
 
@@ -149,6 +149,7 @@ fn connectors(cfg: &Config, who: &Leaver) -> Result<Vec<Box<dyn Connector>>, Str
             region: aws.region.clone(),
             verify_secrets,
             credentials,
+            account_id: aws.account_id.clone(),
         })
         .map_err(|e| e.to_string())?;
         out.push(Box::new(c));
@@ -293,6 +294,11 @@ fn connectors(cfg: &Config, who: &Leaver) -> Result<Vec<Box<dyn Connector>>, Str
             successor_dir: jw.successor_dir.clone(),
             probe_url: jw.probe_url.clone(),
             old_keys,
+            probe_claims: credwarden_respond::jwks::ProbeClaims {
+                issuer: jw.probe_issuer.clone(),
+                audience: jw.probe_audience.clone(),
+                subject: jw.probe_subject.clone(),
+            },
             timeout: Duration::from_secs(10),
         });
         // Signing keys in the managed JWKS are rolled there, not left as manual rotations.
@@ -604,10 +610,20 @@ pub fn offboard_one(
     for l in &report.lines {
         let what = match &l.outcome {
             Outcome::Planned => "would".to_string(),
-            Outcome::Dead { after, how } => {
-                format!("DEAD after {:.1} s ({how}):", after.as_secs_f64())
+            Outcome::Done {
+                after,
+                how,
+                strength,
+            } => {
+                let word = match strength {
+                    Strength::Refused => "DEAD (refused)",
+                    Strength::Gone => "GONE (listing)",
+                    Strength::Notified => "NOTIFIED",
+                };
+                format!("{word} after {:.1} s ({how}):", after.as_secs_f64())
             }
-            Outcome::AlreadyDone => "already done:".to_string(),
+            Outcome::AlreadyDone(Some(s)) => format!("already done ({}):", s.label()),
+            Outcome::AlreadyDone(None) => "already closed:".to_string(),
             Outcome::Open(why) => format!("OPEN ({why}):"),
         };
         println!(
@@ -621,12 +637,14 @@ pub fn offboard_one(
     for u in &report.unreachable {
         println!("  OPEN: {u}");
     }
+    println!("{}: {}", who.identity.id, report.summary());
     let open = journal.open_items(Some(&who.identity.id));
     if !open.is_empty() {
         println!("{} action(s) open for {} (see `credwarden offboard --list-open`; close one with --close ID --reason TEXT)", open.len(), who.identity.id);
     }
     println!("journal: {}", jpath.display());
-    Ok(if apply && !open.is_empty() {
+    // Open work (or, in a dry run, credentials no connector handles) is a non-zero exit.
+    Ok(if (apply && !open.is_empty()) || report.uncovered() > 0 {
         crate::EXIT_FINDINGS
     } else {
         0

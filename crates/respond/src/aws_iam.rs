@@ -25,6 +25,10 @@ pub struct AwsConfig {
     pub verify_secrets: HashMap<String, String>,
     /// The connector's own credentials (key id, secret); `None`: the environment's default chain.
     pub credentials: Option<(String, String)>,
+    /// The AWS account this connector acts in. Checked against its own credentials' account (STS
+    /// `GetCallerIdentity`) before anything is done; credentials whose ARN or system names another
+    /// account are never touched (they stay open items). `None`: the credentials' account.
+    pub account_id: Option<String>,
 }
 
 impl std::fmt::Debug for AwsConfig {
@@ -38,6 +42,7 @@ impl std::fmt::Debug for AwsConfig {
                 &self.verify_secrets.keys().collect::<Vec<_>>(),
             )
             .field("credentials", &self.credentials.as_ref().map(|c| &c.0))
+            .field("account_id", &self.account_id)
             .finish()
     }
 }
@@ -48,6 +53,70 @@ pub struct AwsIam {
     iam: aws_sdk_iam::Client,
     base: aws_config::SdkConfig,
     cfg: AwsConfig,
+    /// The account our own credentials belong to (learnt from STS before the first change).
+    account: Option<String>,
+    /// The departure, before which a deny-older-sessions policy's cutoff is stale.
+    departed: Option<jiff::Timestamp>,
+    /// Cutoffs this run put in place, per IAM user.
+    cutoffs: HashMap<String, jiff::Timestamp>,
+}
+
+/// The 12-digit AWS account id a credential names (an ARN in its principal or id, or its system,
+/// e.g. `aws:210987654321`), if any.
+pub fn account_of(c: &credwarden_model::Credential) -> Option<String> {
+    let is_account = |s: &str| s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit());
+    for s in c.principal.iter().chain(std::iter::once(&c.id)) {
+        if let Some(rest) = s.strip_prefix("arn:") {
+            if let Some(a) = rest.split(':').nth(3).filter(|a| is_account(a)) {
+                return Some(a.to_string());
+            }
+        }
+    }
+    c.system
+        .split([':', '/', '-'])
+        .find(|p| is_account(p))
+        .map(str::to_string)
+}
+
+/// The error code of an AWS query-protocol error document (`<ErrorResponse>…<Code>X</Code>`), if
+/// the body is one.
+pub fn error_code(body: &str) -> Option<String> {
+    if !body.contains("<ErrorResponse") {
+        return None;
+    }
+    let start = body.find("<Code>")? + "<Code>".len();
+    let len = body[start..].find("</Code>")?;
+    let code = body[start..start + len].trim();
+    (!code.is_empty() && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.'))
+        .then(|| code.to_string())
+}
+
+/// The `aws:TokenIssueTime` cutoff of a deny-older-sessions policy document we wrote (a single
+/// Deny of every action on every resource), or `None` when the document is anything else.
+pub fn deny_cutoff(doc: &str) -> Option<jiff::Timestamp> {
+    // IAM returns policy documents URL-encoded (RFC 3986); some servers return them as they are.
+    let v: serde_json::Value = serde_json::from_str(doc)
+        .or_else(|_| serde_json::from_str(&crate::codec::percent_decode(doc)))
+        .ok()?;
+    let st = v.get("Statement")?;
+    let st = match st {
+        serde_json::Value::Array(a) if a.len() == 1 => &a[0],
+        serde_json::Value::Object(_) => st,
+        _ => return None,
+    };
+    let all = |k: &str| {
+        st.get(k)
+            .is_some_and(|x| x == "*" || x.as_array().is_some_and(|a| a.len() == 1 && a[0] == "*"))
+    };
+    if st.get("Effect")? != "Deny" || !all("Action") || !all("Resource") {
+        return None;
+    }
+    st.get("Condition")?
+        .get("DateLessThan")?
+        .get("aws:TokenIssueTime")?
+        .as_str()?
+        .parse()
+        .ok()
 }
 
 fn is_not_found<E: ProvideErrorMetadata>(e: &aws_sdk_iam::error::SdkError<E>) -> bool {
@@ -128,7 +197,54 @@ impl AwsIam {
             cfg.credentials.as_ref(),
         )?;
         let iam = aws_sdk_iam::Client::new(&base);
-        Ok(AwsIam { rt, iam, base, cfg })
+        Ok(AwsIam {
+            rt,
+            iam,
+            base,
+            cfg,
+            account: None,
+            departed: None,
+            cutoffs: HashMap::new(),
+        })
+    }
+
+    /// The account our own credentials belong to, checked against the configured one: a
+    /// connector never acts in an account it is not configured for.
+    fn ensure_account(&mut self) -> Result<String, RespondError> {
+        if let Some(a) = &self.account {
+            return Ok(a.clone());
+        }
+        let sts = aws_sdk_sts::Client::new(&self.base);
+        let who = self
+            .rt
+            .block_on(sts.get_caller_identity().send())
+            .map_err(|e| sdk_err(self.name(), "GetCallerIdentity (our own credentials)", e))?;
+        let actual = who.account().unwrap_or_default().to_string();
+        if let Some(want) = &self.cfg.account_id {
+            if *want != actual {
+                return Err(RespondError::Refused {
+                    connector: self.name(),
+                    reason: format!("configured for account {want}, but its credentials are of account {actual}: not acting"),
+                });
+            }
+        }
+        self.account = Some(actual.clone());
+        Ok(actual)
+    }
+
+    /// The account this connector acts in, as far as known without asking.
+    fn account(&self) -> Option<&str> {
+        self.account.as_deref().or(self.cfg.account_id.as_deref())
+    }
+
+    /// Ask STS with our own credentials: does the endpoint answer as STS for our account? The
+    /// control that makes a refusal of the old key mean something.
+    fn control_ok(&self) -> bool {
+        let sts = aws_sdk_sts::Client::new(&self.base);
+        match self.rt.block_on(sts.get_caller_identity().send()) {
+            Ok(r) => self.account().is_none_or(|a| r.account() == Some(a)),
+            Err(_) => false,
+        }
     }
 
     fn err<E: ProvideErrorMetadata + std::fmt::Debug>(
@@ -168,7 +284,7 @@ impl AwsIam {
         let mut v: Vec<String> = who
             .credentials
             .iter()
-            .filter(|c| c.system.starts_with("aws") && !c.account_level)
+            .filter(|c| self.covers(c))
             .filter_map(user_of)
             .collect();
         v.sort();
@@ -182,8 +298,28 @@ impl Connector for AwsIam {
         "aws-iam".into()
     }
 
+    fn covers(&self, c: &credwarden_model::Credential) -> bool {
+        use credwarden_model::CredentialKind as K;
+        c.system.starts_with("aws")
+            && !c.account_level
+            && matches!(c.kind, K::AccessKey | K::ConsolePassword)
+            && match (account_of(c), self.account()) {
+                (Some(theirs), Some(ours)) => theirs == ours,
+                _ => true,
+            }
+    }
+
     fn plan(&mut self, who: &Leaver) -> Result<Vec<Action>, RespondError> {
         let mut out = Vec::new();
+        if !who.credentials.iter().any(|c| self.covers(c)) {
+            return Ok(out);
+        }
+        self.ensure_account()?;
+        self.departed = who
+            .identity
+            .end_date
+            .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
+            .map(|z| z.timestamp());
         for user in self.users_of(who) {
             let keys = match self
                 .rt
@@ -217,6 +353,13 @@ impl Connector for AwsIam {
                 Err(e) if is_not_found(&e) => {}
                 Err(e) => return Err(self.err("GetLoginProfile", e)),
             }
+            let deny = Action::new(
+                "aws-iam",
+                ActionKind::DenySessionsBefore,
+                &user,
+                &who.identity.id,
+                format!("deny sessions of IAM user {user} issued before now"),
+            );
             match self.rt.block_on(
                 self.iam
                     .get_user_policy()
@@ -224,14 +367,15 @@ impl Connector for AwsIam {
                     .policy_name(DENY_POLICY)
                     .send(),
             ) {
-                Ok(_) => {}
-                Err(e) if is_not_found(&e) => out.push(Action::new(
-                    "aws-iam",
-                    ActionKind::DenySessionsBefore,
-                    &user,
-                    &who.identity.id,
-                    format!("deny sessions of IAM user {user} issued before now"),
-                )),
+                // One of ours that already covers every session issued before the departure.
+                Ok(p)
+                    if deny_cutoff(p.policy_document())
+                        .zip(self.departed)
+                        .is_some_and(|(cut, left)| cut >= left) => {}
+                // Missing, stale (an earlier offboarding's cutoff), not ours, or no departure to
+                // judge it by: put a fresh one.
+                Ok(_) => out.push(deny),
+                Err(e) if is_not_found(&e) => out.push(deny),
                 Err(e) => return Err(self.err("GetUserPolicy", e)),
             }
         }
@@ -239,6 +383,8 @@ impl Connector for AwsIam {
     }
 
     fn apply(&mut self, a: &Action) -> Result<String, RespondError> {
+        // Never act before knowing we are in the account we are configured for.
+        self.ensure_account()?;
         match a.kind {
             ActionKind::DeleteAccessKey => {
                 let (user, key) = a.target.split_once('/').unwrap_or(("", &a.target));
@@ -276,7 +422,9 @@ impl Connector for AwsIam {
                 Err(e) => Err(self.err("DeleteLoginProfile", e)),
             },
             ActionKind::DenySessionsBefore => {
-                let now = jiff::Timestamp::now().to_string();
+                let cut = jiff::Timestamp::now();
+                self.cutoffs.insert(a.target.clone(), cut);
+                let now = cut.to_string();
                 let doc = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Sid": "CredwardenOffboarding", "Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"DateLessThan": {"aws:TokenIssueTime": now}}}]});
                 self.rt
                     .block_on(
@@ -299,61 +447,8 @@ impl Connector for AwsIam {
             ActionKind::DeleteAccessKey => {
                 let (user, key) = a.target.split_once('/').unwrap_or(("", &a.target));
                 if let Some(secret) = self.cfg.verify_secrets.get(key) {
-                    // Try the old key itself.
-                    let creds = aws_sdk_sts::config::Credentials::new(
-                        key,
-                        secret,
-                        None,
-                        None,
-                        "verification",
-                    );
-                    let conf = aws_sdk_sts::config::Builder::from(&self.base)
-                        .credentials_provider(creds)
-                        .build();
-                    let sts = aws_sdk_sts::Client::from_conf(conf);
-                    return match self.rt.block_on(sts.get_caller_identity().send()) {
-                        Ok(r) => Ok(Proof {
-                            dead: false,
-                            how: format!(
-                                "the old key still authenticates as {}",
-                                r.arn().unwrap_or("?")
-                            ),
-                        }),
-                        Err(e) => {
-                            let status = e.raw_response().map(|r| r.status().as_u16());
-                            let code = e
-                                .as_service_error()
-                                .and_then(|s| s.code())
-                                .map(str::to_string);
-                            // Only "this key is unknown" is proof; AccessDenied means the key still
-                            // authenticates (it merely lacks a permission).
-                            let unknown = code.as_deref().is_some_and(|c| {
-                                matches!(
-                                    c,
-                                    "InvalidClientTokenId"
-                                        | "UnrecognizedClientException"
-                                        | "AuthFailure"
-                                        | "InvalidAccessKeyId"
-                                )
-                            });
-                            match (status, code) {
-                                (Some(401 | 403), code) if unknown || code.is_none() => Ok(Proof {
-                                    dead: true,
-                                    how: format!(
-                                        "the old key was refused by STS ({})",
-                                        code.unwrap_or_else(|| format!(
-                                            "HTTP {}",
-                                            status.unwrap_or(0)
-                                        ))
-                                    ),
-                                }),
-                                _ => Err(RespondError::Unavailable {
-                                    connector: self.name(),
-                                    reason: format!("STS: {e}"),
-                                }),
-                            }
-                        }
-                    };
+                    // Try the old key itself: only STS's own refusal of it is proof.
+                    return Ok(self.try_old_key(key, secret));
                 }
                 match self
                     .rt
@@ -364,19 +459,17 @@ impl Connector for AwsIam {
                             .access_key_metadata()
                             .iter()
                             .any(|m| m.access_key_id() == Some(key));
-                        Ok(Proof {
-                            dead: !listed,
-                            how: if listed {
-                                "IAM still lists the key".into()
-                            } else {
-                                "IAM no longer knows the key (no secret supplied to try it)".into()
-                            },
+                        Ok(if listed {
+                            Proof::alive("IAM still lists the key")
+                        } else {
+                            Proof::gone(
+                                "IAM no longer lists the key (no secret supplied to try it against STS)",
+                            )
                         })
                     }
-                    Err(e) if is_not_found(&e) => Ok(Proof {
-                        dead: true,
-                        how: "the IAM user no longer exists".into(),
-                    }),
+                    Err(e) if is_not_found(&e) => Ok(Proof::gone(
+                        "the IAM user no longer exists (no secret supplied to try the key against STS)",
+                    )),
                     Err(e) => Err(self.err("ListAccessKeys", e)),
                 }
             }
@@ -384,14 +477,10 @@ impl Connector for AwsIam {
                 .rt
                 .block_on(self.iam.get_login_profile().user_name(&a.target).send())
             {
-                Ok(_) => Ok(Proof {
-                    dead: false,
-                    how: "the console password still exists".into(),
-                }),
-                Err(e) if is_not_found(&e) => Ok(Proof {
-                    dead: true,
-                    how: "IAM has no console password for the user".into(),
-                }),
+                Ok(_) => Ok(Proof::alive("the console password still exists")),
+                Err(e) if is_not_found(&e) => {
+                    Ok(Proof::gone("IAM has no console password for the user"))
+                }
                 Err(e) => Err(self.err("GetLoginProfile", e)),
             },
             ActionKind::DenySessionsBefore => match self.rt.block_on(
@@ -401,20 +490,91 @@ impl Connector for AwsIam {
                     .policy_name(DENY_POLICY)
                     .send(),
             ) {
-                Ok(_) => Ok(Proof {
-                    dead: true,
-                    how: "the deny-older-sessions policy is in place".into(),
-                }),
-                Err(e) if is_not_found(&e) => Ok(Proof {
-                    dead: false,
-                    how: "the deny policy is missing".into(),
-                }),
+                Ok(p) => {
+                    // Ours, with the cutoff this run put (or one covering the departure).
+                    let want = self.cutoffs.get(&a.target).copied().or(self.departed);
+                    Ok(match (deny_cutoff(p.policy_document()), want) {
+                        (Some(cut), Some(want)) if cut >= want => Proof::gone(format!(
+                            "IAM holds the deny policy for sessions issued before {cut}"
+                        )),
+                        (Some(cut), _) => Proof::alive(format!(
+                            "the deny policy's cutoff {cut} is older than this offboarding"
+                        )),
+                        (None, _) => Proof::alive(format!(
+                            "a policy named {DENY_POLICY} exists but is not a deny of every session before a time"
+                        )),
+                    })
+                }
+                Err(e) if is_not_found(&e) => Ok(Proof::alive("the deny policy is missing")),
                 Err(e) => Err(self.err("GetUserPolicy", e)),
             },
             k => Err(RespondError::Local(format!(
                 "aws-iam cannot verify {}",
                 k.label()
             ))),
+        }
+    }
+}
+
+impl AwsIam {
+    /// Classify STS's answer to `GetCallerIdentity` signed with the old key. Refused only when STS
+    /// names the key unknown or invalid (`InvalidClientTokenId` and kin) and the same endpoint
+    /// answers our own credentials as STS for our account; a bare 401/403, a proxy's or WAF's
+    /// page, a network error or a wrong endpoint proves nothing.
+    fn try_old_key(&self, key: &str, secret: &str) -> Proof {
+        let creds = aws_sdk_sts::config::Credentials::new(key, secret, None, None, "verification");
+        let conf = aws_sdk_sts::config::Builder::from(&self.base)
+            .credentials_provider(creds)
+            .build();
+        let sts = aws_sdk_sts::Client::from_conf(conf);
+        let e = match self.rt.block_on(sts.get_caller_identity().send()) {
+            Ok(r) => {
+                return Proof::alive(format!(
+                    "the old key still authenticates as {}",
+                    r.arn().unwrap_or("?")
+                ))
+            }
+            Err(e) => e,
+        };
+        let status = e.raw_response().map(|r| r.status().as_u16());
+        let code = e
+            .as_service_error()
+            .and_then(|s| s.code())
+            .map(str::to_string)
+            .or_else(|| {
+                // The query protocol's error document in the shape the SDK does not read
+                // (`<ErrorResponse><Errors><Error><Code>`, as EC2-style services and moto send it).
+                let body = e.raw_response()?.body().bytes()?;
+                error_code(std::str::from_utf8(body).ok()?)
+            });
+        match code.as_deref() {
+            Some(
+                c @ ("InvalidClientTokenId"
+                | "UnrecognizedClientException"
+                | "InvalidAccessKeyId"
+                | "AuthFailure"),
+            ) => {
+                if self.control_ok() {
+                    Proof::refused(format!("the old key was refused by STS ({c})"))
+                } else {
+                    Proof::ambiguous(format!(
+                        "the old key got {c}, but the endpoint did not answer our own credentials as STS for account {}: not taken as proof",
+                        self.account().unwrap_or("?")
+                    ))
+                }
+            }
+            // The key id is known; only the secret we were given does not match it.
+            Some(c @ "SignatureDoesNotMatch") => Proof::alive(format!(
+                "STS still knows the key ({c}: the verification secret supplied does not match it)"
+            )),
+            Some(c) => Proof::ambiguous(format!(
+                "STS answered {c} (HTTP {}): not a refusal of the key",
+                status.unwrap_or(0)
+            )),
+            None => Proof::ambiguous(match status {
+                Some(s) => format!("HTTP {s} with no AWS error code (a proxy, WAF or wrong endpoint?): not a refusal of the key"),
+                None => format!("STS could not be asked: {e}"),
+            }),
         }
     }
 }

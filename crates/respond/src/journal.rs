@@ -51,6 +51,9 @@ pub struct Entry {
     pub phase: Phase,
     /// What happened (result, error, proof).
     pub detail: String,
+    /// How strong the proof was, for a verified action (refused, gone, notified).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strength: Option<crate::Strength>,
     /// Hash of the previous line (zeros for the first).
     pub prev: String,
     /// Hash of this line without this field.
@@ -115,6 +118,31 @@ impl Journal {
         phase: Phase,
         detail: &str,
     ) -> Result<(), RespondError> {
+        self.append(action, phase, detail, None)
+    }
+
+    /// Append a verification with its strength of proof.
+    pub fn record_proof(
+        &mut self,
+        action: &Action,
+        strength: crate::Strength,
+        detail: &str,
+    ) -> Result<(), RespondError> {
+        self.append(
+            action,
+            Phase::Verified,
+            &format!("{}: {detail}", strength.label()),
+            Some(strength),
+        )
+    }
+
+    fn append(
+        &mut self,
+        action: &Action,
+        phase: Phase,
+        detail: &str,
+        strength: Option<crate::Strength>,
+    ) -> Result<(), RespondError> {
         let mut e = Entry {
             seq: self.entries.len() as u64 + 1,
             time: Timestamp::now(),
@@ -122,6 +150,7 @@ impl Journal {
             action: action.clone(),
             phase,
             detail: detail.to_string(),
+            strength,
             prev: self
                 .entries
                 .last()

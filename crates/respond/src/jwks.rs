@@ -26,8 +26,23 @@ pub struct JwksConfig {
     pub probe_url: Option<String>,
     /// Old private keys (kid → PKCS#8 PEM, EC or RSA) to sign the probe with.
     pub old_keys: HashMap<String, Vec<u8>>,
+    /// Claims the relying service's verifier checks besides the signature, put in both probe
+    /// tokens (old key and successor): `iss`, `aud`, `sub` (default `credwarden-probe`). A real
+    /// verifier refuses a token without them whatever key signed it, which proves nothing.
+    pub probe_claims: ProbeClaims,
     /// Request timeout.
     pub timeout: Duration,
+}
+
+/// The claims of the probe tokens.
+#[derive(Debug, Clone, Default)]
+pub struct ProbeClaims {
+    /// `iss`.
+    pub issuer: Option<String>,
+    /// `aud`.
+    pub audience: Option<String>,
+    /// `sub` (default `credwarden-probe`).
+    pub subject: Option<String>,
 }
 
 impl std::fmt::Debug for JwksConfig {
@@ -112,11 +127,17 @@ impl Jwks {
         std::fs::rename(&tmp, &self.cfg.jwks_file).map_err(|e| self.local(e))
     }
 
-    /// A short-lived token signed with the old key, for the probe.
-    fn probe_token(&self, kid: &str) -> Option<String> {
-        let pem = self.cfg.old_keys.get(kid)?;
+    /// A short-lived token signed with `pem` under `kid`, with the configured claims.
+    fn sign(&self, kid: &str, pem: &[u8]) -> Option<String> {
         let now = jiff::Timestamp::now().as_second();
-        let claims = json!({"sub": "credwarden-probe", "iat": now, "exp": now + 120, "jti": format!("probe-{now}")});
+        let c = &self.cfg.probe_claims;
+        let mut claims = json!({"sub": c.subject.as_deref().unwrap_or("credwarden-probe"), "iat": now, "nbf": now - 5, "exp": now + 120, "jti": format!("credwarden-probe-{now}")});
+        if let Some(iss) = &c.issuer {
+            claims["iss"] = json!(iss);
+        }
+        if let Some(aud) = &c.audience {
+            claims["aud"] = json!(aud);
+        }
         let (alg, key) = match jsonwebtoken::EncodingKey::from_ec_pem(pem) {
             Ok(k) => (jsonwebtoken::Algorithm::ES256, k),
             Err(_) => (
@@ -127,6 +148,29 @@ impl Jwks {
         let mut h = jsonwebtoken::Header::new(alg);
         h.kid = Some(kid.to_string());
         jsonwebtoken::encode(&h, &claims, &key).ok()
+    }
+
+    /// The successor we published for `old` (its kid), if the JWKS lists one.
+    fn successor_of(&self, old: &str) -> Result<Option<String>, RespondError> {
+        let prefix = format!("{old}-successor-");
+        Ok(self
+            .kids()?
+            .into_iter()
+            .filter(|k| k.starts_with(&prefix))
+            .max())
+    }
+
+    /// The relying service's status for a bearer token.
+    fn probe(&self, url: &str, token: &str) -> Result<u16, RespondError> {
+        self.agent
+            .get(url)
+            .header("Authorization", &format!("Bearer {token}"))
+            .call()
+            .map(|r| r.status().as_u16())
+            .map_err(|e| RespondError::Unavailable {
+                connector: self.name(),
+                reason: format!("probe: {e}"),
+            })
     }
 }
 
@@ -146,8 +190,27 @@ impl Connector for Jwks {
             .collect())
     }
 
+    fn covers(&self, c: &credwarden_model::Credential) -> bool {
+        c.kind.is_signing()
+            && self.kids().is_ok_and(|kids| {
+                let prefix = format!("{}-successor-", c.id);
+                kids.iter().any(|k| *k == c.id || k.starts_with(&prefix))
+            })
+    }
+
     fn apply(&mut self, a: &Action) -> Result<String, RespondError> {
         let mut v = self.read()?;
+        // Rolled already (an earlier run): the old kid is out and our successor is in.
+        if !self.kids()?.contains(&a.target) {
+            if let Some(kid) = self.successor_of(&a.target)? {
+                if self.cfg.successor_dir.join(format!("{kid}.pem")).exists() {
+                    return Ok(format!(
+                        "already rolled: {kid} published, {} removed",
+                        a.target
+                    ));
+                }
+            }
+        }
         let rng = SystemRandom::new();
         let der = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
             .map_err(|_| self.local("cannot generate a key"))?;
@@ -186,32 +249,42 @@ impl Connector for Jwks {
     }
 
     fn verify(&mut self, a: &Action) -> Result<Proof, RespondError> {
-        let listed = self.kids()?.contains(&a.target);
-        let (Some(url), Some(token)) = (&self.cfg.probe_url, self.probe_token(&a.target)) else {
-            return Ok(Proof {
-                dead: !listed,
-                how: if listed {
-                    "the JWKS still lists the old kid".into()
-                } else {
-                    "the JWKS no longer lists the old kid (no probe: old key or probe URL not supplied)".into()
-                },
-            });
+        if self.kids()?.contains(&a.target) {
+            return Ok(Proof::alive("the JWKS still lists the old kid"));
+        }
+        let (Some(url), Some(old_pem)) = (&self.cfg.probe_url, self.cfg.old_keys.get(&a.target))
+        else {
+            return Ok(Proof::gone(
+                "the JWKS no longer lists the old kid (no probe: old key or probe URL not supplied)",
+            ));
         };
-        let res = self
-            .agent
-            .get(url)
-            .header("Authorization", &format!("Bearer {token}"))
-            .call();
-        let status = res
-            .map_err(|e| RespondError::Unavailable {
-                connector: self.name(),
-                reason: format!("probe: {e}"),
-            })?
-            .status()
-            .as_u16();
-        Ok(match status {
-            401 | 403 => Proof { dead: true, how: format!("a token signed with the old key is refused by the relying service (HTTP {status})") },
-            s => Proof { dead: false, how: format!("a token signed with the old key is still accepted (HTTP {s})") },
+        let old = self.sign(&a.target, old_pem).ok_or_else(|| {
+            self.local(format!("cannot sign a probe with the old key {}", a.target))
+        })?;
+        // The control: the same claims signed by the successor must be accepted, or a refusal of
+        // the old one says nothing (wrong claims, a verifier that has not reloaded, a proxy).
+        let Some(kid) = self.successor_of(&a.target)? else {
+            return Ok(Proof::ambiguous(
+                "the JWKS lists no successor of ours to sign the control token with",
+            ));
+        };
+        let pem = std::fs::read(self.cfg.successor_dir.join(format!("{kid}.pem")))
+            .map_err(|e| self.local(format!("successor key {kid}: {e}")))?;
+        let new = self
+            .sign(&kid, &pem)
+            .ok_or_else(|| self.local(format!("cannot sign a probe with the successor {kid}")))?;
+        let old_status = self.probe(url, &old)?;
+        let new_status = self.probe(url, &new)?;
+        Ok(match (old_status, new_status) {
+            (200..=299, _) => Proof::alive(format!(
+                "a token signed with the old key is still accepted (HTTP {old_status})"
+            )),
+            (401 | 403, 200..=299) => Proof::refused(format!(
+                "a token signed with the old key is refused (HTTP {old_status}); the same token signed by the successor {kid} is accepted (HTTP {new_status})"
+            )),
+            _ => Proof::ambiguous(format!(
+                "old-key token HTTP {old_status}, successor token HTTP {new_status}: the verifier does not accept the successor's token, so its refusal proves nothing"
+            )),
         })
     }
 }

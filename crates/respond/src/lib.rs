@@ -67,6 +67,9 @@ pub enum ActionKind {
     Approval,
     /// Rotate a secret or signing key the leaver could read (done by its owner; stays open until closed).
     RotateSecret,
+    /// A credential or secret tied to the leaver that no configured connector handles: open until
+    /// a connector is configured or a person closes it.
+    Uncovered,
 }
 
 impl ActionKind {
@@ -88,6 +91,7 @@ impl ActionKind {
             ActionKind::RollSigningKey => "roll signing key",
             ActionKind::Approval => "approve offboarding",
             ActionKind::RotateSecret => "rotate secret the leaver could read",
+            ActionKind::Uncovered => "no connector handles this credential",
         }
     }
 }
@@ -137,13 +141,96 @@ impl Action {
     }
 }
 
-/// How a revocation was shown to hold.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// How strong the evidence that a credential is dead is. Only these count as done; anything else
+/// (a bare 401/403, a proxy's answer, a wrong region or account, a network error) leaves the item
+/// open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strength {
+    /// The system itself refused the old credential (STS `InvalidClientTokenId`, PostgreSQL `28P01`
+    /// on a connection that otherwise succeeds, a verifier refusing an old-key token it accepts when
+    /// signed by the successor, introspection by the token's own client, `ssh-keygen -Q` REVOKED).
+    Refused,
+    /// The system's own listing no longer has it: weaker than a refusal, shown as such.
+    Gone,
+    /// A receiver took a notice (webhook, Shared Signals): told, never proven dead.
+    Notified,
+}
+
+impl Strength {
+    /// Word for people and the journal.
+    pub fn label(self) -> &'static str {
+        match self {
+            Strength::Refused => "refused",
+            Strength::Gone => "gone",
+            Strength::Notified => "notified",
+        }
+    }
+}
+
+/// What a connector's verification found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Done, with this strength of evidence.
+    Proven(Strength),
+    /// The old credential still works (or the change is not in place).
+    Alive,
+    /// An answer that proves nothing either way: stays open, retried, loud.
+    Ambiguous,
+}
+
+/// How a revocation was shown to hold (or why it was not).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Proof {
-    /// Is the credential dead?
-    pub dead: bool,
+    /// The classification.
+    pub verdict: Verdict,
     /// How we know (e.g. "the old key was refused by STS: InvalidClientTokenId").
     pub how: String,
+}
+
+impl Proof {
+    /// An authoritative refusal of the old credential.
+    pub fn refused(how: impl Into<String>) -> Proof {
+        Proof {
+            verdict: Verdict::Proven(Strength::Refused),
+            how: how.into(),
+        }
+    }
+    /// The system's own listing no longer has it.
+    pub fn gone(how: impl Into<String>) -> Proof {
+        Proof {
+            verdict: Verdict::Proven(Strength::Gone),
+            how: how.into(),
+        }
+    }
+    /// A receiver took the notice.
+    pub fn notified(how: impl Into<String>) -> Proof {
+        Proof {
+            verdict: Verdict::Proven(Strength::Notified),
+            how: how.into(),
+        }
+    }
+    /// Still alive.
+    pub fn alive(how: impl Into<String>) -> Proof {
+        Proof {
+            verdict: Verdict::Alive,
+            how: how.into(),
+        }
+    }
+    /// Proves nothing.
+    pub fn ambiguous(how: impl Into<String>) -> Proof {
+        Proof {
+            verdict: Verdict::Ambiguous,
+            how: how.into(),
+        }
+    }
+    /// The strength, when proven.
+    pub fn strength(&self) -> Option<Strength> {
+        match self.verdict {
+            Verdict::Proven(s) => Some(s),
+            _ => None,
+        }
+    }
 }
 
 /// Who is leaving, and what they hold or could read.
@@ -190,8 +277,22 @@ pub trait Connector {
     fn plan(&mut self, who: &Leaver) -> Result<Vec<Action>, RespondError>;
     /// Do one action.
     fn apply(&mut self, a: &Action) -> Result<String, RespondError>;
-    /// Show that it holds.
+    /// Show that it holds: classify the system's answer as refused, gone, notified, alive or
+    /// ambiguous. An error counts as ambiguous.
     fn verify(&mut self, a: &Action) -> Result<Proof, RespondError>;
+    /// Does this connector take charge of `c` (it belongs to the system, account and region the
+    /// connector is configured for)? A credential or readable secret of the leaver that no connector
+    /// covers becomes an open item naming what is missing.
+    fn covers(&self, _c: &Credential) -> bool {
+        false
+    }
+    /// The system's own authoritative statement that `a` is already done (e.g. the inventory shows
+    /// the secret rotated since the departure), letting the playbook skip the change. Never an
+    /// ambiguous answer: when in doubt, `None`, and the change is applied (connectors' changes are
+    /// idempotent).
+    fn already_done(&mut self, _a: &Action) -> Option<Proof> {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -53,19 +53,25 @@ impl Connector for Rotations {
     fn apply(&mut self, a: &Action) -> Result<String, RespondError> {
         Err(RespondError::Refused { connector: "rotation".into(), reason: format!("{}: rotation is done by the secret's owner; close this item when done (credwarden offboard --close {})", a.target, a.id) })
     }
+    fn already_done(&mut self, a: &Action) -> Option<Proof> {
+        self.verify(a).ok().filter(|p| p.strength().is_some())
+    }
     fn verify(&mut self, a: &Action) -> Result<Proof, RespondError> {
         let c = self.readable.iter().find(|c| c.id == a.target);
         let rotated = c
             .and_then(|c| c.material_since())
             .zip(self.left)
             .is_some_and(|(m, l)| m.to_zoned(jiff::tz::TimeZone::UTC).date() > l);
-        Ok(Proof {
-            dead: rotated,
-            how: if rotated {
-                "the inventory shows it rotated after the departure".into()
-            } else {
-                "not rotated since the departure".into()
-            },
+        Ok(if rotated {
+            // The inventory's word, not a refusal of the old value: shown as "gone".
+            Proof::gone("the inventory shows it rotated after the departure")
+        } else {
+            Proof::alive("not rotated since the departure")
         })
+    }
+    fn covers(&self, c: &Credential) -> bool {
+        self.readable
+            .iter()
+            .any(|r| r.id == c.id && r.system == c.system)
     }
 }

@@ -54,6 +54,21 @@ pub struct OAuth {
     subject_tokens: HashMap<String, Vec<String>>,
     /// Subjects revoked globally in this run (the only evidence when no token is held).
     revoked_subjects: std::collections::HashSet<String>,
+    /// Token value → the client it was issued to (never printed).
+    token_client: HashMap<String, String>,
+}
+
+/// The `client_id` (or `azp`) claim of a JWT access token, read without checking its signature:
+/// only to know which client may introspect it.
+fn jwt_client(token: &str) -> Option<String> {
+    let mut parts = token.split('.');
+    let (_, payload, _) = (parts.next()?, parts.next()?, parts.next()?);
+    let bytes = crate::codec::base64url_decode(payload)?;
+    let v: Value = serde_json::from_slice(&bytes).ok()?;
+    v.get("client_id")
+        .or_else(|| v.get("azp"))
+        .and_then(Value::as_str)
+        .map(String::from)
 }
 
 #[derive(Clone)]
@@ -86,6 +101,7 @@ impl OAuth {
             endpoints: None,
             subject_tokens: HashMap::new(),
             revoked_subjects: Default::default(),
+            token_client: HashMap::new(),
         }
     }
 
@@ -171,11 +187,10 @@ impl OAuth {
                 self.revoked_subjects.insert(target.to_string());
                 Ok("every token of the subject revoked (global token revocation)".into())
             }
-            // Not known there: it holds nothing of theirs to revoke.
-            404 => {
-                self.revoked_subjects.insert(target.to_string());
-                Ok("the server does not know the subject: nothing to revoke".into())
-            }
+            // A 404 is as likely a wrong URL or a proxy as "no such subject": never success.
+            404 => Err(self.unavailable(
+                "global token revocation: HTTP 404 (wrong endpoint, or a subject the server does not know): not taken as done",
+            )),
             s if s >= 500 || s == 429 => Err(self.unavailable(format!("HTTP {s}"))),
             s => Err(RespondError::Refused {
                 connector: self.name(),
@@ -184,17 +199,55 @@ impl OAuth {
         }
     }
 
-    /// Is `token` still active, by introspection?
-    fn active(&mut self, token: &str) -> Result<bool, RespondError> {
+    /// Introspection of `token` (RFC 7662): (`active`, the token's `client_id`). `active` is
+    /// `None` when the answer has no boolean `active` member.
+    fn introspect(&mut self, token: &str) -> Result<(Option<bool>, Option<String>), RespondError> {
         let intro = self.endpoints()?.introspection;
         let (status, v) = self.post(&intro, token)?;
         if status != 200 {
-            return Err(RespondError::Refused {
-                connector: self.name(),
-                reason: format!("introspection: HTTP {status}"),
-            });
+            return Err(self.unavailable(format!("introspection: HTTP {status}")));
         }
-        Ok(v.get("active").and_then(Value::as_bool).unwrap_or(true))
+        Ok((
+            v.get("active").and_then(Value::as_bool),
+            v.get("client_id").and_then(Value::as_str).map(String::from),
+        ))
+    }
+
+    /// Remember which client a token belongs to (introspected while it is still active, or its
+    /// own `client_id`/`azp` claim when it is a JWT): `active: false` is proof only when the
+    /// token's own client asks, since RFC 7662 answers the same to a client that may not see it.
+    fn learn_client(&mut self, token: &str) {
+        if self.token_client.contains_key(token) {
+            return;
+        }
+        let client = match self.introspect(token) {
+            Ok((Some(true), Some(c))) => Some(c),
+            _ => jwt_client(token),
+        };
+        if let Some(c) = client {
+            self.token_client.insert(token.to_string(), c);
+        }
+    }
+
+    /// Classify introspection of a revoked token.
+    fn proof_for(&mut self, token: &str) -> Proof {
+        match self.introspect(token) {
+            Ok((Some(true), _)) => Proof::alive("introspection (RFC 7662) answers active=true"),
+            Ok((Some(false), _)) => match self.token_client.get(token) {
+                Some(c) if *c == self.cfg.client_id => Proof::refused(format!(
+                    "introspection (RFC 7662) by the token's own client {c} answers active=false"
+                )),
+                Some(c) => Proof::ambiguous(format!(
+                    "introspection answers active=false, but the token belongs to client {c}, not {}: a server answers the same to a client that may not see the token",
+                    self.cfg.client_id
+                )),
+                None => Proof::ambiguous(
+                    "introspection answers active=false, but the token's client is unknown (it was not active when first seen): not proof",
+                ),
+            },
+            Ok((None, _)) => Proof::ambiguous("introspection answered without a boolean `active`"),
+            Err(e) => Proof::ambiguous(e.to_string()),
+        }
     }
 
     fn post(&self, url: &str, token: &str) -> Result<(u16, Value), RespondError> {
@@ -237,6 +290,13 @@ impl Connector for OAuth {
             .iter()
             .filter(|c| self.cfg.tokens.contains_key(&c.id))
             .collect();
+        let values: Vec<String> = held
+            .iter()
+            .map(|c| self.cfg.tokens[&c.id].clone())
+            .collect();
+        for t in &values {
+            self.learn_client(t);
+        }
         let mut plan: Vec<Action> = held
             .iter()
             .map(|c| {
@@ -295,6 +355,10 @@ impl Connector for OAuth {
         }
     }
 
+    fn covers(&self, c: &credwarden_model::Credential) -> bool {
+        self.cfg.tokens.contains_key(&c.id)
+    }
+
     fn verify(&mut self, a: &Action) -> Result<Proof, RespondError> {
         if a.kind == ActionKind::RevokeSubject {
             let tokens = self
@@ -303,28 +367,30 @@ impl Connector for OAuth {
                 .cloned()
                 .unwrap_or_default();
             if tokens.is_empty() {
-                // Nothing of theirs to try: the server's answer is all the evidence there is.
-                let done = self.revoked_subjects.contains(&a.target);
-                return Ok(Proof {
-                    dead: done,
-                    how: if done {
-                        "the server accepted the global revocation; no token of the subject is held to prove it by introspection".into()
-                    } else {
-                        "not revoked yet".into()
-                    },
+                // Nothing of theirs to try: the server took the request, which proves nothing.
+                return Ok(if self.revoked_subjects.contains(&a.target) {
+                    Proof::notified("the server accepted the global revocation; no token of the subject is held to prove it")
+                } else {
+                    Proof::ambiguous("not revoked yet")
                 });
             }
-            let mut alive = 0;
-            for t in &tokens {
-                alive += usize::from(self.active(t)?);
+            let proofs: Vec<Proof> = tokens.iter().map(|t| self.proof_for(t)).collect();
+            let n = proofs.len();
+            if let Some(p) = proofs.iter().find(|p| p.verdict == crate::Verdict::Alive) {
+                return Ok(Proof::alive(format!(
+                    "a held token of the subject: {}",
+                    p.how
+                )));
             }
-            return Ok(Proof {
-                dead: alive == 0,
-                how: format!(
-                    "introspection (RFC 7662): {alive} of the subject's {} held token(s) active",
-                    tokens.len()
-                ),
-            });
+            if let Some(p) = proofs.iter().find(|p| p.strength().is_none()) {
+                return Ok(Proof::ambiguous(format!(
+                    "a held token of the subject: {}",
+                    p.how
+                )));
+            }
+            return Ok(Proof::refused(format!(
+                "introspection by their own client: all {n} held token(s) of the subject inactive"
+            )));
         }
         let token = self
             .cfg
@@ -332,10 +398,6 @@ impl Connector for OAuth {
             .get(&a.target)
             .cloned()
             .ok_or_else(|| RespondError::Local(format!("no token value for {}", a.target)))?;
-        let active = self.active(&token)?;
-        Ok(Proof {
-            dead: !active,
-            how: format!("introspection (RFC 7662) answers active={active}"),
-        })
+        Ok(self.proof_for(&token))
     }
 }

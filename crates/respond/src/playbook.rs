@@ -1,12 +1,16 @@
-//! The offboarding playbook: plan from every connector's live listing plus the journal's open items;
-//! print; with `apply`, do each action (retrying what waiting may fix), then verify it by trying the
-//! old credential (retrying while changes propagate), and report time-to-dead per credential. Whatever
+//! The offboarding playbook: plan from every connector's live listing plus the journal's open items,
+//! and account for every credential and readable secret of the leaver (one no connector covers is an
+//! open item); print; with `apply`, always do each action (retrying what waiting may fix) — a
+//! pre-check skips it only on the system's own authoritative word — then verify it by trying the old
+//! credential (retrying while changes propagate), classify the answer (refused, gone, notified;
+//! alive or ambiguous stay open) and report time-to-dead per credential. Whatever
 //! cannot complete — a system down, a refusal, a secret only its owner can rotate — stays open in the
 //! journal, and the next run picks it up. Running twice changes nothing the second time: the live
 //! listings no longer show what was revoked, and verified actions are not redone.
 
 use crate::journal::{Journal, Phase};
-use crate::{Action, Connector, Leaver, RespondError};
+use crate::{Action, ActionKind, Connector, Leaver, Proof, RespondError, Strength, Verdict};
+use credwarden_model::Credential;
 use std::time::{Duration, Instant};
 
 /// How hard to try.
@@ -38,16 +42,18 @@ impl Default for Options {
 pub enum Outcome {
     /// Dry run: would be done.
     Planned,
-    /// Done and shown to hold, this long after the run started.
-    Dead {
+    /// Done and shown to hold with this strength, this long after the run started.
+    Done {
         /// Time from the start of the run to the proof.
         after: Duration,
         /// The proof.
         how: String,
+        /// How strong it is.
+        strength: Strength,
     },
-    /// Verified in an earlier run.
-    AlreadyDone,
-    /// Open: not done (why).
+    /// Done in an earlier run (verified with this strength, or closed by a person: `None`).
+    AlreadyDone(Option<Strength>),
+    /// Open: not done, or not proven (why).
     Open(String),
 }
 
@@ -78,6 +84,57 @@ impl Report {
             .count()
             + self.unreachable.len()
     }
+
+    /// Actions done with this strength of proof (this run or an earlier one).
+    pub fn count(&self, s: Strength) -> usize {
+        self.lines
+            .iter()
+            .filter(|l| match &l.outcome {
+                Outcome::Done { strength, .. } => *strength == s,
+                Outcome::AlreadyDone(Some(x)) => *x == s,
+                _ => false,
+            })
+            .count()
+    }
+
+    /// Credentials or secrets of the leaver no connector handles.
+    pub fn uncovered(&self) -> usize {
+        self.lines
+            .iter()
+            .filter(|l| {
+                l.action.kind == ActionKind::Uncovered
+                    && !matches!(l.outcome, Outcome::AlreadyDone(_))
+            })
+            .count()
+    }
+
+    /// One line: "8 refused, 1 gone, 2 notified, 0 open".
+    pub fn summary(&self) -> String {
+        let planned = self
+            .lines
+            .iter()
+            .filter(|l| l.outcome == Outcome::Planned)
+            .count();
+        let closed = self
+            .lines
+            .iter()
+            .filter(|l| l.outcome == Outcome::AlreadyDone(None))
+            .count();
+        let mut s = format!(
+            "{} refused, {} gone, {} notified, {} open",
+            self.count(Strength::Refused),
+            self.count(Strength::Gone),
+            self.count(Strength::Notified),
+            self.open()
+        );
+        if closed > 0 {
+            s.push_str(&format!(", {closed} closed by a person"));
+        }
+        if planned > 0 {
+            s.push_str(&format!(", {planned} planned"));
+        }
+        s
+    }
 }
 
 fn with_retries<T>(
@@ -98,7 +155,20 @@ fn with_retries<T>(
     }
 }
 
-/// Offboard `who` through `connectors`, journaling everything.
+/// The open item for a credential or secret of the leaver that no connector handles.
+fn uncovered(c: &Credential, identity: &str) -> Action {
+    Action::new(
+        "coverage",
+        ActionKind::Uncovered,
+        &format!("{}/{}", c.system, c.id),
+        identity,
+        format!("no connector for {} on {} ({})", c.kind, c.system, c.id),
+    )
+}
+
+/// Offboard `who` through `connectors`, journaling everything. Every credential and readable secret
+/// of the leaver is accounted for: handled by a connector that covers it, or an open item naming
+/// what is missing.
 pub fn offboard(
     who: &Leaver,
     connectors: &mut [Box<dyn Connector>],
@@ -117,7 +187,7 @@ pub fn offboard(
                 // Cannot list: the open items of this connector stay open; the system itself is one.
                 let a = Action::new(
                     &name,
-                    crate::ActionKind::Notify,
+                    ActionKind::Notify,
                     "(listing)",
                     &id,
                     "the system could not be listed",
@@ -139,7 +209,7 @@ pub fn offboard(
         // The system answered: a listing failure recorded earlier is over.
         let listing = Action::new(
             &name,
-            crate::ActionKind::Notify,
+            ActionKind::Notify,
             "(listing)",
             &id,
             "the system could not be listed",
@@ -148,17 +218,18 @@ pub fn offboard(
             journal.record(&listing, Phase::Closed, "the system answers again")?;
         }
         for a in plan {
-            if state.get(&a.id).is_some_and(|e| e.phase.is_done()) {
+            if let Some(done) = state.get(&a.id).filter(|e| e.phase.is_done()) {
                 if matches!(
                     a.kind,
-                    crate::ActionKind::RotateSecret
-                        | crate::ActionKind::Notify
-                        | crate::ActionKind::Signal
-                        | crate::ActionKind::RevokeSubject
+                    ActionKind::RotateSecret
+                        | ActionKind::Notify
+                        | ActionKind::Signal
+                        | ActionKind::RevokeSubject
+                        | ActionKind::RevokeToken
                 ) {
                     report.lines.push(Line {
                         action: a,
-                        outcome: Outcome::AlreadyDone,
+                        outcome: Outcome::AlreadyDone(done.strength),
                     });
                     continue;
                 }
@@ -182,6 +253,37 @@ pub fn offboard(
             report.lines.push(Line { action: a, outcome });
         }
     }
+    // Coverage: what the estate ties to the leaver and no connector takes charge of.
+    let mut seen = std::collections::HashSet::new();
+    for cred in who.credentials.iter().chain(&who.readable) {
+        if !seen.insert((cred.system.as_str(), cred.id.as_str())) {
+            continue;
+        }
+        if connectors.iter().any(|c| c.covers(cred)) {
+            continue;
+        }
+        let a = uncovered(cred, &id);
+        if let Some(done) = state.get(&a.id).filter(|e| e.phase.is_done()) {
+            report.lines.push(Line {
+                action: a,
+                outcome: Outcome::AlreadyDone(done.strength),
+            });
+            continue;
+        }
+        let why = format!(
+            "{}: configure a connector for it or close it with a reason",
+            a.note
+        );
+        if opts.apply {
+            journal.record(&a, Phase::Open, &why)?;
+        } else {
+            journal.record(&a, Phase::Planned, "dry run: no connector")?;
+        }
+        report.lines.push(Line {
+            action: a,
+            outcome: Outcome::Open(why),
+        });
+    }
     Ok(report)
 }
 
@@ -192,13 +294,15 @@ fn run_one(
     opts: &Options,
     start: Instant,
 ) -> Result<Outcome, RespondError> {
-    // Maybe it is already dead (applied earlier, verification pending): prove before redoing.
-    if let Ok(p) = c.verify(a) {
-        if p.dead {
-            journal.record(a, Phase::Verified, &p.how)?;
-            return Ok(Outcome::Dead {
+    // Skip the change only on the system's own authoritative word that it is already done; an
+    // ambiguous answer never skips it (the revocation is always applied otherwise).
+    if let Some(p) = c.already_done(a) {
+        if let Some(strength) = p.strength() {
+            journal.record_proof(a, strength, &p.how)?;
+            return Ok(Outcome::Done {
                 after: start.elapsed(),
                 how: p.how,
+                strength,
             });
         }
     }
@@ -217,28 +321,26 @@ fn run_one(
     let until = Instant::now() + opts.verify_for;
     let mut wait = opts.backoff;
     loop {
-        match c.verify(a) {
-            Ok(p) if p.dead => {
-                journal.record(a, Phase::Verified, &p.how)?;
-                return Ok(Outcome::Dead {
-                    after: start.elapsed(),
-                    how: p.how,
-                });
-            }
-            Ok(p) if Instant::now() >= until => {
-                let why = format!("applied, but still alive: {}", p.how);
-                journal.record(a, Phase::Open, &why)?;
-                return Ok(Outcome::Open(why));
-            }
-            Err(e) if Instant::now() >= until => {
-                let why = format!("applied, not verified: {e}");
-                journal.record(a, Phase::Open, &why)?;
-                return Ok(Outcome::Open(why));
-            }
-            _ => {
-                std::thread::sleep(wait);
-                wait = (wait * 2).min(Duration::from_secs(2));
-            }
+        let p = c
+            .verify(a)
+            .unwrap_or_else(|e| Proof::ambiguous(format!("no answer to the proof: {e}")));
+        if let Some(strength) = p.strength() {
+            journal.record_proof(a, strength, &p.how)?;
+            return Ok(Outcome::Done {
+                after: start.elapsed(),
+                how: p.how,
+                strength,
+            });
         }
+        if Instant::now() >= until {
+            let why = match p.verdict {
+                Verdict::Alive => format!("applied, but still alive: {}", p.how),
+                _ => format!("applied, not proven (ambiguous answer): {}", p.how),
+            };
+            journal.record(a, Phase::Open, &why)?;
+            return Ok(Outcome::Open(why));
+        }
+        std::thread::sleep(wait);
+        wait = (wait * 2).min(Duration::from_secs(2));
     }
 }

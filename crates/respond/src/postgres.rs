@@ -135,6 +135,11 @@ impl Connector for Postgres {
         )
     }
 
+    fn covers(&self, c: &credwarden_model::Credential) -> bool {
+        c.kind == credwarden_model::CredentialKind::DbUser
+            && c.system.eq_ignore_ascii_case(&self.cfg.system)
+    }
+
     fn plan(&mut self, who: &Leaver) -> Result<Vec<Action>, RespondError> {
         let name = self.name();
         let roles: Vec<String> = who
@@ -148,8 +153,12 @@ impl Connector for Postgres {
             .collect();
         let mut plan = Vec::new();
         for role in roles {
-            // Live: a role already gone has nothing left to disable.
-            if self.state(&role)?.is_some() {
+            // Live: a role already gone, or one the server says cannot log in and holds no
+            // session, has nothing left to disable.
+            if self
+                .state(&role)?
+                .is_some_and(|(can_login, sessions)| can_login || sessions > 0)
+            {
                 plan.push(Action::new(
                     &name,
                     ActionKind::DisableDbLogin,
@@ -182,33 +191,50 @@ impl Connector for Postgres {
 
     fn verify(&mut self, a: &Action) -> Result<Proof, RespondError> {
         let role = &a.target;
+        // The admin connection is the control: the server answers us on this very address.
         let Some((can_login, sessions)) = self.state(role)? else {
-            return Ok(Proof {
-                dead: true,
-                how: "the role no longer exists".into(),
-            });
+            return Ok(Proof::gone("pg_roles no longer has the role"));
         };
-        if let Some(old) = self.cfg.verify_passwords.get(role).cloned() {
-            let mut c = self.config()?;
-            c.user(role).password(&old);
-            return Ok(match c.connect(postgres::NoTls) {
-                Ok(_) => Proof {
-                    dead: false,
-                    how: "a login with the old password still works".into(),
-                },
-                Err(e) if e.as_db_error().is_some() => Proof {
-                    dead: sessions == 0,
-                    how: format!(
-                        "a login with the old password is refused ({}); {sessions} session(s) open",
-                        e.as_db_error().map(|d| d.message()).unwrap_or_default()
-                    ),
-                },
-                Err(e) => return Err(self.unavailable(format!("trying the old password: {e}"))),
-            });
+        if can_login || sessions > 0 {
+            return Ok(Proof::alive(format!(
+                "pg_roles: can log in = {can_login}; {sessions} session(s) open"
+            )));
         }
-        Ok(Proof {
-            dead: !can_login && sessions == 0,
-            how: format!("pg_roles: can log in = {can_login}; {sessions} session(s) open"),
+        let Some(old) = self.cfg.verify_passwords.get(role).cloned() else {
+            return Ok(Proof::gone(format!(
+                "pg_roles: the role cannot log in and holds no session (no old password supplied to try)"
+            )));
+        };
+        let mut c = self.config()?;
+        c.user(role).password(&old);
+        Ok(match c.connect(postgres::NoTls) {
+            Ok(_) => Proof::alive("a login with the old password still works"),
+            Err(e) => classify_login_error(&e),
         })
+    }
+}
+
+/// What a failed login with the old password says. Only the server's refusal of that role's
+/// credentials counts: `28P01` (password authentication failed) or `28000` "not permitted to log
+/// in"; a `pg_hba` rejection, too many connections, a missing database or a network error proves
+/// nothing about the role.
+fn classify_login_error(e: &postgres::Error) -> Proof {
+    let Some(db) = e.as_db_error() else {
+        return Proof::ambiguous(format!("trying the old password: {e}"));
+    };
+    let code = db.code().code();
+    match code {
+        "28P01" => Proof::refused(format!(
+            "a login with the old password is refused (SQLSTATE 28P01: {})",
+            db.message()
+        )),
+        "28000" if db.message().contains("not permitted to log in") => Proof::refused(format!(
+            "a login as the role is refused (SQLSTATE 28000: {})",
+            db.message()
+        )),
+        _ => Proof::ambiguous(format!(
+            "a login with the old password failed for another reason (SQLSTATE {code}: {}): not a refusal of the role",
+            db.message()
+        )),
     }
 }

@@ -195,21 +195,51 @@ impl Connector for Scim {
     fn verify(&mut self, a: &Action) -> Result<Proof, RespondError> {
         let (status, v) = self.call("GET", &format!("/Users/{}", a.target), None)?;
         Ok(match (a.kind, status) {
-            (_, 404) => Proof {
-                dead: true,
-                how: "the account no longer exists (HTTP 404)".into(),
-            },
-            (ActionKind::DeactivateUser, 200) => {
-                let inactive = v.get("active").and_then(Value::as_bool) == Some(false);
-                Proof {
-                    dead: inactive,
-                    how: format!("the provider reports active={}", !inactive),
+            // A 404 in the SCIM error shape (RFC 7644 §3.12) is the provider's own word; a bare 404
+            // (a proxy, a wrong base URL) proves nothing.
+            (_, 404) if is_scim_error(&v) => {
+                Proof::gone("the provider no longer has the account (SCIM 404)")
+            }
+            (ActionKind::DeactivateUser, 200) if is_user(&v, &a.target) => {
+                match v.get("active").and_then(active_value) {
+                    Some(false) => {
+                        Proof::gone("the provider reads the account back as active=false")
+                    }
+                    Some(true) => {
+                        Proof::alive("the provider reads the account back as active=true")
+                    }
+                    None => Proof::ambiguous("the provider's answer has no `active` attribute"),
                 }
             }
-            (_, s) => Proof {
-                dead: false,
-                how: format!("the account is still there (HTTP {s})"),
-            },
+            (ActionKind::DeleteUser, 200) if is_user(&v, &a.target) => {
+                Proof::alive("the account is still there (HTTP 200)")
+            }
+            (_, s) => Proof::ambiguous(format!(
+                "HTTP {s} without a SCIM user or SCIM error body: not the provider's answer"
+            )),
         })
+    }
+}
+
+/// A SCIM error body (RFC 7644 §3.12).
+fn is_scim_error(v: &Value) -> bool {
+    v.get("schemas").and_then(Value::as_array).is_some_and(|a| {
+        a.iter()
+            .any(|s| s == "urn:ietf:params:scim:api:messages:2.0:Error")
+    })
+}
+
+/// The SCIM User `id` we asked for.
+fn is_user(v: &Value, id: &str) -> bool {
+    v.get("id").and_then(Value::as_str) == Some(id)
+}
+
+/// `active` as a boolean (some providers send the strings "True"/"False").
+fn active_value(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
+        Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
     }
 }

@@ -204,6 +204,23 @@ impl SecretsManager {
     }
 }
 
+impl SecretsManager {
+    /// Is AWSCURRENT a version the leaver cannot have read: ours for this action, another than
+    /// the one current when planned, or created after the departure?
+    fn rotated(&self, a: &Action, vs: &[Version]) -> bool {
+        let Some(cur) = vs.iter().find(|v| v.current) else {
+            return false;
+        };
+        let after_departure = match (cur.created, self.left) {
+            (Some(t), Some(l)) => t.to_zoned(jiff::tz::TimeZone::UTC).date() > l,
+            _ => false,
+        };
+        cur.stages.contains(&label(a))
+            || self.before.get(&a.target).is_some_and(|b| *b != cur.id)
+            || after_departure
+    }
+}
+
 impl Connector for SecretsManager {
     fn name(&self) -> String {
         "aws-secretsmanager".into()
@@ -235,7 +252,18 @@ impl Connector for SecretsManager {
         Ok(plan)
     }
 
+    fn covers(&self, c: &credwarden_model::Credential) -> bool {
+        self.manages(c)
+    }
+
     fn apply(&mut self, a: &Action) -> Result<String, RespondError> {
+        // Rotated already (by this action in an earlier run, or after the departure): a second
+        // rotation would not help a relying service still holding the old value.
+        if let Some(vs) = self.versions(&a.target)? {
+            if self.rotated(a, &vs) {
+                return Ok("already rotated since the departure; not rotating again".into());
+            }
+        }
         let rng = ring::rand::SystemRandom::new();
         let bytes: [u8; 32] = ring::rand::generate(&rng)
             .map_err(|_| RespondError::Local("no random source".into()))?
@@ -260,7 +288,13 @@ impl Connector for SecretsManager {
                     .and_then(|s| s.code())
                     .is_some_and(|c| c == "ResourceNotFoundException") =>
             {
-                Ok("the secret no longer exists".into())
+                Err(RespondError::Unavailable {
+                    connector: self.name(),
+                    reason: format!(
+                        "{} not found (wrong name, region or account?): nothing rotated",
+                        a.target
+                    ),
+                })
             }
             Err(e) => Err(self.err(&format!("putting a new value in {}", a.target), e)),
         }
@@ -268,66 +302,51 @@ impl Connector for SecretsManager {
 
     fn verify(&mut self, a: &Action) -> Result<Proof, RespondError> {
         let Some(vs) = self.versions(&a.target)? else {
-            return Ok(Proof {
-                dead: true,
-                how: "the secret no longer exists".into(),
-            });
+            // Not found says nothing about the secret the relying services read: a wrong name,
+            // region or account answers the same.
+            return Ok(Proof::ambiguous(format!(
+                "Secrets Manager does not find {} (wrong name, region or account?)",
+                a.target
+            )));
         };
         let Some(cur) = vs.iter().find(|v| v.current) else {
-            return Ok(Proof {
-                dead: false,
-                how: "no version is AWSCURRENT".into(),
-            });
+            return Ok(Proof::ambiguous("no version is AWSCURRENT"));
         };
-        let before = self.before.get(&a.target);
-        let after_departure = match (cur.created, self.left) {
-            (Some(t), Some(l)) => t.to_zoned(jiff::tz::TimeZone::UTC).date() > l,
-            _ => false,
-        };
-        let ours = cur.stages.contains(&label(a));
-        let rotated = ours || before.is_some_and(|b| *b != cur.id) || after_departure;
-        if !rotated {
-            return Ok(Proof {
-                dead: false,
-                how: format!(
-                    "AWSCURRENT is still version {}, readable by the leaver",
-                    cur.id
-                ),
-            });
+        if !self.rotated(a, &vs) {
+            return Ok(Proof::alive(format!(
+                "AWSCURRENT is still version {}, readable by the leaver",
+                cur.id
+            )));
         }
+        let before = self.before.get(&a.target);
         let old = match before.filter(|b| **b != cur.id) {
             Some(b) => Some(b.clone()),
             None => vs.iter().find(|v| !v.current).map(|v| v.id.clone()),
         };
         let probed = match (&self.cfg.probe, old) {
             (Some(_), Some(old)) => {
-                let value = self.value(&a.target, &old)?;
-                self.accepted(&value)?
+                let old_value = self.value(&a.target, &old)?;
+                let new_value = self.value(&a.target, &cur.id)?;
+                self.accepted(&old_value)?.zip(self.accepted(&new_value)?)
             }
             _ => None,
         };
         Ok(match probed {
-            Some((true, status)) => Proof {
-                dead: false,
-                how: format!(
-                    "rotated (AWSCURRENT is version {}), but the relying service still accepts the old value (HTTP {status}): a cached copy",
-                    cur.id
-                ),
-            },
-            Some((false, status)) => Proof {
-                dead: true,
-                how: format!(
-                    "rotated (AWSCURRENT is version {}); the old value is refused by the relying service (HTTP {status})",
-                    cur.id
-                ),
-            },
-            None => Proof {
-                dead: true,
-                how: format!(
-                    "rotated: AWSCURRENT is version {}, not the one the leaver could read",
-                    cur.id
-                ),
-            },
+            Some(((true, status), _)) => Proof::alive(format!(
+                "rotated (AWSCURRENT is version {}), but the relying service still accepts the old value (HTTP {status}): a cached copy",
+                cur.id
+            )),
+            Some(((false, status), (true, _))) => Proof::refused(format!(
+                "rotated (AWSCURRENT is version {}); the relying service refuses the old value (HTTP {status}) and accepts the new one",
+                cur.id
+            )),
+            Some(((false, status), (false, new_status))) => Proof::ambiguous(format!(
+                "the relying service refuses the old value (HTTP {status}) but also the new one (HTTP {new_status}): the probe proves nothing"
+            )),
+            None => Proof::gone(format!(
+                "rotated: AWSCURRENT is version {}, not the one the leaver could read (no probe of the old value)",
+                cur.id
+            )),
         })
     }
 }

@@ -192,13 +192,11 @@ impl Connector for SsfPush {
     }
     fn verify(&mut self, a: &Action) -> Result<Proof, RespondError> {
         let ok = self.delivered.contains(&a.target);
-        Ok(Proof {
-            dead: ok,
-            how: if ok {
-                "accepted by the receiver (RFC 8935)".into()
-            } else {
-                "not delivered yet".into()
-            },
+        // A receiver's 2xx says it took the event, not that it acted on it.
+        Ok(if ok {
+            Proof::notified("accepted by the receiver (RFC 8935): told, not proven")
+        } else {
+            Proof::ambiguous("not delivered yet")
         })
     }
 }

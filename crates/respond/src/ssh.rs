@@ -119,6 +119,17 @@ impl Connector for Ssh {
         "ssh".into()
     }
 
+    fn covers(&self, c: &credwarden_model::Credential) -> bool {
+        c.kind == credwarden_model::CredentialKind::SshKey
+    }
+
+    fn already_done(&mut self, a: &Action) -> Option<Proof> {
+        // `ssh-keygen -Q` answering REVOKED is sshd's own decision: nothing to add to the KRL.
+        self.verify(a)
+            .ok()
+            .filter(|p| p.strength() == Some(crate::Strength::Refused))
+    }
+
     fn plan(&mut self, who: &Leaver) -> Result<Vec<Action>, RespondError> {
         let name = self.name();
         let mut plan: Vec<Action> = who
@@ -204,18 +215,15 @@ impl Connector for Ssh {
 
     fn verify(&mut self, a: &Action) -> Result<Proof, RespondError> {
         if !self.cfg.krl.exists() {
-            return Ok(Proof {
-                dead: false,
-                how: format!("{} does not exist yet", self.cfg.krl.display()),
-            });
+            return Ok(Proof::alive(format!(
+                "{} does not exist yet",
+                self.cfg.krl.display()
+            )));
         }
         match a.kind {
             ActionKind::RevokeSshKey => {
                 let Some(key) = self.public_key(&a.target) else {
-                    return Ok(Proof {
-                        dead: false,
-                        how: "no public key to test".into(),
-                    });
+                    return Ok(Proof::ambiguous("no public key to test"));
                 };
                 let file =
                     tempfile_in(&self.cfg.krl, &format!("{key}\n")).map_err(|e| self.local(e))?;
@@ -226,13 +234,10 @@ impl Connector for Ssh {
                     file.path().as_os_str(),
                 ])?;
                 let revoked = text.contains("REVOKED");
-                Ok(Proof {
-                    dead: revoked,
-                    how: if revoked {
-                        "ssh-keygen -Q (the check sshd makes): REVOKED in the KRL".into()
-                    } else {
-                        "ssh-keygen -Q: not revoked".into()
-                    },
+                Ok(if revoked {
+                    Proof::refused("ssh-keygen -Q (the check sshd makes): REVOKED in the KRL")
+                } else {
+                    Proof::alive("ssh-keygen -Q: not revoked")
                 })
             }
             ActionKind::RevokeSshCertificates => {
@@ -258,13 +263,16 @@ impl Connector for Ssh {
                         listed = true;
                     }
                 }
-                Ok(Proof {
-                    dead: listed,
-                    how: if listed {
-                        format!("the KRL revokes key id {} for the CA {fp}", a.target)
-                    } else {
-                        format!("the KRL does not list key id {} for the CA", a.target)
-                    },
+                Ok(if listed {
+                    Proof::refused(format!(
+                        "ssh-keygen -Q -l: the KRL revokes key id {} for the CA {fp}",
+                        a.target
+                    ))
+                } else {
+                    Proof::alive(format!(
+                        "the KRL does not list key id {} for the CA",
+                        a.target
+                    ))
                 })
             }
             _ => Err(self.local(format!("not an SSH action: {:?}", a.kind))),

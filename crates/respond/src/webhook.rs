@@ -84,13 +84,11 @@ impl Connector for Notify {
         }
     }
     fn verify(&mut self, _a: &Action) -> Result<Proof, RespondError> {
-        Ok(Proof {
-            dead: self.acknowledged,
-            how: if self.acknowledged {
-                "acknowledged by the service (HTTP 2xx)".into()
-            } else {
-                "not acknowledged yet".into()
-            },
+        // A 2xx says the service took the notice, not that it acted on it.
+        Ok(if self.acknowledged {
+            Proof::notified("acknowledged by the service (HTTP 2xx): told, not proven")
+        } else {
+            Proof::ambiguous("not acknowledged yet")
         })
     }
 }

@@ -4,9 +4,9 @@
 
 use credwarden_model::*;
 use credwarden_respond::journal::Journal;
-use credwarden_respond::jwks::{es256_jwk, pkcs8_pem, Jwks, JwksConfig};
+use credwarden_respond::jwks::{es256_jwk, pkcs8_pem, Jwks, JwksConfig, ProbeClaims};
 use credwarden_respond::playbook::{offboard, Options, Outcome};
-use credwarden_respond::{Action, ActionKind, Connector, Leaver};
+use credwarden_respond::{Action, ActionKind, Connector, Leaver, Strength};
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use std::io::{BufRead, BufReader, Write};
@@ -14,11 +14,20 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// A relying service: 200 for a bearer token valid against the JWKS file (read per request), else 401.
 #[path = "support/people.rs"]
 mod people;
 
+const ISS: &str = "https://login.example";
+const AUD: &str = "orders-api";
+
+/// A relying service as real ones verify: 200 for a bearer token whose signature checks against the
+/// JWKS file (read per request) and whose `iss`, `aud` and `exp` are right, else 401. With
+/// `deny_all` it is a hostile double (a WAF or a broken gateway): 401 for everything.
 fn relying_service(jwks: PathBuf) -> u16 {
+    verifier(jwks, false)
+}
+
+fn verifier(jwks: PathBuf, deny_all: bool) -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     std::thread::spawn(move || {
@@ -45,12 +54,15 @@ fn relying_service(jwks: PathBuf) -> u16 {
                 let jwk = set.find(&kid)?;
                 let key = jsonwebtoken::DecodingKey::from_jwk(jwk).ok()?;
                 let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
-                v.required_spec_claims.clear();
+                v.set_issuer(&[ISS]);
+                v.set_audience(&[AUD]);
+                v.set_required_spec_claims(&["exp", "iss", "aud"]);
                 jsonwebtoken::decode::<serde_json::Value>(&token, &key, &v)
                     .ok()
                     .map(|_| ())
             })()
-            .is_some();
+            .is_some()
+                && !deny_all;
             let status = if ok { "200 OK" } else { "401 Unauthorized" };
             let _ = r.get_mut().write_all(
                 format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
@@ -94,6 +106,11 @@ fn the_old_signing_key_is_refused_after_the_roll() {
         old_keys: [("login-es256-2019".to_string(), old_pem.clone().into_bytes())]
             .into_iter()
             .collect(),
+        probe_claims: ProbeClaims {
+            issuer: Some(ISS.into()),
+            audience: Some(AUD.into()),
+            subject: None,
+        },
         timeout: Duration::from_secs(5),
     };
     let who = leaver("login-es256-2019");
@@ -106,7 +123,7 @@ fn the_old_signing_key_is_refused_after_the_roll() {
         "E1002",
         "",
     );
-    assert!(!c.verify(&a).unwrap().dead);
+    assert!(!c.verify(&a).unwrap().strength().is_some());
     let jp = d.path().join("j.jsonl");
     let mut j = Journal::open(&jp, "test").unwrap();
     let mut cs: Vec<Box<dyn Connector>> = vec![Box::new(c)];
@@ -122,7 +139,7 @@ fn the_old_signing_key_is_refused_after_the_roll() {
     .unwrap();
     assert_eq!(r.lines.len(), 1, "{r:#?}");
     assert!(
-        matches!(&r.lines[0].outcome, Outcome::Dead { how, .. } if how.contains("refused by the relying service (HTTP 401)")),
+        matches!(&r.lines[0].outcome, Outcome::Done { how, strength: Strength::Refused, .. } if how.contains("old key is refused (HTTP 401)") && how.contains("(HTTP 200)")),
         "{r:#?}"
     );
     // The JWKS: the old kid gone, the other key kept, one successor added; its private key written 0600.
@@ -175,4 +192,76 @@ fn the_old_signing_key_is_refused_after_the_roll() {
     )
     .unwrap();
     assert!(r.lines.is_empty(), "{r:#?}");
+}
+
+/// One roll against `verifier`; the report.
+fn roll_against(deny_all: bool, claims: ProbeClaims) -> credwarden_respond::playbook::Report {
+    let d = tempfile::tempdir().unwrap();
+    let rng = SystemRandom::new();
+    let old = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    let pair =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, old.as_ref(), &rng).unwrap();
+    let jwks = d.path().join("jwks.json");
+    std::fs::write(
+        &jwks,
+        serde_json::json!({"keys": [es256_jwk(&pair, "login-es256-2019")]}).to_string(),
+    )
+    .unwrap();
+    let port = verifier(jwks.clone(), deny_all);
+    let cfg = JwksConfig {
+        jwks_file: jwks,
+        successor_dir: d.path().join("keys"),
+        probe_url: Some(format!("http://127.0.0.1:{port}/api/v1/me")),
+        old_keys: [(
+            "login-es256-2019".to_string(),
+            pkcs8_pem(old.as_ref()).into_bytes(),
+        )]
+        .into_iter()
+        .collect(),
+        probe_claims: claims,
+        timeout: Duration::from_secs(5),
+    };
+    let mut j = Journal::open(&d.path().join("j.jsonl"), "test").unwrap();
+    let mut cs: Vec<Box<dyn Connector>> = vec![Box::new(Jwks::new(cfg))];
+    let r = offboard(
+        &leaver("login-es256-2019"),
+        &mut cs,
+        &mut j,
+        &Options {
+            apply: true,
+            verify_for: Duration::from_millis(300),
+            backoff: Duration::from_millis(50),
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(j.open_items(None).len(), r.open(), "{r:#?}");
+    r
+}
+
+#[test]
+fn a_verifier_that_refuses_everything_proves_nothing() {
+    // A WAF or broken gateway answering 401 to every token: the old key's refusal means nothing
+    // when the successor's token is refused too. Rolled, but open.
+    let r = roll_against(
+        true,
+        ProbeClaims {
+            issuer: Some(ISS.into()),
+            audience: Some(AUD.into()),
+            subject: None,
+        },
+    );
+    assert_eq!(r.open(), 1, "{r:#?}");
+    assert!(
+        matches!(&r.lines[0].outcome, Outcome::Open(why) if why.contains("ambiguous")),
+        "{r:#?}"
+    );
+}
+
+#[test]
+fn a_probe_without_the_claims_the_verifier_checks_proves_nothing() {
+    // No iss/aud configured: a real verifier refuses the probe whatever key signed it.
+    let r = roll_against(false, ProbeClaims::default());
+    assert_eq!(r.open(), 1, "{r:#?}");
+    assert_eq!(r.count(Strength::Refused), 0, "{r:#?}");
 }

@@ -7,6 +7,7 @@ use credwarden_model::*;
 use credwarden_respond::journal::Journal;
 use credwarden_respond::oauth::{OAuth, OAuthConfig};
 use credwarden_respond::playbook::{offboard, Options, Outcome};
+use credwarden_respond::Strength;
 use credwarden_respond::{ActionKind, Connector, Leaver, RespondError};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -17,6 +18,8 @@ mod people;
 #[path = "support/tools.rs"]
 mod tools;
 use tools::*;
+#[path = "support/proxy.rs"]
+mod proxy;
 
 struct Server(Child);
 impl Drop for Server {
@@ -102,6 +105,7 @@ fn oauth_tokens_are_revoked_and_introspection_proves_it() {
     let cred = |id: &str| people::credential(id, CredentialKind::ApiKey, "oauth:shop-app");
     let mut identity = people::identity("E7");
     identity.usernames = vec!["lee".into()];
+    identity.emails = vec!["lee@shop.example".into()];
     let who = Leaver {
         identity,
         credentials: vec![
@@ -128,7 +132,7 @@ fn oauth_tokens_are_revoked_and_introspection_proves_it() {
         ],
         "a token we hold no value for is not planned; the subject is, globally (advertised)"
     );
-    assert!(!c.verify(&plan[0]).unwrap().dead);
+    assert!(!c.verify(&plan[0]).unwrap().strength().is_some());
     let d = tempfile::tempdir().unwrap();
     let jp = d.path().join("j.jsonl");
     let mut j = Journal::open(&jp, "test").unwrap();
@@ -143,9 +147,13 @@ fn oauth_tokens_are_revoked_and_introspection_proves_it() {
         },
     )
     .unwrap();
+    // The token we hold no value for cannot be revoked by us: an open item says so.
+    assert_eq!(r.uncovered(), 1, "{r:#?}");
+    assert!(r.lines.iter().any(|l| l.action.target == "oauth:shop-app/untracked"
+        && matches!(&l.outcome, Outcome::Open(why) if why.contains("no connector for api_key on oauth:shop-app"))));
     assert!(
-        r.lines.iter().all(
-            |l| matches!(&l.outcome, Outcome::Dead { how, .. } if how.contains("active=false") || how.contains("0 of the subject's 2"))
+        r.lines.iter().filter(|l| l.action.connector != "coverage").all(
+            |l| matches!(&l.outcome, Outcome::Done { how, strength: Strength::Refused, .. } if how.contains("token's own client relying-app answers active=false") || how.contains("all 2 held token(s) of the subject inactive"))
         ),
         "{r:#?}"
     );
@@ -183,28 +191,37 @@ fn global_token_revocation_kills_every_token_of_the_subject() {
         .iter()
         .filter(|a| a.kind == ActionKind::RevokeToken)
         .collect();
-    assert!(!c.verify(&global).unwrap().dead, "alive before");
-    assert!(tokens.iter().all(|a| !c.verify(a).unwrap().dead));
+    assert!(
+        !c.verify(&global).unwrap().strength().is_some(),
+        "alive before"
+    );
+    assert!(tokens
+        .iter()
+        .all(|a| !c.verify(a).unwrap().strength().is_some()));
     assert!(c.apply(&global).unwrap().contains("global"));
     let proof = c.verify(&global).unwrap();
     assert!(
-        proof.dead && proof.how.contains("0 of the subject's 2"),
+        proof.strength() == Some(Strength::Refused)
+            && proof
+                .how
+                .contains("all 2 held token(s) of the subject inactive"),
         "{proof:?}"
     );
     // The tokens died with the subject, without being revoked one by one.
-    assert!(tokens.iter().all(|a| c.verify(a).unwrap().dead));
+    assert!(tokens
+        .iter()
+        .all(|a| c.verify(a).unwrap().strength().is_some()));
 
-    // Another subject: the server knows nothing of them.
+    // Another subject: the server answers 404, which is as likely a wrong URL: never success.
     let mut other = who.clone();
     other.identity.emails = vec!["kim@shop.example".into()];
     other.credentials.clear();
     let mut c = OAuth::new(cfg.clone());
     let a = c.plan(&other).unwrap().pop().unwrap();
     assert_eq!(a.kind, ActionKind::RevokeSubject);
-    assert!(!c.verify(&a).unwrap().dead);
-    assert!(c.apply(&a).unwrap().contains("nothing to revoke"));
-    let proof = c.verify(&a).unwrap();
-    assert!(proof.dead && proof.how.contains("no token"), "{proof:?}");
+    assert!(c.verify(&a).unwrap().strength().is_none());
+    assert!(matches!(c.apply(&a), Err(RespondError::Unavailable { .. })));
+    assert!(c.verify(&a).unwrap().strength().is_none());
 
     // A wrong client secret is a refusal, not a success.
     let mut bad = OAuth::new(OAuthConfig {
@@ -213,4 +230,83 @@ fn global_token_revocation_kills_every_token_of_the_subject() {
     });
     let a = bad.plan(&other).unwrap().pop().unwrap();
     assert!(matches!(bad.apply(&a), Err(RespondError::Refused { .. })));
+}
+
+/// A hostile double in front of the real provider: revocation answered 200 without reaching the
+/// server (RFC 7009 answers 200 to everything, so a client cannot tell), introspection answered
+/// `{"active": false}` (what RFC 7662 answers a client that may not see the token), global
+/// revocation 404. The tokens stay alive at the provider, so nothing may be reported dead.
+#[test]
+fn a_lying_introspection_never_proves_a_live_token_dead() {
+    let Some(dir) = provider_dir() else { return };
+    let (_p, port) = provider(&dir);
+    let (t1, t2) = (token(port), token(port));
+    let px = std::sync::Arc::new(std::sync::OnceLock::<u16>::new());
+    let me = px.clone();
+    let proxy =
+        proxy::start(port, move |r| {
+            let base = format!("http://127.0.0.1:{}", me.get().copied().unwrap_or(0));
+            if r.path.starts_with("/.well-known/openid-configuration") {
+                return Some((200, "application/json", serde_json::json!({
+                "issuer": base,
+                "revocation_endpoint": format!("{base}/token/revocation"),
+                "introspection_endpoint": format!("{base}/token/introspection"),
+                "global_token_revocation_endpoint": format!("{base}/global-token-revocation"),
+            }).to_string()));
+            }
+            if r.path.starts_with("/token/revocation") {
+                return Some((200, "application/json", String::new()));
+            }
+            if r.path.starts_with("/token/introspection") {
+                return Some((200, "application/json", r#"{"active":false}"#.into()));
+            }
+            if r.path.starts_with("/global-token-revocation") {
+                return Some((404, "text/html", "Not Found".into()));
+            }
+            None
+        });
+    px.set(proxy.port).unwrap();
+    let mut identity = people::identity("E7");
+    identity.emails = vec!["lee@shop.example".into()];
+    let cred = |id: &str| people::credential(id, CredentialKind::ApiKey, "oauth:shop-app");
+    let who = Leaver {
+        identity,
+        credentials: vec![cred("lee-1"), cred("lee-2")],
+        readable: vec![],
+    };
+    let d = tempfile::tempdir().unwrap();
+    let mut j = Journal::open(&d.path().join("j.jsonl"), "test").unwrap();
+    let mut cs: Vec<Box<dyn Connector>> = vec![Box::new(OAuth::new(config(
+        proxy.port,
+        &[("lee-1", &t1), ("lee-2", &t2)],
+    )))];
+    let r = offboard(
+        &who,
+        &mut cs,
+        &mut j,
+        &Options {
+            apply: true,
+            retries: 0,
+            backoff: Duration::from_millis(20),
+            verify_for: Duration::from_millis(200),
+        },
+    )
+    .unwrap();
+    assert_eq!(r.lines.len(), 3, "{r:#?}");
+    assert!(
+        r.lines
+            .iter()
+            .all(|l| matches!(l.outcome, Outcome::Open(_))),
+        "{r:#?}"
+    );
+    assert_eq!(j.open_items(Some("E7")).len(), 3);
+    // The provider itself: both tokens are still active.
+    let mut direct = OAuth::new(config(port, &[("lee-1", &t1), ("lee-2", &t2)]));
+    let plan = direct.plan(&who).unwrap();
+    for a in plan.iter().filter(|a| a.kind == ActionKind::RevokeToken) {
+        assert_eq!(
+            direct.verify(a).unwrap().verdict,
+            credwarden_respond::Verdict::Alive
+        );
+    }
 }

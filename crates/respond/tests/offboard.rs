@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 
 #[path = "support/people.rs"]
 mod people;
+#[path = "support/proxy.rs"]
+mod proxy;
 #[path = "support/tools.rs"]
 mod tools;
 use tools::*;
@@ -201,6 +203,7 @@ fn offboarding_revokes_proves_is_idempotent_and_keeps_a_down_system_open() {
     };
     let connectors = |scim_cfg: &scim::ScimConfig| -> Vec<Box<dyn Connector>> {
         let aws = aws_iam::AwsIam::new(aws_iam::AwsConfig {
+            account_id: None,
             endpoint: Some(format!("http://127.0.0.1:{mport}")),
             region: None,
             verify_secrets: [k1.clone(), k2.clone()].into_iter().collect(),
@@ -235,7 +238,7 @@ fn offboarding_revokes_proves_is_idempotent_and_keeps_a_down_system_open() {
             "",
         );
         let p = cs[0].verify(&a).unwrap();
-        assert!(!p.dead, "{p:?}");
+        assert!(p.strength().is_none(), "{p:?}");
     }
 
     // 1. The identity provider is down: AWS is done and proven, SCIM stays open.
@@ -245,13 +248,19 @@ fn offboarding_revokes_proves_is_idempotent_and_keeps_a_down_system_open() {
     let dead: Vec<_> = r
         .lines
         .iter()
-        .filter(|l| matches!(l.outcome, Outcome::Dead { .. }))
+        .filter(|l| matches!(l.outcome, Outcome::Done { .. }))
         .collect();
     assert_eq!(dead.len(), 5, "{r:#?}"); // two keys, the password, the deny policy, the notice
+                                         // Keys refused by STS; the password and the deny policy read back from IAM; the webhook told.
+    assert!(
+        r.summary().starts_with("2 refused, 2 gone, 1 notified"),
+        "{}",
+        r.summary()
+    );
     let proofs: Vec<String> = dead
         .iter()
         .filter_map(|l| match &l.outcome {
-            Outcome::Dead { how, .. } => Some(how.clone()),
+            Outcome::Done { how, .. } => Some(how.clone()),
             _ => None,
         })
         .collect();
@@ -295,7 +304,7 @@ fn offboarding_revokes_proves_is_idempotent_and_keeps_a_down_system_open() {
         .iter()
         .find(|l| l.action.connector == "scim")
         .expect("scim planned");
-    assert!(matches!(scim_line.outcome, Outcome::Dead { .. }), "{r:#?}");
+    assert!(matches!(scim_line.outcome, Outcome::Done { .. }), "{r:#?}");
     // Nothing in AWS is planned again, and the webhook is not called twice.
     assert!(
         !r.lines.iter().any(|l| l.action.connector == "aws-iam"),
@@ -330,6 +339,7 @@ fn a_dry_run_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut j = Journal::open(&dir.path().join("j.jsonl"), "test").unwrap();
     let aws = aws_iam::AwsIam::new(aws_iam::AwsConfig {
+        account_id: None,
         endpoint: Some(format!("http://127.0.0.1:{mport}")),
         credentials: Some(k.clone()),
         ..Default::default()
@@ -337,14 +347,24 @@ fn a_dry_run_changes_nothing() {
     .unwrap();
     let mut cs: Vec<Box<dyn Connector>> = vec![Box::new(aws)];
     let r = offboard(&leaver(), &mut cs, &mut j, &Options::default()).unwrap();
+    // The signing key the leaver could read has no connector here: the plan says so.
+    assert_eq!(r.uncovered(), 1, "{r:#?}");
     assert!(
-        r.lines.iter().all(|l| l.outcome == Outcome::Planned),
+        r.lines
+            .iter()
+            .filter(|l| l.action.connector != "coverage")
+            .all(|l| l.outcome == Outcome::Planned),
         "{r:#?}"
     );
-    assert_eq!(r.lines.len(), 2, "a key and the deny policy: {r:#?}");
+    assert_eq!(
+        r.lines.len(),
+        3,
+        "a key, the deny policy, the uncovered key: {r:#?}"
+    );
+    assert!(j.open_items(None).is_empty(), "a dry run opens nothing");
     // The key still works: listing with it succeeds.
     let again = offboard(&leaver(), &mut cs, &mut j, &Options::default()).unwrap();
-    assert_eq!(again.lines.len(), 2);
+    assert_eq!(again.lines.len(), 3);
 }
 
 /// The benchmark of the issue: an identity holding 10 credentials across 3 systems (6 access keys and
@@ -390,6 +410,7 @@ fn ten_credentials_across_three_systems_die_within_five_seconds() {
     let mut cs: Vec<Box<dyn Connector>> = vec![
         Box::new(
             aws_iam::AwsIam::new(aws_iam::AwsConfig {
+                account_id: None,
                 endpoint: Some(format!("http://127.0.0.1:{mport}")),
                 credentials: Some(admin),
                 ..Default::default()
@@ -422,7 +443,7 @@ fn ten_credentials_across_three_systems_die_within_five_seconds() {
     let dead = r
         .lines
         .iter()
-        .filter(|l| matches!(l.outcome, Outcome::Dead { .. }))
+        .filter(|l| matches!(l.outcome, Outcome::Done { .. }))
         .count();
     // 6 keys, 3 passwords, 3 deny policies, 1 IdP account, 1 notice.
     assert_eq!(dead, 14, "{r:#?}");
@@ -554,7 +575,7 @@ fn a_shared_secret_in_secrets_manager_is_rotated_and_the_old_value_refused() {
     let mut c = connector();
     let plan = c.plan(&who).unwrap();
     assert_eq!(plan.len(), 1);
-    assert!(!c.verify(&plan[0]).unwrap().dead);
+    assert!(!c.verify(&plan[0]).unwrap().strength().is_some());
     let mut cs: Vec<Box<dyn Connector>> = vec![Box::new(c)];
     let r = offboard(&who, &mut cs, &mut j, &opts).unwrap();
     // Rotated, but the service's cached copy still accepts the old value: open.
@@ -577,14 +598,238 @@ fn a_shared_secret_in_secrets_manager_is_rotated_and_the_old_value_refused() {
     let mut cs: Vec<Box<dyn Connector>> = vec![Box::new(connector())];
     let r = offboard(&who, &mut cs, &mut j, &opts).unwrap();
     assert!(
-        matches!(&r.lines[0].outcome, Outcome::Dead { how, .. } if how.contains("refused by the relying service (HTTP 401)")),
+        matches!(&r.lines[0].outcome, Outcome::Done { how, strength: credwarden_respond::Strength::Refused, .. } if how.contains("refuses the old value (HTTP 401) and accepts the new one")),
         "{r:#?}"
     );
     assert_eq!(versions(), 2, "no second rotation");
     let mut cs: Vec<Box<dyn Connector>> = vec![Box::new(connector())];
     let r = offboard(&who, &mut cs, &mut j, &opts).unwrap();
-    assert!(matches!(r.lines[0].outcome, Outcome::AlreadyDone), "{r:#?}");
+    assert!(
+        matches!(r.lines[0].outcome, Outcome::AlreadyDone(_)),
+        "{r:#?}"
+    );
     assert_eq!(versions(), 2);
     let text = std::fs::read_to_string(&jp).unwrap();
     assert!(!text.contains("old-orders-hmac-value"));
+}
+
+/// Moto with authentication on, an admin with a key, and the leaver `jkim` with two keys; the
+/// admin's key and the leaver's.
+fn seeded_moto(mport: u16) -> (Server, (String, String), Vec<(String, String)>) {
+    let m = moto(mport, 6);
+    iam_call(mport, &[("Action", "CreateUser"), ("UserName", "admin")]);
+    iam_call(
+        mport,
+        &[
+            ("Action", "PutUserPolicy"),
+            ("UserName", "admin"),
+            ("PolicyName", "admin"),
+            (
+                "PolicyDocument",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+            ),
+        ],
+    );
+    let admin = new_key(mport, "admin");
+    iam_call(mport, &[("Action", "CreateUser"), ("UserName", "jkim")]);
+    let keys = vec![new_key(mport, "jkim"), new_key(mport, "jkim")];
+    (m, admin, keys)
+}
+
+fn aws_at(port: u16, admin: &(String, String), keys: &[(String, String)]) -> aws_iam::AwsIam {
+    aws_iam::AwsIam::new(aws_iam::AwsConfig {
+        account_id: None,
+        endpoint: Some(format!("http://127.0.0.1:{port}")),
+        region: None,
+        verify_secrets: keys.iter().cloned().collect(),
+        credentials: Some(admin.clone()),
+    })
+    .unwrap()
+}
+
+/// Does STS itself (moto, no proxy) still accept the old key?
+fn still_authenticates(mport: u16, admin: &(String, String), key: &(String, String)) -> bool {
+    let c = aws_at(mport, admin, std::slice::from_ref(key));
+    let mut c: Box<dyn Connector> = Box::new(c);
+    let a = credwarden_respond::Action::new(
+        "aws-iam",
+        credwarden_respond::ActionKind::DeleteAccessKey,
+        &format!("jkim/{}", key.0),
+        "E1002",
+        "",
+    );
+    let p = c.verify(&a).unwrap();
+    match p.verdict {
+        credwarden_respond::Verdict::Alive => true,
+        credwarden_respond::Verdict::Proven(credwarden_respond::Strength::Refused) => false,
+        _ => panic!("moto itself answered ambiguously: {p:?}"),
+    }
+}
+
+fn only_aws_keys(who: &mut Leaver) {
+    who.readable.clear();
+}
+
+/// STS behind a proxy that answers the proof call (GetCallerIdentity signed with an old key) with a
+/// bare 403 and no AWS error code — a WAF, a corporate proxy, a wrong endpoint. The keys are still
+/// revoked (revocation is always applied), but never reported dead: open, loud, non-zero.
+#[test]
+fn a_bare_403_to_the_proof_is_not_a_refusal() {
+    if !servers_present() {
+        return;
+    }
+    let mport = free_port();
+    let (_moto, admin, keys) = seeded_moto(mport);
+    let leaver_keys: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
+    let px = proxy::start(mport, move |r| {
+        let auth = r.header("authorization").unwrap_or("");
+        (r.body.contains("Action=GetCallerIdentity")
+            && leaver_keys.iter().any(|k| auth.contains(k.as_str())))
+        .then(|| (403, "text/html", String::new()))
+    });
+    assert!(still_authenticates(mport, &admin, &keys[0]));
+    let mut who = leaver();
+    only_aws_keys(&mut who);
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = Journal::open(&dir.path().join("j.jsonl"), "test").unwrap();
+    let mut cs: Vec<Box<dyn Connector>> = vec![Box::new(aws_at(px.port, &admin, &keys))];
+    let opts = Options {
+        apply: true,
+        retries: 1,
+        backoff: Duration::from_millis(50),
+        verify_for: Duration::from_millis(400),
+    };
+    let r = offboard(&who, &mut cs, &mut j, &opts).unwrap();
+    let key_lines: Vec<_> = r
+        .lines
+        .iter()
+        .filter(|l| l.action.kind == credwarden_respond::ActionKind::DeleteAccessKey)
+        .collect();
+    assert_eq!(key_lines.len(), 2, "{r:#?}");
+    for l in &key_lines {
+        assert!(
+            matches!(&l.outcome, Outcome::Open(why) if why.contains("no AWS error code")),
+            "{l:#?}"
+        );
+    }
+    assert!(px.intercepted.load(std::sync::atomic::Ordering::SeqCst) >= 2);
+    assert!(
+        r.open() >= 2 && r.summary().contains("0 refused"),
+        "{}",
+        r.summary()
+    );
+    assert!(j.open_items(Some("E1002")).len() >= 2);
+    // Revoke first: the keys were deleted all the same, as STS itself shows.
+    for k in &keys {
+        assert!(
+            !still_authenticates(mport, &admin, k),
+            "{} still works",
+            k.0
+        );
+    }
+    // Straight to STS, the next run proves them refused and closes the items.
+    let mut cs: Vec<Box<dyn Connector>> = vec![Box::new(aws_at(mport, &admin, &keys))];
+    let r = offboard(&who, &mut cs, &mut j, &opts).unwrap();
+    assert_eq!(r.count(credwarden_respond::Strength::Refused), 2, "{r:#?}");
+    assert!(
+        j.open_items(Some("E1002")).is_empty(),
+        "{:#?}",
+        j.open_items(Some("E1002"))
+    );
+}
+
+/// A proxy that answers every call with a bare 403: nothing can be done or proven. The keys still
+/// authenticate at STS, and nothing says otherwise.
+#[test]
+fn a_proxy_refusing_everything_leaves_live_keys_open() {
+    if !servers_present() {
+        return;
+    }
+    let mport = free_port();
+    let (_moto, admin, keys) = seeded_moto(mport);
+    let px = proxy::start(mport, |_| {
+        Some((403, "text/html", "<html>Forbidden</html>".into()))
+    });
+    let mut who = leaver();
+    only_aws_keys(&mut who);
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = Journal::open(&dir.path().join("j.jsonl"), "test").unwrap();
+    let mut cs: Vec<Box<dyn Connector>> = vec![Box::new(aws_at(px.port, &admin, &keys))];
+    let opts = Options {
+        apply: true,
+        retries: 0,
+        backoff: Duration::from_millis(20),
+        verify_for: Duration::from_millis(200),
+    };
+    let r = offboard(&who, &mut cs, &mut j, &opts).unwrap();
+    assert!(
+        !r.lines
+            .iter()
+            .any(|l| matches!(l.outcome, Outcome::Done { .. })),
+        "{r:#?}"
+    );
+    assert!(r.open() >= 1, "{r:#?}");
+    assert!(!j.open_items(Some("E1002")).is_empty());
+    for k in &keys {
+        assert!(still_authenticates(mport, &admin, k));
+    }
+}
+
+/// A connector configured for one account never acts on a same-named user of another: the
+/// leaver's key in account 999999999999 stays an open item naming what is missing.
+#[test]
+fn a_credential_in_another_account_is_not_touched_and_stays_open() {
+    if !servers_present() {
+        return;
+    }
+    let mport = free_port();
+    let (_moto, admin, keys) = seeded_moto(mport);
+    let mut who = leaver();
+    only_aws_keys(&mut who);
+    for c in &mut who.credentials {
+        c.id = c.id.replace("123456789012", "999999999999");
+        c.system = "aws:999999999999".into();
+        c.principal = c
+            .principal
+            .as_ref()
+            .map(|p| p.replace("123456789012", "999999999999"));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = Journal::open(&dir.path().join("j.jsonl"), "test").unwrap();
+    let mut cs: Vec<Box<dyn Connector>> = vec![Box::new(aws_at(mport, &admin, &keys))];
+    let opts = Options {
+        apply: true,
+        ..Options::default()
+    };
+    let r = offboard(&who, &mut cs, &mut j, &opts).unwrap();
+    assert!(
+        !r.lines.iter().any(|l| l.action.connector == "aws-iam"),
+        "{r:#?}"
+    );
+    assert_eq!(r.uncovered(), 1, "{r:#?}");
+    assert!(
+        matches!(&r.lines[0].outcome, Outcome::Open(why) if why.contains("no connector for access_key on aws:999999999999")),
+        "{r:#?}"
+    );
+    for k in &keys {
+        assert!(
+            still_authenticates(mport, &admin, k),
+            "the other account's namesake is untouched"
+        );
+    }
+    // Configured for an account its credentials are not of: it refuses to act at all.
+    let mut c = aws_at(mport, &admin, &keys);
+    let elsewhere = who;
+    let mut who = leaver();
+    only_aws_keys(&mut who);
+    let mut cfgd = aws_iam::AwsIam::new(aws_iam::AwsConfig {
+        account_id: Some("999999999999".into()),
+        endpoint: Some(format!("http://127.0.0.1:{mport}")),
+        credentials: Some(admin.clone()),
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(c.plan(&who).unwrap().len() >= 2);
+    let err = cfgd.plan(&elsewhere).unwrap_err().to_string();
+    assert!(err.contains("configured for account 999999999999"), "{err}");
 }

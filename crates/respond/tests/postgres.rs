@@ -170,7 +170,7 @@ fn database_roles_lose_their_login_and_their_open_sessions() {
         1,
         "a role that does not exist is not planned: {plan:?}"
     );
-    assert!(!c[0].verify(&plan[0]).unwrap().dead);
+    assert!(!c[0].verify(&plan[0]).unwrap().strength().is_some());
     let jp = d.path().join("journal.jsonl");
     let mut j = Journal::open(&jp, "test").unwrap();
     let opts = Options {
@@ -179,7 +179,7 @@ fn database_roles_lose_their_login_and_their_open_sessions() {
     };
     let r = offboard(&who, &mut connector(), &mut j, &opts).unwrap();
     assert!(
-        matches!(&r.lines[0].outcome, Outcome::Dead { how, .. } if how.contains("refused")),
+        matches!(&r.lines[0].outcome, Outcome::Done { how, .. } if how.contains("refused")),
         "{r:#?}"
     );
     // The old password no longer logs in, the open session is gone, Ana is untouched.

@@ -131,7 +131,7 @@ fn signed_security_events_are_pushed_once() {
         assert!(
             r.lines.iter().all(|l| matches!(
                 (&l.outcome, want),
-                (Outcome::Dead { .. }, "dead") | (Outcome::AlreadyDone, "already")
+                (Outcome::Done { .. }, "dead") | (Outcome::AlreadyDone(_), "already")
             )),
             "run {run}: {r:#?}"
         );

@@ -108,7 +108,7 @@ fn ssh_keys_and_certificates_are_revoked_in_the_krl_and_proven() {
     let dead = r
         .lines
         .iter()
-        .filter(|l| matches!(l.outcome, Outcome::Dead { .. }))
+        .filter(|l| matches!(l.outcome, Outcome::Done { .. }))
         .count();
     // Two keys, and certificates under both key ids (bo, bo@shop.example).
     assert_eq!(dead, 4, "{r:#?}");
