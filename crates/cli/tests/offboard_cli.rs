@@ -53,11 +53,15 @@ fn plan_apply_close_and_list() {
         "--journal",
         &j,
     ];
+    // The dry run: the leaver's AWS key has no connector configured here, which the plan says
+    // (and exits 1: the offboarding would leave it alive).
     let plan = credwarden(&base);
-    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+    assert_eq!(plan.status.code(), Some(1), "{}", text(&plan));
     let t = text(&plan);
     assert!(
-        t.contains("dry run, nothing changed") && t.contains("login-token-signing-2019"),
+        t.contains("dry run, nothing changed")
+            && t.contains("login-token-signing-2019")
+            && t.contains("no connector for access_key on aws:"),
         "{t}"
     );
     // With --apply (no outside systems configured): the unrotated signing key stays open, exit 1.
@@ -68,25 +72,37 @@ fn plan_apply_close_and_list() {
     let list = credwarden(&["offboard", "--list-open", "--journal", &j]);
     assert_eq!(list.status.code(), Some(1));
     let lt = text(&list);
-    let id = lt
-        .lines()
-        .find(|l| l.contains("login-token-signing-2019"))
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
-    // A person closes it, with a reason; nothing is open any more.
-    let out = credwarden(&[
-        "offboard",
-        "--close",
-        &id,
-        "--reason",
-        "rotated by the login team, ticket SEC-42",
-        "--journal",
-        &j,
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
+    let id_of = |what: &str| {
+        lt.lines()
+            .find(|l| l.contains(what))
+            .unwrap_or_else(|| panic!("{what} not open: {lt}"))
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    // A person closes each, with a reason; nothing is open any more.
+    for (what, why) in [
+        (
+            "login-token-signing-2019",
+            "rotated by the login team, ticket SEC-42",
+        ),
+        (
+            "jkim#access_key_1",
+            "deleted by hand in the console, ticket SEC-43",
+        ),
+    ] {
+        let out = credwarden(&[
+            "offboard",
+            "--close",
+            &id_of(what),
+            "--reason",
+            why,
+            "--journal",
+            &j,
+        ]);
+        assert!(out.status.success(), "{}", text(&out));
+    }
     let list = credwarden(&["offboard", "--list-open", "--journal", &j]);
     assert_eq!(list.status.code(), Some(0), "{}", text(&list));
     // The journal names every step and its author, and its chain holds.
@@ -291,7 +307,10 @@ fn a_shared_secret_in_secrets_manager_is_rotated_by_apply() {
     let t = text(&out);
     assert_eq!(out.status.code(), Some(0), "{t}");
     assert!(
-        t.contains("DEAD") && t.contains("orders-hmac") && t.contains("aws-secretsmanager"),
+        t.contains("GONE (listing)")
+            && t.contains("orders-hmac")
+            && t.contains("aws-secretsmanager")
+            && t.contains("E2: 0 refused, 1 gone, 0 notified, 0 open"),
         "{t}"
     );
     assert!(
