@@ -325,3 +325,132 @@ fn a_shared_secret_in_secrets_manager_is_rotated_by_apply() {
     let journal = std::fs::read_to_string(p("journal.jsonl")).unwrap();
     assert!(!journal.contains("old-orders-hmac-value") && !t.contains("old-orders-hmac-value"));
 }
+
+#[path = "../../respond/tests/support/proxy.rs"]
+mod proxy;
+
+/// The issue's own check through the binary: a leaver's two keys in moto with authentication on.
+/// Behind a proxy that refuses everything, or one that answers only the proof (STS with an old
+/// key) with a bare 403, nothing is reported dead, everything stays open and the exit is 1; talking
+/// to STS itself, both keys are reported dead because STS refuses them.
+#[test]
+fn with_authentication_on_a_key_is_dead_only_when_sts_refuses_it() {
+    let Some(moto) = on_path("moto_server") else {
+        needed(false, "moto_server (pip install \"moto[server]\")");
+        return;
+    };
+    let mport = free_port();
+    let _m = servers::moto_auth(&moto, mport, 6);
+    iam(mport, &[("Action", "CreateUser"), ("UserName", "admin")]);
+    iam(
+        mport,
+        &[
+            ("Action", "PutUserPolicy"),
+            ("UserName", "admin"),
+            ("PolicyName", "admin"),
+            (
+                "PolicyDocument",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+            ),
+        ],
+    );
+    let admin = key_of(&iam(
+        mport,
+        &[("Action", "CreateAccessKey"), ("UserName", "admin")],
+    ));
+    iam(mport, &[("Action", "CreateUser"), ("UserName", "jkim")]);
+    let k1 = key_of(&iam(
+        mport,
+        &[("Action", "CreateAccessKey"), ("UserName", "jkim")],
+    ));
+    let k2 = key_of(&iam(
+        mport,
+        &[("Action", "CreateAccessKey"), ("UserName", "jkim")],
+    ));
+
+    let d = tempfile::tempdir().unwrap();
+    let p = |n: &str| d.path().join(n).to_str().unwrap().to_string();
+    std::fs::write(p("hr.csv"), "employee_id,name,email,username,status,start_date,end_date\nE1002,Jaehoon Kim,jkim@shop.example,jkim,terminated,2019-01-01,2025-03-14\n").unwrap();
+    std::fs::write(p("report.csv"), "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated\njkim,arn:aws:iam::123456789012:user/jkim,2024-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,true,2024-01-01T00:00:00+00:00,N/A,N/A,N/A,true,2024-01-01T00:00:00+00:00,N/A,N/A,N/A,false,N/A,false,N/A\n").unwrap();
+    std::fs::write(p("admin"), format!("{} {}\n", admin.0, admin.1)).unwrap();
+    std::fs::write(
+        p("old-keys"),
+        format!("{} {}\n{} {}\n", k1.0, k1.1, k2.0, k2.1),
+    )
+    .unwrap();
+    let config = |port: u16| {
+        std::fs::write(
+            p("credwarden.toml"),
+            format!(
+                "[respond.aws]\nendpoint = \"http://127.0.0.1:{port}\"\ncredentials_file = \"{}\"\nverify_secrets_file = \"{}\"\n",
+                p("admin"),
+                p("old-keys")
+            ),
+        )
+        .unwrap();
+    };
+    let run = || {
+        let out = credwarden(&[
+            "offboard",
+            "--identity",
+            "E1002",
+            "--hr",
+            &p("hr.csv"),
+            "--inventory",
+            &p("report.csv"),
+            "--config",
+            &p("credwarden.toml"),
+            "--journal",
+            &p("journal.jsonl"),
+            "--apply",
+        ]);
+        (out.status.code(), text(&out))
+    };
+    let open = || {
+        text(&credwarden(&[
+            "offboard",
+            "--list-open",
+            "--journal",
+            &p("journal.jsonl"),
+        ]))
+    };
+
+    // 1. Everything refused by a proxy: nothing done, nothing dead, all open.
+    let wall = proxy::start(mport, |_| Some((403, "text/html", String::new())));
+    config(wall.port);
+    let (code, t) = run();
+    assert_eq!(code, Some(1), "{t}");
+    assert!(
+        !t.contains("DEAD") && !t.contains("GONE") && t.contains("0 refused"),
+        "{t}"
+    );
+    assert!(open().contains("aws-iam"), "{}", open());
+
+    // 2. Only the proof answered with a bare 403: the keys are revoked, but not reported dead.
+    let old: Vec<String> = vec![k1.0.clone(), k2.0.clone()];
+    let sly = proxy::start(mport, move |r| {
+        let auth = r.header("authorization").unwrap_or("");
+        (r.body.contains("Action=GetCallerIdentity")
+            && old.iter().any(|k| auth.contains(k.as_str())))
+        .then(|| (403, "text/html", String::new()))
+    });
+    config(sly.port);
+    let (code, t) = run();
+    assert_eq!(code, Some(1), "{t}");
+    assert!(!t.contains("DEAD"), "{t}");
+    assert_eq!(t.matches("no AWS error code").count(), 2, "{t}");
+    let o = open();
+    assert!(o.contains(&k1.0) && o.contains(&k2.0), "{o}");
+
+    // 3. Straight to STS: refused, so dead; nothing open; exit 0.
+    config(mport);
+    let (code, t) = run();
+    assert_eq!(t.matches("DEAD (refused)").count(), 2, "{t}");
+    assert!(t.contains("E1002: 2 refused"), "{t}");
+    assert_eq!(code, Some(0), "{t}\n{}", open());
+    // No secret in any output or the journal.
+    let journal = std::fs::read_to_string(p("journal.jsonl")).unwrap();
+    for s in [&k1.1, &k2.1, &admin.1] {
+        assert!(!t.contains(s.as_str()) && !journal.contains(s.as_str()));
+    }
+}

@@ -369,31 +369,6 @@ fn users_created_by_the_idp_are_kept_and_their_deletion_offboards_them() {
     assert_eq!(log.matches("offboarding started").count(), 2, "{log}");
 }
 
-/// One unauthenticated IAM query call to moto (its free calls); the response text.
-fn iam(port: u16, params: &[(&str, &str)]) -> String {
-    let body: String = std::iter::once("Version=2010-05-08".to_string())
-        .chain(params.iter().map(|(k, v)| {
-            let enc: String = v
-                .bytes()
-                .map(|b| match b {
-                    b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                        (b as char).to_string()
-                    }
-                    _ => format!("%{b:02X}"),
-                })
-                .collect();
-            format!("{k}={enc}")
-        }))
-        .collect::<Vec<_>>()
-        .join("&");
-    let mut r = ureq::post(&format!("http://127.0.0.1:{port}/"))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("Authorization", "AWS4-HMAC-SHA256 Credential=AKIABOOTSTRAP/20250101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0")
-        .send(body)
-        .unwrap();
-    r.body_mut().read_to_string().unwrap()
-}
-
 /// The issue's benchmark end to end, through the binary: the identity provider deactivates a person
 /// on our SCIM endpoint (the termination event), and `serve --apply` kills their 10 credentials across
 /// 3 systems — 6 access keys and 3 console passwords of 3 IAM users (moto), their IdP account
@@ -410,7 +385,8 @@ fn a_scim_deactivation_kills_ten_credentials_across_three_systems_within_five_se
         return;
     };
     let (mport, sport) = (free_port(), free_port());
-    let _moto = servers::moto(&moto, mport);
+    // Authentication on after the seeding calls, so "dead" means STS refused the old key.
+    let _moto = servers::moto_auth(&moto, mport, 15);
     let _idp = scim2_server(&scim, sport);
     // The relying service that is told.
     let hook = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -429,10 +405,33 @@ fn a_scim_deactivation_kills_ten_credentials_across_three_systems_within_five_se
     // Bo holds three IAM users, each with two keys and a console password, and an IdP account.
     let mut report = String::from("user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n");
     let mut owners = String::from("principal,owner\n");
+    iam(mport, &[("Action", "CreateUser"), ("UserName", "admin")]);
+    iam(
+        mport,
+        &[
+            ("Action", "PutUserPolicy"),
+            ("UserName", "admin"),
+            ("PolicyName", "admin"),
+            (
+                "PolicyDocument",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+            ),
+        ],
+    );
+    let admin = key_of(&iam(
+        mport,
+        &[("Action", "CreateAccessKey"), ("UserName", "admin")],
+    ));
+    let mut old_keys = String::new();
     for u in ["bo", "bo-admin", "bo-ci"] {
         iam(mport, &[("Action", "CreateUser"), ("UserName", u)]);
-        iam(mport, &[("Action", "CreateAccessKey"), ("UserName", u)]);
-        iam(mport, &[("Action", "CreateAccessKey"), ("UserName", u)]);
+        for _ in 0..2 {
+            let (id, secret) = key_of(&iam(
+                mport,
+                &[("Action", "CreateAccessKey"), ("UserName", u)],
+            ));
+            old_keys.push_str(&format!("{id} {secret}\n"));
+        }
         iam(
             mport,
             &[
@@ -452,12 +451,14 @@ fn a_scim_deactivation_kills_ten_credentials_across_three_systems_within_five_se
     let p = |n: &str| d.path().join(n).to_str().unwrap().to_string();
     std::fs::write(p("report.csv"), report).unwrap();
     std::fs::write(p("owners.csv"), owners).unwrap();
-    std::fs::write(p("aws"), "AKIAEXAMPLEEXAMPLE01 example-secret\n").unwrap();
+    std::fs::write(p("aws"), format!("{} {}\n", admin.0, admin.1)).unwrap();
+    std::fs::write(p("old-keys"), old_keys).unwrap();
     std::fs::write(
         p("credwarden.toml"),
         format!(
-            "[respond.aws]\nendpoint = \"http://127.0.0.1:{mport}\"\ncredentials_file = \"{}\"\n\n[respond.scim]\nurl = \"http://127.0.0.1:{sport}\"\n\n[[respond.webhook]]\nurl_env = \"CW_TEST_HOOK\"\n",
-            p("aws")
+            "[respond.aws]\nendpoint = \"http://127.0.0.1:{mport}\"\ncredentials_file = \"{}\"\nverify_secrets_file = \"{}\"\n\n[respond.scim]\nurl = \"http://127.0.0.1:{sport}\"\n\n[[respond.webhook]]\nurl_env = \"CW_TEST_HOOK\"\n",
+            p("aws"),
+            p("old-keys")
         ),
     )
     .unwrap();
@@ -507,11 +508,15 @@ fn a_scim_deactivation_kills_ten_credentials_across_three_systems_within_five_se
         took.as_secs_f64()
     );
     assert!(took < Duration::from_secs(5), "{took:?}");
-    // Nothing left at moto: no key, no password.
-    for u in ["bo", "bo-admin", "bo-ci"] {
-        let keys = iam(mport, &[("Action", "ListAccessKeys"), ("UserName", u)]);
-        assert!(!keys.contains("<AccessKeyId>"), "{keys}");
-    }
+    // Every key proven by STS's own refusal; the passwords and policies read back; the IdP
+    // account read back inactive; the relying service told.
+    let j = std::fs::read_to_string(p("journal.jsonl")).unwrap();
+    let strength = |s: &str| j.matches(&format!("\"strength\":\"{s}\"")).count();
+    assert_eq!(
+        (strength("refused"), strength("gone"), strength("notified")),
+        (6, 7, 1),
+        "{j}"
+    );
 }
 
 /// A secret readable through a group only the identity provider knows: the IdP provisions the group

@@ -578,3 +578,65 @@ impl AwsIam {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_deny_cutoff_is_read_only_from_a_deny_of_everything() {
+        let ours = r#"{"Version":"2012-10-17","Statement":[{"Sid":"CredwardenOffboarding","Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:TokenIssueTime":"2026-12-02T09:00:00Z"}}}]}"#;
+        let cut = deny_cutoff(ours).unwrap();
+        assert_eq!(cut.to_string(), "2026-12-02T09:00:00Z");
+        // URL-encoded, as IAM returns it.
+        let enc: String = ours
+            .bytes()
+            .map(|b| match b {
+                b'{' | b'}' | b'"' | b':' | b',' | b'[' | b']' | b'*' => format!("%{b:02X}"),
+                _ => (b as char).to_string(),
+            })
+            .collect();
+        assert_eq!(deny_cutoff(&enc), Some(cut));
+        // An Allow, a narrower action or resource, or no time: not ours.
+        assert_eq!(deny_cutoff(&ours.replace("Deny", "Allow")), None);
+        assert_eq!(
+            deny_cutoff(&ours.replace(r#""Action":"*""#, r#""Action":"s3:*""#)),
+            None
+        );
+        assert_eq!(
+            deny_cutoff(&ours.replace("aws:TokenIssueTime", "aws:CurrentTime")),
+            None
+        );
+        assert_eq!(deny_cutoff("not json"), None);
+    }
+
+    #[test]
+    fn error_codes_are_read_only_from_an_aws_error_document() {
+        let moto = r#"<?xml version="1.0"?><ErrorResponse><Errors><Error><Code>InvalidClientTokenId</Code><Message>x</Message></Error></Errors></ErrorResponse>"#;
+        assert_eq!(error_code(moto).as_deref(), Some("InvalidClientTokenId"));
+        assert_eq!(error_code(""), None);
+        assert_eq!(error_code("<html><body>403 Forbidden</body></html>"), None);
+        assert_eq!(
+            error_code("<Code>InvalidClientTokenId</Code>"),
+            None,
+            "not an ErrorResponse"
+        );
+        assert_eq!(error_code("<ErrorResponse><Code>a b</Code>"), None);
+    }
+
+    #[test]
+    fn the_account_of_a_credential_comes_from_its_arn_or_system() {
+        let mut c = credwarden_model::Credential::new(
+            "arn:aws:iam::210987654321:user/dosei#access_key_1",
+            credwarden_model::CredentialKind::AccessKey,
+            "aws",
+            credwarden_model::SourceRef::new("r.csv", 2),
+        );
+        assert_eq!(account_of(&c).as_deref(), Some("210987654321"));
+        c.id = "AKIA1".into();
+        c.system = "aws:123456789012".into();
+        assert_eq!(account_of(&c).as_deref(), Some("123456789012"));
+        c.system = "aws".into();
+        assert_eq!(account_of(&c), None);
+    }
+}

@@ -48,20 +48,6 @@ pub fn base64url(bytes: &[u8]) -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn basic_auth_encoding() {
-        assert_eq!(
-            super::base64(b"relying-app:s3cret"),
-            "cmVseWluZy1hcHA6czNjcmV0"
-        );
-        assert_eq!(super::base64(b"ab"), "YWI=");
-        assert_eq!(super::percent_encode("a b+c"), "a%20b%2Bc");
-        assert_eq!(super::base64url(&[0xfb, 0xff]), "-_8");
-    }
-}
-
 /// Decode `%XX` escapes; invalid escapes stay as they are.
 pub fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
@@ -107,4 +93,30 @@ pub fn base64url_decode(s: &str) -> Option<Vec<u8>> {
         }
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_auth_encoding() {
+        assert_eq!(
+            super::base64(b"relying-app:s3cret"),
+            "cmVseWluZy1hcHA6czNjcmV0"
+        );
+        assert_eq!(super::base64(b"ab"), "YWI=");
+        assert_eq!(super::percent_encode("a b+c"), "a%20b%2Bc");
+        assert_eq!(super::base64url(&[0xfb, 0xff]), "-_8");
+    }
+
+    #[test]
+    fn decodes_what_it_encodes() {
+        assert_eq!(percent_decode("%7B%22a%22%3A1%7D"), "{\"a\":1}");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz+"), "%zz+");
+        let bytes: Vec<u8> = (0..=255).collect();
+        assert_eq!(base64url_decode(&base64url(&bytes)).unwrap(), bytes);
+        assert_eq!(base64url_decode("a$b"), None);
+    }
 }

@@ -201,9 +201,9 @@ impl Connector for Postgres {
             )));
         }
         let Some(old) = self.cfg.verify_passwords.get(role).cloned() else {
-            return Ok(Proof::gone(format!(
-                "pg_roles: the role cannot log in and holds no session (no old password supplied to try)"
-            )));
+            return Ok(Proof::gone(
+                "pg_roles: the role cannot log in and holds no session (no old password supplied to try)",
+            ));
         };
         let mut c = self.config()?;
         c.user(role).password(&old);

@@ -123,7 +123,7 @@ fn the_old_signing_key_is_refused_after_the_roll() {
         "E1002",
         "",
     );
-    assert!(!c.verify(&a).unwrap().strength().is_some());
+    assert!(c.verify(&a).unwrap().strength().is_none());
     let jp = d.path().join("j.jsonl");
     let mut j = Journal::open(&jp, "test").unwrap();
     let mut cs: Vec<Box<dyn Connector>> = vec![Box::new(c)];

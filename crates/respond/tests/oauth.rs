@@ -132,7 +132,7 @@ fn oauth_tokens_are_revoked_and_introspection_proves_it() {
         ],
         "a token we hold no value for is not planned; the subject is, globally (advertised)"
     );
-    assert!(!c.verify(&plan[0]).unwrap().strength().is_some());
+    assert!(c.verify(&plan[0]).unwrap().strength().is_none());
     let d = tempfile::tempdir().unwrap();
     let jp = d.path().join("j.jsonl");
     let mut j = Journal::open(&jp, "test").unwrap();
@@ -192,12 +192,12 @@ fn global_token_revocation_kills_every_token_of_the_subject() {
         .filter(|a| a.kind == ActionKind::RevokeToken)
         .collect();
     assert!(
-        !c.verify(&global).unwrap().strength().is_some(),
+        c.verify(&global).unwrap().strength().is_none(),
         "alive before"
     );
     assert!(tokens
         .iter()
-        .all(|a| !c.verify(a).unwrap().strength().is_some()));
+        .all(|a| c.verify(a).unwrap().strength().is_none()));
     assert!(c.apply(&global).unwrap().contains("global"));
     let proof = c.verify(&global).unwrap();
     assert!(

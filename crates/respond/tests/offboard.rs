@@ -376,7 +376,22 @@ fn ten_credentials_across_three_systems_die_within_five_seconds() {
         return;
     }
     let (mport, sport) = (free_port(), free_port());
-    let _moto = moto(mport, 1000);
+    // Authentication on after the seeding calls: the keys are proven by STS refusing them.
+    let _moto = moto(mport, 15);
+    iam_call(mport, &[("Action", "CreateUser"), ("UserName", "admin")]);
+    iam_call(
+        mport,
+        &[
+            ("Action", "PutUserPolicy"),
+            ("UserName", "admin"),
+            ("PolicyName", "admin"),
+            (
+                "PolicyDocument",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+            ),
+        ],
+    );
+    let admin = new_key(mport, "admin");
     let mut secrets = Vec::new();
     let mut who = leaver();
     who.credentials.clear();
@@ -403,8 +418,6 @@ fn ten_credentials_across_three_systems_die_within_five_seconds() {
         .send(r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"jkim","active":true}"#)
         .unwrap();
     let (wport, _hits) = webhook_server();
-    // moto without its auth checks: any key will do for the connector's own calls.
-    let admin = secrets[2].clone();
     let dir = tempfile::tempdir().unwrap();
     let mut j = Journal::open(&dir.path().join("j.jsonl"), "bench").unwrap();
     let mut cs: Vec<Box<dyn Connector>> = vec![
@@ -413,6 +426,7 @@ fn ten_credentials_across_three_systems_die_within_five_seconds() {
                 account_id: None,
                 endpoint: Some(format!("http://127.0.0.1:{mport}")),
                 credentials: Some(admin),
+                verify_secrets: secrets.iter().cloned().collect(),
                 ..Default::default()
             })
             .unwrap(),
@@ -448,6 +462,12 @@ fn ten_credentials_across_three_systems_die_within_five_seconds() {
     // 6 keys, 3 passwords, 3 deny policies, 1 IdP account, 1 notice.
     assert_eq!(dead, 14, "{r:#?}");
     assert_eq!(r.open(), 0, "{r:#?}");
+    assert!(
+        r.summary()
+            .starts_with("6 refused, 7 gone, 1 notified, 0 open"),
+        "{}",
+        r.summary()
+    );
     eprintln!(
         "time to dead: {dead} actions over 3 systems in {:.2} s",
         took.as_secs_f64()
@@ -575,7 +595,7 @@ fn a_shared_secret_in_secrets_manager_is_rotated_and_the_old_value_refused() {
     let mut c = connector();
     let plan = c.plan(&who).unwrap();
     assert_eq!(plan.len(), 1);
-    assert!(!c.verify(&plan[0]).unwrap().strength().is_some());
+    assert!(c.verify(&plan[0]).unwrap().strength().is_none());
     let mut cs: Vec<Box<dyn Connector>> = vec![Box::new(c)];
     let r = offboard(&who, &mut cs, &mut j, &opts).unwrap();
     // Rotated, but the service's cached copy still accepts the old value: open.

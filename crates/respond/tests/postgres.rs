@@ -170,7 +170,7 @@ fn database_roles_lose_their_login_and_their_open_sessions() {
         1,
         "a role that does not exist is not planned: {plan:?}"
     );
-    assert!(!c[0].verify(&plan[0]).unwrap().strength().is_some());
+    assert!(c[0].verify(&plan[0]).unwrap().strength().is_none());
     let jp = d.path().join("journal.jsonl");
     let mut j = Journal::open(&jp, "test").unwrap();
     let opts = Options {

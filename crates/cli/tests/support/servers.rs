@@ -105,3 +105,51 @@ pub fn post_scim(url: &str, body: &str) -> ureq::http::Response<ureq::Body> {
         }
     }
 }
+
+/// One unauthenticated IAM query call to moto (its free calls); the response text.
+pub fn iam(port: u16, params: &[(&str, &str)]) -> String {
+    let body: String = std::iter::once("Version=2010-05-08".to_string())
+        .chain(params.iter().map(|(k, v)| {
+            let enc: String = v
+                .bytes()
+                .map(|b| match b {
+                    b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                        (b as char).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect();
+            format!("{k}={enc}")
+        }))
+        .collect::<Vec<_>>()
+        .join("&");
+    let mut r = ureq::post(&format!("http://127.0.0.1:{port}/"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Authorization", "AWS4-HMAC-SHA256 Credential=AKIABOOTSTRAP/20250101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0")
+        .send(body)
+        .unwrap();
+    r.body_mut().read_to_string().unwrap()
+}
+
+/// moto's server on `port` with its authentication checks on after `free_calls` unauthenticated
+/// calls (for seeding users and keys), so an old key's refusal is real.
+pub fn moto_auth(bin: &std::path::Path, port: u16, free_calls: u32) -> Server {
+    let mut c = Command::new(bin);
+    c.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .env("INITIAL_NO_AUTH_ACTION_COUNT", free_calls.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    start(c, port)
+}
+
+/// The access key id and secret in a moto `CreateAccessKey` answer.
+pub fn key_of(answer: &str) -> (String, String) {
+    let between = |a: &str, b: &str| {
+        let i = answer.find(a).unwrap() + a.len();
+        answer[i..i + answer[i..].find(b).unwrap()].to_string()
+    };
+    (
+        between("<AccessKeyId>", "<"),
+        between("<SecretAccessKey>", "<"),
+    )
+}
