@@ -298,7 +298,7 @@ pub struct DetectArgs {
     #[arg(long = "sink", value_name = "SPEC", value_parser = parse_sink)]
     pub sinks: Vec<credwarden_sink::SinkSpec>,
     /// Ask for the offboarding of every identity a finding at least this severe names (an approval
-    /// request in the offboarding journal, for a second person to approve with `offboard --approved-by`).
+    /// request in the offboarding journal, for a second person to approve with `offboard --sign-approval`).
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub request_offboarding: Option<credwarden_model::Severity>,
     /// Offboarding journal for --request-offboarding.
@@ -366,10 +366,10 @@ pub struct BenchArgs {
 #[derive(Debug, Args)]
 pub struct OffboardArgs {
     /// The leaver: HR id, username or e-mail.
-    #[arg(long, value_name = "ID", required_unless_present_any = ["list_open", "watch_hr", "close"])]
+    #[arg(long, value_name = "ID", required_unless_present_any = ["list_open", "watch_hr", "close", "keygen"])]
     pub identity: Option<String>,
     /// HR roster.
-    #[arg(long, value_name = "FILE", required_unless_present_any = ["list_open", "close"])]
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["list_open", "close", "keygen"])]
     pub hr: Option<PathBuf>,
     /// Credential inventories (repeatable): what the leaver owns and the secrets they could read.
     #[arg(long = "inventory", value_name = "FILE", num_args = 1..)]
@@ -398,14 +398,35 @@ pub struct OffboardArgs {
     /// List every open action in the journal and exit (1 when any).
     #[arg(long)]
     pub list_open: bool,
-    /// Ask for the offboarding of someone HR has not recorded as gone (a suspicion, a finding): it
-    /// waits, open, for a second person's --approved-by.
+    /// Ask for the offboarding of someone HR has not recorded as gone (a suspicion, a finding),
+    /// signed with --signing-key (a key listed in `[respond.approvers]`): it waits, open, for a
+    /// second person's signed approval.
     #[arg(long, requires = "reason", requires = "identity")]
     pub request_approval: bool,
-    /// With --apply, for someone HR has not recorded as gone: the second person approving (not the
-    /// one who asked).
-    #[arg(long, value_name = "NAME", requires = "apply")]
+    /// Your Ed25519 private key (PKCS#8 PEM, made with --keygen), for --request-approval and
+    /// --sign-approval; its public key must be in `[respond.approvers]`.
+    #[arg(long, value_name = "FILE")]
+    pub signing_key: Option<PathBuf>,
+    /// As the second person: sign an approval of the open request for --identity with
+    /// --signing-key, written to FILE (hand it to whoever runs --apply --approval FILE).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "signing_key",
+        requires = "identity"
+    )]
+    pub sign_approval: Option<PathBuf>,
+    /// With --apply, for someone HR has not recorded as gone: the second person's signed approval
+    /// (from --sign-approval), checked against `[respond.approvers]`; it must not be the requester's.
+    #[arg(long, value_name = "FILE", requires = "apply")]
+    pub approval: Option<PathBuf>,
+    /// Replaced by --approval FILE: a typed name proves nothing.
+    #[arg(long, value_name = "NAME", hide = true)]
     pub approved_by: Option<String>,
+    /// Write a new Ed25519 private key to FILE (mode 0600) and print its public key for
+    /// `[respond.approvers]`, then exit.
+    #[arg(long, value_name = "FILE", exclusive = true)]
+    pub keygen: Option<PathBuf>,
     /// Watch the HR roster (--hr) and offboard every identity that becomes terminated (with --apply:
     /// automatically, the policy for terminations). Leavers already gone when watching starts are
     /// remembered, not offboarded, unless --include-existing.
@@ -446,7 +467,9 @@ pub struct ServeArgs {
     /// Offboarding journal.
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
-    /// File of accepted bearer tokens, as SHA-256 hex lines (make one with --hash-token).
+    /// File of accepted bearer tokens: `SHA256_HEX [PRINCIPAL]` lines (the hash from
+    /// --hash-token; the principal is who holds the token, journaled with every request and the
+    /// one who requests or approves an offboarding; default `token-LINE`).
     #[arg(long, value_name = "FILE", required_unless_present = "hash_token")]
     pub tokens_file: Option<PathBuf>,
     /// Request journal (every request, accepted or refused; never the token).

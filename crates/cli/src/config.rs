@@ -45,6 +45,9 @@ pub struct RespondConfig {
     pub jwks: Option<JwksSection>,
     /// `serve` as a Shared Signals transmitter with poll delivery (`[respond.ssf_poll]`).
     pub ssf_poll: Option<SsfPollSection>,
+    /// People who may request and approve offboardings on the command line (`[respond.approvers]`):
+    /// name = Ed25519 public key (base64, as `offboard --keygen` prints it).
+    pub approvers: std::collections::BTreeMap<String, String>,
 }
 
 /// `[[respond.postgres]]`.

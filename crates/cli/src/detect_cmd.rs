@@ -377,30 +377,26 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
 }
 
 /// A severe finding about an identity asks for its offboarding: an open approval request in the
-/// offboarding journal (once per identity), which a second person approves with `offboard --approved-by`.
+/// offboarding journal (once per identity), which a person approves with a signed approval
+/// (`offboard --sign-approval`): the finding is the first party, so anyone in `[respond.approvers]`
+/// may approve it.
 fn request_offboarding(findings: &[Finding], min: Severity, journal: &Path) -> Result<(), String> {
-    use credwarden_respond::journal::{Journal, Phase};
+    use credwarden_respond::approval;
+    use credwarden_respond::journal::Journal;
     let mut j = Journal::open(journal, "detect").map_err(|e| e.to_string())?;
     for f in findings.iter().filter(|f| f.severity >= min) {
         let Some(id) = &f.subject.identity_id else {
             continue;
         };
-        let a = credwarden_respond::Action::new(
-            "approval",
-            credwarden_respond::ActionKind::Approval,
-            id,
-            id,
-            "offboarding of someone HR has not recorded as gone",
-        );
-        if j.state().get(&a.id).is_some_and(|e| e.phase == Phase::Open) {
+        if approval::open_request(&j, id).is_some() {
             continue;
         }
-        j.record(
-            &a,
-            Phase::Open,
-            &format!("requested by detect: {} {}", f.rule.id, f.message),
-        )
-        .map_err(|e| e.to_string())?;
+        let by = approval::Principal {
+            name: "detect".into(),
+            how: format!("finding {}", f.rule.id),
+            key: None,
+        };
+        approval::request(&mut j, id, &by, &f.message).map_err(|e| e.to_string())?;
         warn!(
             "offboarding of {id} requested ({}): awaiting a second person's approval",
             f.rule.id

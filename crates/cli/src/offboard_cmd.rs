@@ -9,7 +9,7 @@ use credwarden_ingest::Rejects;
 use credwarden_model::Resolution;
 use credwarden_respond::journal::{Journal, Phase};
 use credwarden_respond::playbook::{self, Outcome};
-use credwarden_respond::{manual, scim, webhook, Connector, Leaver, Strength};
+use credwarden_respond::{approval, manual, scim, webhook, Connector, Leaver, Strength};
 use std::path::Path;
 use std::time::Duration;
 
@@ -319,6 +319,9 @@ pub fn run(a: &OffboardArgs) -> Result<u8, String> {
         .or(cfg.respond.journal.clone())
         .unwrap_or_else(|| "credwarden-journal.jsonl".into());
     let mut journal = Journal::open(&jpath, &actor()).map_err(|e| e.to_string())?;
+    if let Some(path) = &a.keygen {
+        return keygen(path);
+    }
     if a.list_open {
         let open = journal.open_items(None);
         for e in &open {
@@ -370,58 +373,92 @@ pub fn run(a: &OffboardArgs) -> Result<u8, String> {
         &estate(a)?,
         a.identity.as_deref().ok_or("--identity is required")?,
     )?;
-    let approval = credwarden_respond::Action::new(
-        "approval",
-        credwarden_respond::ActionKind::Approval,
-        &who.identity.id,
-        &who.identity.id,
-        "offboarding of someone HR has not recorded as gone",
-    );
+    let approvers = approval::parse_approvers(&cfg.respond.approvers)?;
+    if a.approved_by.is_some() {
+        return Err("--approved-by is no longer accepted (a typed name proves nothing): the second person signs with `--sign-approval FILE --signing-key KEY`, and --apply takes `--approval FILE`".into());
+    }
+    let signer = |what: &str| -> Result<approval::Signer, String> {
+        let path = a.signing_key.as_deref().ok_or_else(|| {
+            format!("{what} needs --signing-key (your key in [respond.approvers])")
+        })?;
+        approval::Signer::load(path, &approvers)
+    };
     if a.request_approval {
+        let by = signer("--request-approval")?.principal();
         let why = a.reason.clone().unwrap_or_default();
-        journal
-            .record(
-                &approval,
-                Phase::Open,
-                &format!("requested by {}: {why}", actor()),
-            )
+        let act = approval::request(&mut journal, &who.identity.id, &by, &why)
             .map_err(|e| e.to_string())?;
-        println!("approval requested for {} [{}]: a second person runs `credwarden offboard --identity {} … --apply --approved-by NAME`", who.identity.id, approval.id, who.identity.id);
+        println!("approval requested for {} by {} [{}]: a second person runs `credwarden offboard --identity {} --sign-approval FILE --signing-key THEIR_KEY`, then `--apply --approval FILE`", who.identity.id, by.name, act.id, who.identity.id);
+        return Ok(0);
+    }
+    if let Some(out) = &a.sign_approval {
+        let s = signer("--sign-approval")?;
+        let signed = s.approve(&journal, &who.identity.id)?;
+        std::fs::write(
+            out,
+            serde_json::to_string_pretty(&signed).expect("serializable"),
+        )
+        .map_err(|e| format!("{}: {e}", out.display()))?;
+        println!(
+            "approval of the offboarding of {} signed by {}: {}",
+            who.identity.id,
+            s.name,
+            out.display()
+        );
         return Ok(0);
     }
     // The policy: a termination HR recorded is offboarded at once; anyone else needs a second person.
     let terminated = who.identity.is_departed(jiff::Zoned::now().date());
     if a.apply && !terminated {
-        let state = journal.state();
-        let requested = state.get(&approval.id).filter(|e| e.phase == Phase::Open);
-        let Some(req) = requested else {
-            return Err(format!("{} is not recorded as gone by HR: revoking needs an approval request (--request-approval --reason …) and a second person's --approved-by", who.identity.id));
-        };
-        let Some(by) = &a.approved_by else {
+        if approval::open_request(&journal, &who.identity.id).is_none() {
+            return Err(format!("{} is not recorded as gone by HR: revoking needs an approval request (--request-approval --reason … --signing-key KEY) and a second person's signed approval", who.identity.id));
+        }
+        let Some(file) = &a.approval else {
             return Err(format!(
-                "{} is not recorded as gone by HR: add --approved-by NAME (a second person)",
+                "{} is not recorded as gone by HR: add --approval FILE (a second person's, from --sign-approval)",
                 who.identity.id
             ));
         };
-        let requester = req
-            .detail
-            .strip_prefix("requested by ")
-            .and_then(|d| d.split(':').next())
-            .unwrap_or("");
-        if requester.split('@').next() == Some(by.as_str()) || requester == by {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| format!("{}: cannot read: {e}", file.display()))?;
+        let signed: approval::SignedApproval =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+        if signed.identity != who.identity.id {
             return Err(format!(
-                "{by} asked for this offboarding: a second person must approve it"
+                "{}: the approval is for {}, not {}",
+                file.display(),
+                signed.identity,
+                who.identity.id
             ));
         }
-        journal
-            .record(
-                &approval,
-                Phase::Closed,
-                &format!("approved by {by} (run by {})", actor()),
-            )
-            .map_err(|e| e.to_string())?;
+        let by = signed
+            .verify(&journal, &approvers, jiff::SignedDuration::from_hours(24))
+            .map_err(|e| format!("{}: {e}", file.display()))?;
+        approval::approve(&mut journal, &who.identity.id, &by)?;
     }
     offboard_one(a.apply, &cfg, &who, &mut journal, &jpath)
+}
+
+/// `--keygen FILE`: a new Ed25519 key, private half to FILE (0600, never overwritten).
+fn keygen(path: &Path) -> Result<u8, String> {
+    let (private, public) = approval::keygen()?;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    use std::io::Write;
+    o.open(path)
+        .and_then(|mut f| f.write_all(private.as_bytes()))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    println!(
+        "private key written to {} (keep it to yourself)",
+        path.display()
+    );
+    println!("add to the config under [respond.approvers]:\nYOUR_NAME = \"{public}\"");
+    Ok(0)
 }
 
 /// Identities HR records as departed today.

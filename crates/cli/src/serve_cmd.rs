@@ -13,7 +13,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tracing::{error, info};
 
-fn tokens(path: &std::path::Path) -> Result<Vec<[u8; 32]>, String> {
+/// `HASH [PRINCIPAL]` lines: the SHA-256 of a token in hex and who holds it (default
+/// `token-LINE`), the principal requests and approvals are made as.
+fn tokens(path: &std::path::Path) -> Result<Vec<([u8; 32], String)>, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     let mut out = Vec::new();
@@ -22,7 +24,23 @@ fn tokens(path: &std::path::Path) -> Result<Vec<[u8; 32]>, String> {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
     {
-        let l = l.trim();
+        let mut parts = l.split_whitespace();
+        let l = parts.next().unwrap_or("");
+        let principal = parts
+            .next()
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("token-{}", i + 1));
+        if !principal
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._@-".contains(&b))
+            || parts.next().is_some()
+        {
+            return Err(format!(
+                "{}:{}: expected `SHA256_HEX [PRINCIPAL]` (a principal of letters, digits and . _ @ -)",
+                path.display(),
+                i + 1
+            ));
+        }
         if l.len() != 64 || !l.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(format!(
                 "{}:{}: expected a SHA-256 in hex (make it with `credwarden serve --hash-token`)",
@@ -34,7 +52,7 @@ fn tokens(path: &std::path::Path) -> Result<Vec<[u8; 32]>, String> {
         for (j, b) in h.iter_mut().enumerate() {
             *b = u8::from_str_radix(&l[2 * j..2 * j + 2], 16).expect("hex checked");
         }
-        out.push(h);
+        out.push((h, principal));
     }
     if out.is_empty() {
         return Err(format!(
@@ -114,6 +132,61 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
             }
         });
     }
+    let on_offboarding: credwarden_server::OnOffboarding = {
+        let (lock, cfg, jpath, hr) = (lock.clone(), cfg.clone(), jpath.clone(), hr.clone());
+        let (inventories, groups, owners) = (inventories.clone(), groups.clone(), owners.clone());
+        Arc::new(move |call: credwarden_server::OffboardingCall| {
+            use credwarden_respond::approval;
+            let _g = lock.lock().unwrap_or_else(|p| p.into_inner());
+            let estate = Estate {
+                hr: &hr,
+                owners: owners.as_deref(),
+                groups: groups.as_deref(),
+                inventories: &inventories,
+            };
+            let leaver = crate::offboard_cmd::leaver_named(&estate, &call.identity)?;
+            let id = leaver.identity.id.clone();
+            let mut journal = Journal::open(&jpath, &format!("serve ({})", call.principal))
+                .map_err(|e| e.to_string())?;
+            let by = approval::Principal {
+                name: call.principal.clone(),
+                how: "bearer token".into(),
+                key: None,
+            };
+            match &call.reason {
+                Some(reason) => {
+                    if approval::open_request(&journal, &id).is_some() {
+                        return Err(format!("an approval request for {id} is already open"));
+                    }
+                    approval::request(&mut journal, &id, &by, reason).map_err(|e| e.to_string())?;
+                    Ok(format!(
+                        "offboarding of {id} requested by {}: a second person approves it",
+                        by.name
+                    ))
+                }
+                None => {
+                    approval::approve(&mut journal, &id, &by)?;
+                    info!("offboarding of {id} approved by {}", by.name);
+                    let code = crate::offboard_cmd::offboard_one(
+                        apply,
+                        &cfg,
+                        &leaver,
+                        &mut journal,
+                        &jpath,
+                    )?;
+                    Ok(format!(
+                        "offboarding of {id} approved by {} and run{}",
+                        by.name,
+                        if code == 0 {
+                            ""
+                        } else {
+                            ": some actions are open"
+                        }
+                    ))
+                }
+            }
+        })
+    };
     let on_deactivate: credwarden_server::OnDeactivate = Arc::new(move |d| {
         let credwarden_server::Departure {
             who,
@@ -182,6 +255,7 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
         credwarden_server::ServerConfig {
             bind: a.bind,
             token_hashes,
+            on_offboarding: Some(on_offboarding),
             request_log: a.request_log.clone(),
             directory: Arc::new(dir),
             scim_state: Some(a.scim_state.clone()),

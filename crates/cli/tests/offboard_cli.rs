@@ -189,13 +189,40 @@ fn watching_the_roster_offboards_a_new_leaver_once() {
     assert!(!text(&third).contains("termination seen"));
 }
 
+/// Someone HR has not let go is offboarded only on a second person's signed approval: Alice and
+/// Bob make Ed25519 keys (`--keygen`), listed under `[respond.approvers]`; Alice asks (signed), her
+/// own signed approval is refused, a typed `--approved-by` is refused, Bob's signed approval is
+/// accepted and journaled with how it was verified.
 #[test]
-fn someone_hr_has_not_let_go_needs_a_second_person() {
+fn someone_hr_has_not_let_go_needs_a_second_persons_signed_approval() {
     let d = tempfile::tempdir().unwrap();
-    let j = d.path().join("journal.jsonl").display().to_string();
+    let p = |n: &str| d.path().join(n).display().to_string();
     let hr = format!("{EX}/hr.csv");
     let inv = format!("{EX}/secrets.csv");
-    let run = |user: &str, extra: &[&str]| {
+    let mut approvers = String::from("[respond.approvers]\n");
+    for who in ["alice", "bob"] {
+        let out = credwarden(&["offboard", "--keygen", &p(who)]);
+        assert!(out.status.success(), "{}", text(&out));
+        let t = text(&out);
+        let public = t.split('"').nth(1).unwrap();
+        approvers.push_str(&format!("{who} = \"{public}\"\n"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(p(who)).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+    // A key is never overwritten.
+    assert_eq!(
+        credwarden(&["offboard", "--keygen", &p("alice")])
+            .status
+            .code(),
+        Some(2)
+    );
+    std::fs::write(p("credwarden.toml"), approvers).unwrap();
+    let (cfg, j) = (p("credwarden.toml"), p("journal.jsonl"));
+    let run = |extra: &[&str]| {
         let mut args = vec![
             "offboard",
             "--identity",
@@ -206,41 +233,77 @@ fn someone_hr_has_not_let_go_needs_a_second_person() {
             &inv,
             "--journal",
             &j,
+            "--config",
+            &cfg,
         ];
         args.extend_from_slice(extra);
-        Command::new(env!("CARGO_BIN_EXE_credwarden"))
-            .args(&args)
-            .env("USER", user)
-            .env_remove("CREDWARDEN_CONFIG")
-            .output()
-            .unwrap()
+        credwarden(&args)
     };
-    // E1001 is active in HR: --apply alone is refused.
-    let out = run("alice", &["--apply"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out).contains("not recorded as gone by HR"),
-        "{}",
-        text(&out)
+    let refused = |o: &Output, why: &str| {
+        assert_eq!(o.status.code(), Some(2), "{}", text(o));
+        assert!(text(o).contains(why), "{}", text(o));
+    };
+    // E1001 is active in HR: --apply alone is refused; so is an unsigned request.
+    refused(&run(&["--apply"]), "not recorded as gone by HR");
+    refused(
+        &run(&["--request-approval", "--reason", "CW-B001 parallel use"]),
+        "needs --signing-key",
     );
-    // Alice asks; Alice cannot approve her own request; Bob can.
-    assert!(run(
-        "alice",
-        &["--request-approval", "--reason", "CW-B001 parallel use"]
-    )
+    // Alice asks, signed.
+    let out = run(&[
+        "--request-approval",
+        "--reason",
+        "CW-B001 parallel use",
+        "--signing-key",
+        &p("alice"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    // A typed name is refused, whoever types it.
+    refused(
+        &run(&["--apply", "--approved-by", "bob"]),
+        "no longer accepted",
+    );
+    // Alice's own signed approval is refused.
+    assert!(run(&[
+        "--sign-approval",
+        &p("alice.json"),
+        "--signing-key",
+        &p("alice")
+    ])
     .status
     .success());
-    let out = run("alice", &["--apply", "--approved-by", "alice"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out).contains("a second person must approve"),
-        "{}",
-        text(&out)
+    refused(
+        &run(&["--apply", "--approval", &p("alice.json")]),
+        "a second person must approve",
     );
-    let out = run("bob", &["--apply", "--approved-by", "bob"]);
+    // An edited approval does not verify.
+    let bob = run(&[
+        "--sign-approval",
+        &p("bob.json"),
+        "--signing-key",
+        &p("bob"),
+    ]);
+    assert!(bob.status.success(), "{}", text(&bob));
+    let good = std::fs::read_to_string(p("bob.json")).unwrap();
+    std::fs::write(p("edited.json"), good.replace("\"bob\"", "\"alice\"")).unwrap();
+    refused(
+        &run(&["--apply", "--approval", &p("edited.json")]),
+        "does not verify",
+    );
+    // Bob's approval: the offboarding runs, and the journal says who approved and how.
+    let out = run(&["--apply", "--approval", &p("bob.json")]);
     assert!(out.status.code().is_some_and(|c| c <= 1), "{}", text(&out));
     let journal = std::fs::read_to_string(&j).unwrap();
-    assert!(journal.contains("approved by bob"), "{journal}");
+    assert!(
+        journal.contains("approved by bob (Ed25519-signed approval)")
+            && journal.contains("requested by alice (Ed25519 key"),
+        "{journal}"
+    );
+    // The approval is spent: replaying it is refused.
+    refused(
+        &run(&["--apply", "--approval", &p("bob.json")]),
+        "approval request",
+    );
 }
 
 /// `[respond.secrets_manager]` through the binary against moto's Secrets Manager: a shared secret

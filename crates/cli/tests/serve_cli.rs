@@ -741,3 +741,81 @@ sys.exit(0 if r.status == 200 and '"https://127.0.0.1:{port}/scim/v2/Users/E2"' 
     let _ = s.read_to_string(&mut buf);
     assert!(!buf.starts_with("HTTP/1.1 200"), "{buf}");
 }
+
+/// Offboarding someone HR has not let go, over the API: requests and approvals are made as the
+/// bearer token's principal; the requester's own approval is refused, another principal's runs
+/// the offboarding; every call is in the request journal with its principal.
+#[test]
+fn an_offboarding_request_is_approved_only_by_another_principal() {
+    let d = tempfile::tempdir().unwrap();
+    estate(d.path());
+    let hash = |t: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_credwarden"))
+            .args(["serve", "--hash-token"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                c.stdin.take().unwrap().write_all(t.as_bytes())?;
+                c.wait_with_output()
+            })
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let (alice, bob) = (
+        "alice-token-0123456789abcdefghij",
+        "bob-token-0123456789abcdefghijkl",
+    );
+    std::fs::write(
+        d.path().join("tokens"),
+        format!("{} alice\n{} bob\n", hash(alice), hash(bob)),
+    )
+    .unwrap();
+    let config = d.path().join("credwarden.toml");
+    std::fs::write(&config, "").unwrap();
+    let port = free_port();
+    let _s = serve(d.path(), port, &config);
+    let post = |path: &str, token: &str, body: &str| request(port, "POST", path, Some(token), body);
+    // Nothing to approve yet; a request needs a reason.
+    assert_eq!(
+        post("/v1/offboarding/approvals", bob, r#"{"identity":"E2"}"#).0,
+        409
+    );
+    assert_eq!(
+        post("/v1/offboarding/requests", alice, r#"{"identity":"E2"}"#).0,
+        400
+    );
+    let (s, b) = post(
+        "/v1/offboarding/requests",
+        alice,
+        r#"{"identity":"bo@shop.example","reason":"CW-B001 parallel use"}"#,
+    );
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = post("/v1/offboarding/approvals", alice, r#"{"identity":"E2"}"#);
+    assert_eq!(s, 409, "{b}");
+    assert!(b.contains("second person"), "{b}");
+    // Without a valid token nothing happens.
+    assert_eq!(
+        post(
+            "/v1/offboarding/approvals",
+            "wrong-token-0123456789",
+            r#"{"identity":"E2"}"#
+        )
+        .0,
+        401
+    );
+    let (s, b) = post("/v1/offboarding/approvals", bob, r#"{"identity":"E2"}"#);
+    assert_eq!(s, 200, "{b}");
+    let j = journal_with(
+        &d.path().join("journal.jsonl"),
+        "approved by bob (bearer token)",
+    );
+    assert!(j.contains("requested by alice (bearer token)"), "{j}");
+    // The request journal names the principal of each call, never the token.
+    let log = std::fs::read_to_string(d.path().join("requests.jsonl")).unwrap();
+    assert!(
+        log.contains("\"principal\":\"alice\"") && log.contains("\"principal\":\"bob\""),
+        "{log}"
+    );
+    assert!(!log.contains(alice) && !log.contains(bob));
+}

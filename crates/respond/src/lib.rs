@@ -11,6 +11,7 @@
 //! Adding a system: one module with a type implementing [`Connector`] (plan from the system's own live
 //! listing, apply one action, verify one action), and one line where the CLI builds connectors.
 
+pub mod approval;
 mod codec;
 pub mod journal;
 pub mod jwks;

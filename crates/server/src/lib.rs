@@ -43,12 +43,31 @@ pub struct Departure {
 /// Called when the IdP deactivates someone (on a background thread: the playbook may take seconds).
 pub type OnDeactivate = Arc<dyn Fn(Departure) + Send + Sync>;
 
+/// An offboarding request or approval, by the principal of the bearer token that sent it.
+#[derive(Debug, Clone)]
+pub struct OffboardingCall {
+    /// The identity (HR id, username or e-mail).
+    pub identity: String,
+    /// The bearer token's principal.
+    pub principal: String,
+    /// `Some(reason)` for a request, `None` for an approval.
+    pub reason: Option<String>,
+}
+
+/// Handles an [`OffboardingCall`]: what happened, or why it was refused (a second person is
+/// needed, no request is open…).
+pub type OnOffboarding = Arc<dyn Fn(OffboardingCall) -> Result<String, String> + Send + Sync>;
+
 /// Settings.
 pub struct ServerConfig {
     /// Where to listen.
     pub bind: SocketAddr,
-    /// SHA-256 of every accepted bearer token.
-    pub token_hashes: Vec<[u8; 32]>,
+    /// SHA-256 of every accepted bearer token, with the principal it stands for (journaled with
+    /// each request, and the one who requests or approves an offboarding).
+    pub token_hashes: Vec<([u8; 32], String)>,
+    /// Offboarding requests and approvals by authenticated principals (`POST
+    /// /v1/offboarding/requests`, `POST /v1/offboarding/approvals`); `None`: not offered.
+    pub on_offboarding: Option<OnOffboarding>,
     /// The request journal.
     pub request_log: PathBuf,
     /// The HR roster, as the users this endpoint knows before any IdP writes.
@@ -66,7 +85,8 @@ pub struct ServerConfig {
 }
 
 pub(crate) struct AppState {
-    tokens: Vec<[u8; 32]>,
+    tokens: Vec<([u8; 32], String)>,
+    on_offboarding: Option<OnOffboarding>,
     log: Mutex<std::fs::File>,
     pub(crate) store: Mutex<scim::store::Store>,
     pub(crate) public_url: Option<String>,
@@ -93,14 +113,28 @@ fn ct_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
 
 impl AppState {
     pub(crate) fn journal(&self, method: &Method, uri: &Uri, status: StatusCode, why: &str) {
-        let line = json!({"time": jiff::Timestamp::now().to_string(), "method": method.as_str(), "path": uri.path(), "status": status.as_u16(), "why": why});
+        self.journal_as(None, method, uri, status, why)
+    }
+
+    pub(crate) fn journal_as(
+        &self,
+        principal: Option<&str>,
+        method: &Method,
+        uri: &Uri,
+        status: StatusCode,
+        why: &str,
+    ) {
+        let mut line = json!({"time": jiff::Timestamp::now().to_string(), "method": method.as_str(), "path": uri.path(), "status": status.as_u16(), "why": why});
+        if let Some(p) = principal {
+            line["principal"] = json!(p);
+        }
         if let Ok(mut f) = self.log.lock() {
             let _ = writeln!(f, "{line}");
             let _ = f.sync_data();
         }
     }
 
-    pub(crate) fn authorized(&self, headers: &HeaderMap) -> Result<(), &'static str> {
+    pub(crate) fn authorized(&self, headers: &HeaderMap) -> Result<String, &'static str> {
         let Some(v) = headers.get("authorization").and_then(|v| v.to_str().ok()) else {
             return Err("no bearer token");
         };
@@ -111,11 +145,14 @@ impl AppState {
             return Err("not a bearer token");
         };
         let h = hash_token(token);
-        if self.tokens.iter().any(|t| ct_eq(t, &h)) {
-            Ok(())
-        } else {
-            Err("wrong token")
+        // Every token is compared (constant time per token, no early exit on a match).
+        let mut who = None;
+        for (t, p) in &self.tokens {
+            if ct_eq(t, &h) {
+                who = Some(p.clone());
+            }
         }
+        who.ok_or("wrong token")
     }
 }
 
@@ -152,6 +189,8 @@ pub(crate) fn scim_ok(status: StatusCode, v: Value) -> Response {
 /// Refusals are answered 401 (with `WWW-Authenticate`) and journaled with why; the token never is.
 pub(crate) struct Authed {
     pub(crate) st: Arc<AppState>,
+    /// The bearer token's principal.
+    pub(crate) principal: String,
     pub(crate) method: Method,
     pub(crate) uri: Uri,
     pub(crate) headers: HeaderMap,
@@ -160,7 +199,8 @@ pub(crate) struct Authed {
 impl Authed {
     /// Journal this request.
     pub(crate) fn journal(&self, status: StatusCode, why: &str) {
-        self.st.journal(&self.method, &self.uri, status, why);
+        self.st
+            .journal_as(Some(&self.principal), &self.method, &self.uri, status, why);
     }
 }
 
@@ -171,16 +211,20 @@ impl axum::extract::FromRequestParts<Arc<AppState>> for Authed {
         parts: &mut axum::http::request::Parts,
         st: &Arc<AppState>,
     ) -> Result<Self, Response> {
-        if let Err(why) = st.authorized(&parts.headers) {
-            st.journal(&parts.method, &parts.uri, StatusCode::UNAUTHORIZED, why);
-            return Err(scim_error(
-                StatusCode::UNAUTHORIZED,
-                "a valid bearer token is required",
-                None,
-            ));
-        }
+        let principal = match st.authorized(&parts.headers) {
+            Ok(p) => p,
+            Err(why) => {
+                st.journal(&parts.method, &parts.uri, StatusCode::UNAUTHORIZED, why);
+                return Err(scim_error(
+                    StatusCode::UNAUTHORIZED,
+                    "a valid bearer token is required",
+                    None,
+                ));
+            }
+        };
         Ok(Authed {
             st: st.clone(),
+            principal,
             method: parts.method.clone(),
             uri: parts.uri.clone(),
             headers: parts.headers.clone(),
@@ -191,6 +235,76 @@ impl axum::extract::FromRequestParts<Arc<AppState>> for Authed {
 pub mod scim;
 pub mod ssf;
 pub mod tls;
+
+fn json_answer(status: StatusCode, v: Value) -> Response {
+    (
+        status,
+        [("content-type", "application/json")],
+        v.to_string(),
+    )
+        .into_response()
+}
+
+/// Request or approve an offboarding as the bearer token's principal.
+fn offboarding_call(a: Authed, body: &str, request: bool) -> Response {
+    let Some(handler) = a.st.on_offboarding.clone() else {
+        a.journal(
+            StatusCode::NOT_FOUND,
+            "offboarding requests are not offered",
+        );
+        return json_answer(
+            StatusCode::NOT_FOUND,
+            json!({"error": "offboarding requests are not offered by this server"}),
+        );
+    };
+    let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    let identity = v.get("identity").and_then(Value::as_str).unwrap_or("");
+    let reason = v.get("reason").and_then(Value::as_str).unwrap_or("");
+    if identity.is_empty() || (request && reason.trim().is_empty()) {
+        a.journal(StatusCode::BAD_REQUEST, "identity or reason missing");
+        return json_answer(
+            StatusCode::BAD_REQUEST,
+            json!({"error": if request { "a JSON body with `identity` and `reason` is required" } else { "a JSON body with `identity` is required" }}),
+        );
+    }
+    let call = OffboardingCall {
+        identity: identity.to_string(),
+        principal: a.principal.clone(),
+        reason: request.then(|| reason.to_string()),
+    };
+    match handler(call) {
+        Ok(msg) => {
+            a.journal(StatusCode::OK, &msg);
+            json_answer(StatusCode::OK, json!({"result": msg}))
+        }
+        Err(why) => {
+            a.journal(StatusCode::CONFLICT, &why);
+            json_answer(StatusCode::CONFLICT, json!({"error": why}))
+        }
+    }
+}
+
+async fn offboarding_request(a: Authed, body: String) -> Response {
+    tokio::task::spawn_blocking(move || offboarding_call(a, &body, true))
+        .await
+        .unwrap_or_else(|_| {
+            json_answer(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({"error": "failed"}),
+            )
+        })
+}
+
+async fn offboarding_approval(a: Authed, body: String) -> Response {
+    tokio::task::spawn_blocking(move || offboarding_call(a, &body, false))
+        .await
+        .unwrap_or_else(|_| {
+            json_answer(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({"error": "failed"}),
+            )
+        })
+}
 
 /// Anything else: 404 with a SCIM error (after authentication, like every endpoint).
 async fn fallback(a: Authed) -> Response {
@@ -206,6 +320,7 @@ pub fn router(cfg: &ServerConfig, on_deactivate: OnDeactivate) -> std::io::Resul
         .open(&cfg.request_log)?;
     let st = Arc::new(AppState {
         tokens: cfg.token_hashes.clone(),
+        on_offboarding: cfg.on_offboarding.clone(),
         log: Mutex::new(log),
         store: Mutex::new(
             scim::store::Store::open(&cfg.directory, cfg.scim_state.clone())
@@ -232,6 +347,14 @@ pub fn router(cfg: &ServerConfig, on_deactivate: OnDeactivate) -> std::io::Resul
                 .delete(ssf::stream_delete),
         )
         .route("/ssf/poll/{id}", axum::routing::post(ssf::poll))
+        .route(
+            "/v1/offboarding/requests",
+            axum::routing::post(offboarding_request),
+        )
+        .route(
+            "/v1/offboarding/approvals",
+            axum::routing::post(offboarding_approval),
+        )
         .fallback(fallback)
         .with_state(st))
 }
