@@ -516,8 +516,12 @@ fn spawn(
             1
         };
         let res = sources::read_file_parallel(&path, &read, workers, &mut |r| {
-            records += 1;
-            if records <= skip || closed {
+            // An unfinished last line is reported, not consumed: the next run reads it whole.
+            let incomplete = matches!(&r, Err(e) if e.is_incomplete());
+            if !incomplete {
+                records += 1;
+            }
+            if (records <= skip && !incomplete) || closed {
                 return;
             }
             batch.push(match r {

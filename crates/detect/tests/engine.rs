@@ -239,3 +239,66 @@ fn results_are_deterministic() {
     assert!(first.windows(2).all(|w| w[0] <= w[1]));
     assert_eq!(first, once());
 }
+
+/// A writer caught mid-line: the half line is reported as incomplete but not consumed, and the
+/// next run reads it whole once it is finished — nothing lost, nothing read twice.
+#[test]
+fn a_half_written_last_line_is_read_once_it_is_complete() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("gw.jsonl");
+    let third = gw(20, "j3");
+    let (head, tail) = third.split_at(third.len() / 2);
+    std::fs::write(&p, format!("{}\n{}\n{head}", gw(0, "j1"), gw(10, "j2"))).unwrap();
+    let (dets, seen) = recorder();
+    let mut e = Engine::new(dets);
+    let (_, stats) = run(&mut e, std::slice::from_ref(&p));
+    assert_eq!(stats.events.get("gateway"), Some(&2));
+    assert!(
+        stats.rejects.iter().any(|e| e.is_incomplete()),
+        "{:?}",
+        stats.rejects
+    );
+    let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
+    writeln!(f, "{tail}").unwrap();
+    writeln!(f, "{}", gw(30, "j4")).unwrap();
+    let (_, stats) = run(&mut e, std::slice::from_ref(&p));
+    assert_eq!(stats.resumed_records, 2);
+    assert_eq!(stats.events.get("gateway"), Some(&2));
+    assert!(stats.rejects.is_empty(), "{:?}", stats.rejects);
+    assert_eq!(*seen.lock().unwrap(), vec![T0, T0 + 10, T0 + 20, T0 + 30]);
+}
+
+/// One bad byte costs its line, never the file, in every line-based format.
+#[test]
+fn a_bad_byte_costs_one_line() {
+    let d = tempfile::tempdir().unwrap();
+    let mut gw_bytes = Vec::new();
+    let mut ct_bytes = Vec::new();
+    for i in 0..100 {
+        let (mut g, mut c) = (
+            gw(i, &format!("j{i}")).into_bytes(),
+            ct(i, "AKIA1").into_bytes(),
+        );
+        if i == 50 {
+            g.insert(10, 0xff);
+            c.insert(10, 0xfe);
+        }
+        gw_bytes.extend(g);
+        gw_bytes.push(b'\n');
+        ct_bytes.extend(c);
+        ct_bytes.push(b'\n');
+    }
+    std::fs::write(d.path().join("gw.jsonl"), gw_bytes).unwrap();
+    std::fs::write(d.path().join("ct.jsonl"), ct_bytes).unwrap();
+    let (dets, seen) = recorder();
+    let mut e = Engine::new(dets);
+    let (_, stats) = run(&mut e, &[d.path().to_path_buf()]);
+    assert_eq!(stats.events.get("gateway"), Some(&99), "{stats:?}");
+    assert_eq!(stats.events.get("cloudtrail"), Some(&99), "{stats:?}");
+    assert_eq!(stats.rejects.len(), 2, "{:?}", stats.rejects);
+    assert!(stats
+        .rejects
+        .iter()
+        .all(|e| e.line() == Some(51) && e.to_string().contains("not UTF-8")));
+    assert_eq!(seen.lock().unwrap().len(), 198);
+}

@@ -62,26 +62,35 @@ pub fn read(
             })
         }
         Some(Layout::Lines) => {
-            let mut line = String::new();
-            let mut n = 0u64;
-            loop {
-                line.clear();
-                n += 1;
-                let read = r.read_line(&mut line).map_err(|e| IngestError::Io {
-                    file: file.to_string(),
-                    reason: e.to_string(),
-                })?;
-                if read == 0 {
-                    break;
-                }
+            let mut lines = crate::lines::LineReader::new(r, crate::lines::MAX_JSON_LINE, 0);
+            while let Some(l) = lines.next_line().map_err(|e| IngestError::Io {
+                file: file.to_string(),
+                reason: e.to_string(),
+            })? {
+                let n = l.n;
+                let line = match l.text {
+                    Ok(t) => t,
+                    Err(e) => {
+                        emit(Err(IngestError::line_error(file, n, &e)));
+                        continue;
+                    }
+                };
                 if line.trim().is_empty() {
                     continue;
                 }
-                if let Some(ev) = fast(&line, file, n) {
+                // An unfinished last line is not consumed until its writer completes it.
+                if !l.terminated && serde_json::from_str::<serde::de::IgnoredAny>(line).is_err() {
+                    emit(Err(IngestError::Incomplete {
+                        file: file.to_string(),
+                        line: n,
+                    }));
+                    continue;
+                }
+                if let Some(ev) = fast(line, file, n) {
                     emit(ev);
                     continue;
                 }
-                match serde_json::from_str::<Value>(&line) {
+                match serde_json::from_str::<Value>(line) {
                     // A line holding a whole `{"Records": […]}` document (small files concatenated).
                     Ok(Value::Object(mut m)) if m.contains_key("Records") => {
                         match m.remove("Records") {

@@ -61,6 +61,17 @@ pub enum IngestError {
         /// What is wrong, quoting the (truncated) value.
         reason: String,
     },
+    /// The last line of a file has no line end and does not parse: most likely a line its writer
+    /// has not finished. It is not consumed: a later run (or `--follow`) reads it when complete.
+    #[error(
+        "{file}:{line}: incomplete last line (no line end; not read yet: it is read once complete)"
+    )]
+    Incomplete {
+        /// File.
+        file: String,
+        /// Line.
+        line: u64,
+    },
     /// The same id appears twice.
     #[error("{file}:{line}: duplicate id {id:?} (first seen at line {first_line})")]
     Duplicate {
@@ -86,6 +97,20 @@ impl IngestError {
         }
     }
 
+    /// A line without text ([`crate::lines::LineError`]) as a located error.
+    pub fn line_error(file: &str, line: u64, e: &crate::lines::LineError) -> Self {
+        Self::Syntax {
+            file: file.to_string(),
+            line,
+            reason: e.to_string(),
+        }
+    }
+
+    /// True for an unfinished last line, which is reported but not consumed.
+    pub fn is_incomplete(&self) -> bool {
+        matches!(self, Self::Incomplete { .. })
+    }
+
     /// The file this error is about.
     pub fn file(&self) -> &str {
         match self {
@@ -95,6 +120,7 @@ impl IngestError {
             | Self::Format { file, .. }
             | Self::Syntax { file, .. }
             | Self::Field { file, .. }
+            | Self::Incomplete { file, .. }
             | Self::Duplicate { file, .. } => file,
         }
     }
@@ -105,6 +131,7 @@ impl IngestError {
             Self::MissingColumns { line, .. }
             | Self::Syntax { line, .. }
             | Self::Field { line, .. }
+            | Self::Incomplete { line, .. }
             | Self::Duplicate { line, .. } => *line += by,
             _ => {}
         }
@@ -117,6 +144,7 @@ impl IngestError {
             Self::MissingColumns { line, .. }
             | Self::Syntax { line, .. }
             | Self::Field { line, .. }
+            | Self::Incomplete { line, .. }
             | Self::Duplicate { line, .. } => Some(*line),
             _ => None,
         }

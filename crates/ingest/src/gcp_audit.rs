@@ -333,35 +333,42 @@ fn syntax(file: &Arc<str>, line: u64, e: &serde_json::Error) -> IngestError {
 
 /// JSON lines after line `n`.
 fn read_lines(
-    mut r: impl BufRead,
+    r: impl BufRead,
     file: &Arc<str>,
     mut n: u64,
     stats: &mut Stats,
     each: &mut dyn FnMut(Result<Event, IngestError>),
 ) -> Result<(), IngestError> {
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        n += 1;
-        if r.read_until(b'\n', &mut buf).map_err(|e| IngestError::Io {
-            file: file.to_string(),
-            reason: e.to_string(),
-        })? == 0
-        {
-            return Ok(());
-        }
-        let line = buf.trim_ascii();
+    let mut lines = crate::lines::LineReader::new(r, crate::lines::MAX_JSON_LINE, n);
+    while let Some(l) = lines.next_line().map_err(|e| IngestError::Io {
+        file: file.to_string(),
+        reason: e.to_string(),
+    })? {
+        n = l.n;
+        let line = match l.text {
+            Ok(t) => t.trim(),
+            Err(e) => {
+                stats.rejected += 1;
+                each(Err(IngestError::line_error(file, n, &e)));
+                continue;
+            }
+        };
         if line.is_empty() {
             continue;
         }
-        match serde_json::from_slice::<Value>(line) {
+        match serde_json::from_str::<Value>(line) {
             Ok(v) => route(&v, file, n, stats, each),
+            Err(_) if !l.terminated => each(Err(IngestError::Incomplete {
+                file: file.to_string(),
+                line: n,
+            })),
             Err(e) => {
                 stats.rejected += 1;
                 each(Err(syntax(file, n, &e)));
             }
         }
     }
+    Ok(())
 }
 
 /// Line bookkeeping shared between the reader under the JSON parser and the visitor above it: the

@@ -9,7 +9,7 @@ use crate::error::IngestError;
 use crate::parse_timestamp;
 use credwarden_model::{Event, EventOutcome, Network, ResourceRef, SourceRef, TokenClaims, Volume};
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::sync::Arc;
 
 /// What kind of log a JSON-lines file is.
@@ -467,24 +467,35 @@ fn read_with(
     mut known: Option<(Kind, Mapping)>,
     each: &mut dyn FnMut(Result<Event, IngestError>),
 ) -> Result<Kind, IngestError> {
-    let mut r = BufReader::with_capacity(1 << 16, reader);
-    let mut line = String::new();
-    let mut n = 0u64;
-    loop {
-        line.clear();
-        n += 1;
-        if r.read_line(&mut line).map_err(|e| IngestError::Io {
-            file: file.to_string(),
-            reason: e.to_string(),
-        })? == 0
-        {
-            break;
-        }
+    let mut r = crate::lines::LineReader::new(
+        BufReader::with_capacity(1 << 16, reader),
+        crate::lines::MAX_JSON_LINE,
+        0,
+    );
+    while let Some(l) = r.next_line().map_err(|e| IngestError::Io {
+        file: file.to_string(),
+        reason: e.to_string(),
+    })? {
+        let n = l.n;
+        let line = match l.text {
+            Ok(t) => t,
+            Err(e) => {
+                each(Err(IngestError::line_error(file, n, &e)));
+                continue;
+            }
+        };
         if line.trim().is_empty() {
             continue;
         }
-        let v: Value = match serde_json::from_str(&line) {
+        let v: Value = match serde_json::from_str(line) {
             Ok(v) => v,
+            Err(_) if !l.terminated => {
+                each(Err(IngestError::Incomplete {
+                    file: file.to_string(),
+                    line: n,
+                }));
+                continue;
+            }
             Err(e) => {
                 each(Err(IngestError::Syntax {
                     file: file.to_string(),

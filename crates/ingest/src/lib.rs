@@ -20,6 +20,7 @@ pub mod inventory;
 pub mod inventory_format;
 mod json_split;
 pub mod jsonlines;
+pub mod lines;
 pub mod mapping;
 mod records;
 pub mod vpcflow;

@@ -13,7 +13,7 @@
 use crate::error::{quote, IngestError};
 use credwarden_model::{Event, EventOutcome, Network, ResourceRef, SourceRef, Volume};
 use serde_json::{Map, Value};
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -364,31 +364,25 @@ pub fn read(
     file: &Arc<str>,
     each: &mut dyn FnMut(Result<Event, IngestError>),
 ) -> Result<Stats, IngestError> {
-    let mut r = BufReader::with_capacity(1 << 16, reader);
+    let mut r = crate::lines::LineReader::new(
+        BufReader::with_capacity(1 << 16, reader),
+        crate::lines::MAX_TEXT_LINE,
+        0,
+    );
     let mut stats = Stats::default();
     let mut layout: Option<Layout> = None;
-    let mut buf = Vec::new();
-    let mut n = 0u64;
     let mut any = false;
-    loop {
-        buf.clear();
-        n += 1;
-        let read = r.read_until(b'\n', &mut buf).map_err(|e| IngestError::Io {
-            file: file.to_string(),
-            reason: e.to_string(),
-        })?;
-        if read == 0 {
-            break;
-        }
-        let text = match std::str::from_utf8(&buf) {
+    while let Some(l) = r.next_line().map_err(|e| IngestError::Io {
+        file: file.to_string(),
+        reason: e.to_string(),
+    })? {
+        let n = l.n;
+        let text = match l.text {
             Ok(t) => t,
             Err(e) => {
                 stats.rejected += 1;
-                each(Err(IngestError::Syntax {
-                    file: file.to_string(),
-                    line: n,
-                    reason: format!("not UTF-8 text: {e}"),
-                }));
+                any = true;
+                each(Err(IngestError::line_error(file, n, &e)));
                 continue;
             }
         };
@@ -427,6 +421,11 @@ pub fn read(
                 each(Ok(e));
             }
             Ok(None) => stats.skipped += 1,
+            // An unfinished last line is not consumed until its writer completes it.
+            Err(_) if !l.terminated => each(Err(IngestError::Incomplete {
+                file: file.to_string(),
+                line: n,
+            })),
             Err(e) => {
                 stats.rejected += 1;
                 each(Err(e));
