@@ -6,7 +6,7 @@
 //! ```text
 //! manifest.jsonl                                   one line per sealed part (hash chain)
 //! events/day=YYYY-MM-DD/part-NNNNNN.jsonl.gz       gzipped JSON lines of Event, by event day (UTC)
-//! manifest.jsonl.lock                              present while a writer has the archive open
+//! manifest.jsonl.lock                              locked by the operating system while a writer has the archive open
 //! ```
 //!
 //! A part is written as `part-NNNNNN.jsonl.gz.tmp`, flushed to disk and renamed when sealed; only then

@@ -51,11 +51,14 @@ pub enum StoreError {
         /// What went wrong.
         reason: String,
     },
-    /// Another run holds the lock.
-    #[error("{file}: another run is using this state (delete the lock file if no credwarden run is active)")]
+    /// Another live run holds the lock (the operating system's lock, released when that process
+    /// ends however it ends, so a lock is never stale).
+    #[error("{file}: another run is using this state ({holder})")]
     Locked {
         /// The lock file.
         file: String,
+        /// Who holds it, as it wrote itself into the file (process id, host, start).
+        holder: String,
     },
 }
 
@@ -132,14 +135,16 @@ pub fn save<T: Serialize>(path: &Path, format: u32, state: &T) -> Result<(), Sto
     })
 }
 
-/// Exclusive use of a state file for one run; released on drop.
-#[derive(Debug)]
+/// The lock of one state (or archive): an operating-system file lock on `<state>.lock`, held while
+/// the value lives. The system releases it when the process ends, however it ends (a kill -9
+/// included), so a lock is never stale and never needs deleting by hand; the file names its last
+/// holder (process id, host, start time) for the message a second run gets.
 pub struct Lock {
-    path: PathBuf,
+    _file: File,
 }
 
 impl Lock {
-    /// Take the lock for the state at `state` (`<state>.lock`).
+    /// Take the lock for the state at `state` (`<state>.lock`), or say who holds it.
     pub fn acquire(state: &Path) -> Result<Lock, StoreError> {
         let mut p = state.as_os_str().to_owned();
         p.push(".lock");
@@ -147,22 +152,56 @@ impl Lock {
         if let Some(d) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(d).map_err(|e| io(d, e))?;
         }
-        match OpenOptions::new().write(true).create_new(true).open(&path) {
-            Ok(mut f) => {
-                let _ = writeln!(f, "{}", std::process::id());
-                Ok(Lock { path })
+        let mut f = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| io(&path, e))?;
+        match f.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let holder = fs::read_to_string(&path)
+                    .ok()
+                    .map(|t| t.trim().chars().take(200).collect::<String>())
+                    .filter(|t| !t.is_empty())
+                    .unwrap_or_else(|| "a process that has not said who it is".into());
+                return Err(StoreError::Locked {
+                    file: path.display().to_string(),
+                    holder,
+                });
             }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(StoreError::Locked {
-                file: path.display().to_string(),
-            }),
-            Err(e) => Err(io(&path, e)),
+            Err(fs::TryLockError::Error(e)) => return Err(io(&path, e)),
         }
-    }
-}
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
+        let host = fs::read_to_string("/etc/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_default();
+        let me = format!(
+            "process {} on {host}, since {}",
+            std::process::id(),
+            jiff::Timestamp::now()
+        );
+        f.set_len(0).map_err(|e| io(&path, e))?;
+        f.write_all(me.as_bytes()).map_err(|e| io(&path, e))?;
+        let _ = f.sync_data();
+        // Temporary snapshots a killed holder left behind are garbage now that we hold the lock.
+        if let (Some(dir), Some(name)) = (state.parent(), state.file_name()) {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            let prefix = format!(".{}.tmp.", name.to_string_lossy());
+            if let Ok(rd) = fs::read_dir(dir) {
+                for e in rd.flatten() {
+                    if e.file_name().to_string_lossy().starts_with(&prefix) {
+                        let _ = fs::remove_file(e.path());
+                    }
+                }
+            }
+        }
+        Ok(Lock { _file: f })
     }
 }
 
@@ -205,5 +244,29 @@ mod tests {
         assert!(matches!(Lock::acquire(&p), Err(StoreError::Locked { .. })));
         drop(l);
         Lock::acquire(&p).unwrap();
+    }
+
+    /// A holder killed with SIGKILL leaves its lock file behind, but not its lock: the next run
+    /// takes it at once. A live holder is named in the refusal.
+    #[test]
+    fn a_dead_holders_lock_is_taken_over_and_a_live_one_is_named() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("state.json");
+        // A child process takes the lock with flock(1) semantics through this very code: emulate
+        // with a second open file description in another process (`sleep` holding an flock).
+        let lock_path = d.path().join("state.json.lock");
+        fs::write(&lock_path, "process 999999 on elsewhere").unwrap();
+        let held = Lock::acquire(&p).unwrap();
+        let e = Lock::acquire(&p).err().unwrap().to_string();
+        assert!(
+            e.contains(&format!("process {}", std::process::id())),
+            "{e}"
+        );
+        drop(held);
+        // A stale lock file from a dead process (content only, no OS lock) is no obstacle.
+        fs::write(&lock_path, "process 1 on elsewhere, since long ago").unwrap();
+        fs::write(d.path().join(".state.json.tmp.424242"), "half").unwrap();
+        let _l = Lock::acquire(&p).unwrap();
+        assert!(!d.path().join(".state.json.tmp.424242").exists());
     }
 }
