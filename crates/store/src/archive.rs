@@ -123,6 +123,15 @@ pub struct SealReport {
     pub head: String,
 }
 
+/// What [`Archive::open_with`] did to recover from an interrupted run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recovery {
+    /// Manifest lines appended from the caller's state.
+    pub rolled_forward: usize,
+    /// Temporary or unlisted parts moved to `interrupted/` (paths relative to the archive).
+    pub moved_aside: Vec<String>,
+}
+
 /// Result of [`verify`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VerifyReport {
@@ -303,13 +312,97 @@ fn read_manifest(manifest: &Path) -> Result<Vec<ManifestEntry>, StoreError> {
 }
 
 impl Archive {
-    /// Open the archive in `dir`, creating it if absent, and take its lock.
+    /// Open the archive in `dir`, creating it if absent, and take its lock; what an interrupted
+    /// run left (temporary or unlisted parts) is moved aside (see [`Archive::open_with`]).
     pub fn open(dir: &Path) -> Result<Archive, StoreError> {
+        Ok(Self::open_with(dir, &[])?.0)
+    }
+
+    /// Open the archive in `dir` (creating it if absent) and take its lock, recovering from a run
+    /// that was killed: manifest lines in `pending` that the caller's committed state holds but the
+    /// manifest lacks are appended (rolled forward), when their part is on disk with the right
+    /// hash and they continue the chain; then every temporary part and every part the manifest does
+    /// not list — left by a run killed before its state was saved, so its events will be read
+    /// again — is moved aside to `interrupted/<time>/`, so the archive verifies and holds no event
+    /// twice.
+    pub fn open_with(
+        dir: &Path,
+        pending: &[ManifestEntry],
+    ) -> Result<(Archive, Recovery), StoreError> {
         let events = dir.join(EVENTS_DIR);
         fs::create_dir_all(&events).map_err(|e| io(&events, e))?;
         let manifest = dir.join(MANIFEST);
         let lock = Lock::acquire(&manifest)?;
-        let entries = read_manifest(&manifest)?;
+        let mut recovery = Recovery::default();
+        let mut entries = read_manifest(&manifest)?;
+        // Roll forward what the caller's state says was sealed.
+        let mut roll = Vec::new();
+        for p in pending {
+            let (last, head) = roll
+                .last()
+                .or(entries.last())
+                .map_or((0, GENESIS.to_string()), |e: &ManifestEntry| {
+                    (e.seq, e.hash.clone())
+                });
+            if p.seq <= last {
+                continue;
+            }
+            let ok = p.seq == last + 1
+                && p.prev == head
+                && p.hash == p.compute_hash()
+                && check_part(&dir.join(&p.path))
+                    .ok()
+                    .is_some_and(|(sha, bytes, _)| sha == p.sha256 && bytes == p.bytes);
+            if !ok {
+                return Err(archive_err(
+                    &manifest,
+                    format!(
+                        "the state's sealed part {} (line {}) cannot be rolled forward: missing, altered or off the chain; run verify",
+                        p.path, p.seq
+                    ),
+                ));
+            }
+            roll.push(p.clone());
+        }
+        if !roll.is_empty() {
+            let mut buf = Vec::new();
+            for e in &roll {
+                serde_json::to_writer(&mut buf, e).expect("a manifest entry serializes");
+                buf.push(b'\n');
+            }
+            let mut f = OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(&manifest)
+                .map_err(|e| io(&manifest, e))?;
+            f.write_all(&buf)
+                .and_then(|_| f.sync_all())
+                .map_err(|e| io(&manifest, e))?;
+            recovery.rolled_forward = roll.len();
+            entries.extend(roll);
+        }
+        // Move aside what no manifest line lists.
+        let listed: BTreeSet<&str> = entries.iter().map(|e| e.path.as_str()).collect();
+        let mut found = BTreeSet::new();
+        walk(&events, EVENTS_DIR, &mut found)?;
+        let stamp = Timestamp::now().strftime("%Y%m%dT%H%M%S%.fZ").to_string();
+        for rel in found {
+            let name = rel.rsplit('/').next().unwrap_or("");
+            let ours = parse_part_name(name, ".jsonl.gz").is_some()
+                || parse_part_name(name, ".jsonl.gz.tmp").is_some();
+            if listed.contains(rel.as_str()) || !ours {
+                continue;
+            }
+            let to = dir.join("interrupted").join(&stamp).join(&rel);
+            if let Some(parent) = to.parent() {
+                fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+            }
+            fs::rename(dir.join(&rel), &to).map_err(|e| io(&to, e))?;
+            recovery.moved_aside.push(rel);
+        }
+        if !recovery.moved_aside.is_empty() {
+            sync_dir(dir);
+        }
         if entries.is_empty() && !manifest.exists() {
             let f = OpenOptions::new()
                 .create(true)
@@ -329,7 +422,7 @@ impl Archive {
         let (seq, head) = entries
             .last()
             .map_or((0, GENESIS.to_string()), |e| (e.seq, e.hash.clone()));
-        Ok(Archive {
+        let archive = Archive {
             dir: dir.to_path_buf(),
             manifest,
             open: BTreeMap::new(),
@@ -340,7 +433,8 @@ impl Archive {
             clock: 0,
             line: Vec::new(),
             _lock: lock,
-        })
+        };
+        Ok((archive, recovery))
     }
 
     /// The archive folder.
@@ -401,17 +495,49 @@ impl Archive {
         Ok(())
     }
 
-    /// Close every open part (flush, rename into place) and append their manifest lines.
+    /// Close every open part (flush, rename into place) and append their manifest lines: both
+    /// phases at once ([`Archive::seal_parts`], then [`Archive::commit`]).
     pub fn seal(&mut self) -> Result<SealReport, StoreError> {
-        while let Some((_, part)) = self.open.pop_first() {
-            self.seal_part(part)?;
-        }
-        let entries = std::mem::take(&mut self.pending);
+        let entries = self.seal_parts()?;
+        self.commit(&entries)?;
         Ok(SealReport {
             events: entries.iter().map(|e| e.events).sum(),
             entries,
             head: self.head.clone(),
         })
+    }
+
+    /// First phase: close every open part (flush, fsync, rename into place) and return the
+    /// manifest lines they need — chained, but not yet appended (parts sealed early to bound
+    /// memory included). Until [`Archive::commit`], the parts are unlisted: a run killed now leaves
+    /// them to be moved aside by the next open, unless the caller kept these lines (with its own
+    /// state) and hands them to [`Archive::open_with`], which then appends them.
+    pub fn seal_parts(&mut self) -> Result<Vec<ManifestEntry>, StoreError> {
+        while let Some((_, part)) = self.open.pop_first() {
+            self.seal_part(part)?;
+        }
+        Ok(std::mem::take(&mut self.pending))
+    }
+
+    /// Second phase: append `entries` (from [`Archive::seal_parts`]) to the manifest, flushed to
+    /// disk. Lines already there are skipped, so a repeated commit changes nothing.
+    pub fn commit(&mut self, entries: &[ManifestEntry]) -> Result<(), StoreError> {
+        let listed = read_manifest(&self.manifest)?;
+        let last = listed.last().map_or(0, |e| e.seq);
+        let mut buf = Vec::new();
+        for e in entries.iter().filter(|e| e.seq > last) {
+            serde_json::to_writer(&mut buf, e).expect("a manifest entry serializes");
+            buf.push(b'\n');
+        }
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let append = || -> std::io::Result<()> {
+            let mut f = OpenOptions::new().append(true).open(&self.manifest)?;
+            f.write_all(&buf)?;
+            f.sync_all()
+        };
+        append().map_err(|e| io(&self.manifest, format!("{e}; sealed parts are unlisted")))
     }
 
     fn start_part(&mut self, day: Date) -> Result<OpenPart, StoreError> {
@@ -498,19 +624,6 @@ impl Archive {
             hash: String::new(),
         };
         entry.hash = entry.compute_hash();
-        let mut line = serde_json::to_vec(&entry).expect("a manifest entry serializes");
-        line.push(b'\n');
-        let append = || -> std::io::Result<()> {
-            let mut f = OpenOptions::new().append(true).open(&self.manifest)?;
-            f.write_all(&line)?;
-            f.sync_all()
-        };
-        append().map_err(|e| {
-            io(
-                &self.manifest,
-                format!("{e}; part {} is sealed but unlisted", entry.path),
-            )
-        })?;
         self.seq = entry.seq;
         self.head = entry.hash.clone();
         self.pending.push(entry);

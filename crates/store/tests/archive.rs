@@ -302,14 +302,62 @@ fn detects_unlisted_part_file() {
     let p = problems(t.path());
     assert!(has(&p, &[extra, "unlisted file"]), "{p:?}");
     assert_eq!(p.len(), 1, "{p:?}");
-    // A later writer never reuses that number.
-    let mut a = Archive::open(t.path()).unwrap();
+    // The next writer moves it aside (an interrupted run's leftover, or a planted file): the
+    // archive verifies again, and the file is kept under interrupted/ for whoever asks.
+    let (mut a, rec) = Archive::open_with(t.path(), &[]).unwrap();
+    assert_eq!(rec.moved_aside, vec![extra.to_string()]);
     a.append(&ev("2025-04-02T13:00:00Z", "e7")).unwrap();
     let r = a.seal().unwrap();
     assert_eq!(
         r.entries[0].path,
-        "events/day=2025-04-02/part-000010.jsonl.gz"
+        "events/day=2025-04-02/part-000002.jsonl.gz"
     );
+    drop(a);
+    assert!(
+        verify(t.path()).unwrap().ok(),
+        "{:?}",
+        verify(t.path()).unwrap().problems
+    );
+    let kept: Vec<_> = fs::read_dir(t.path().join("interrupted"))
+        .unwrap()
+        .collect();
+    assert_eq!(kept.len(), 1);
+}
+
+/// Killed between sealing parts and listing them: with the lines kept in the caller's state,
+/// the next open appends them; without, it moves the parts aside (their events are read again).
+/// Either way the archive verifies and holds each event once.
+#[test]
+fn a_run_killed_between_the_two_phases_recovers() {
+    for kept in [true, false] {
+        let t = tempfile::tempdir().unwrap();
+        let mut a = Archive::open(t.path()).unwrap();
+        a.append(&ev("2025-04-01T03:00:00Z", "e1")).unwrap();
+        a.append(&ev("2025-04-02T03:00:00Z", "e2")).unwrap();
+        let lines = a.seal_parts().unwrap();
+        assert_eq!(lines.len(), 2);
+        drop(a); // killed before commit
+        let p = problems(t.path());
+        assert!(has(&p, &["unlisted"]), "{p:?}");
+        let pending = if kept { lines.clone() } else { vec![] };
+        let (a, rec) = Archive::open_with(t.path(), &pending).unwrap();
+        drop(a);
+        if kept {
+            assert_eq!((rec.rolled_forward, rec.moved_aside.len()), (2, 0));
+            assert_eq!(verify(t.path()).unwrap().events, 2);
+        } else {
+            assert_eq!((rec.rolled_forward, rec.moved_aside.len()), (0, 2));
+            assert_eq!(verify(t.path()).unwrap().events, 0);
+        }
+        assert!(
+            verify(t.path()).unwrap().ok(),
+            "{:?}",
+            verify(t.path()).unwrap().problems
+        );
+        // Rolling forward twice changes nothing.
+        let (_, rec) = Archive::open_with(t.path(), &pending).unwrap();
+        assert_eq!(rec, Default::default());
+    }
 }
 
 #[test]
@@ -320,6 +368,13 @@ fn unsealed_part_is_reported() {
     drop(a);
     let p = problems(t.path());
     assert!(has(&p, &[&format!("{P1}.tmp"), "unsealed"]), "{p:?}");
+    // The next writer moves it aside; the archive verifies.
+    drop(Archive::open(t.path()).unwrap());
+    assert!(
+        verify(t.path()).unwrap().ok(),
+        "{:?}",
+        verify(t.path()).unwrap().problems
+    );
 }
 
 #[test]
