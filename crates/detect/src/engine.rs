@@ -242,7 +242,9 @@ impl Engine {
         let mut stats = RunStats::default();
         // Which files, from where, in which order.
         let mut todo: Vec<(Option<Timestamp>, usize, PathBuf, String, FileMark, u64)> = Vec::new();
-        for (i, path) in sources::expand(paths)?.into_iter().enumerate() {
+        let (files, skipped) = sources::expand(paths)?;
+        stats.rejects.extend(skipped);
+        for (i, path) in files.into_iter().enumerate() {
             let key = path.display().to_string();
             let (mark, skip) = if key == "-" {
                 (

@@ -72,43 +72,91 @@ fn sniff(t: &str) -> Option<Format> {
 }
 
 /// Files under `paths` (directories walked recursively, sorted; hidden files skipped; `-` is stdin).
-pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
+/// A path given that does not exist is an error; what is met while walking a directory and cannot be
+/// read as a log — a dangling symlink, a symlink loop, an unreadable folder, a FIFO, a socket or a
+/// device — is skipped with a located warning in the returned list, and the walk goes on. A path
+/// given explicitly is read whatever it is (a FIFO from process substitution included).
+pub fn expand(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<IngestError>), IngestError> {
     let mut out = Vec::new();
+    let mut skipped = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for p in paths {
-        walk(p, &mut out)?;
+        if p.as_os_str() == "-" {
+            out.push(p.clone());
+            continue;
+        }
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => walk(p, &mut out, &mut skipped, &mut seen),
+            Ok(_) => out.push(p.clone()),
+            Err(e) => {
+                return Err(IngestError::Io {
+                    file: p.display().to_string(),
+                    reason: if e.kind() == std::io::ErrorKind::NotFound {
+                        "no such file or directory".into()
+                    } else {
+                        e.to_string()
+                    },
+                })
+            }
+        }
     }
-    Ok(out)
+    Ok((out, skipped))
 }
 
-fn walk(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), IngestError> {
-    let io = |e: std::io::Error| IngestError::Io {
+fn walk(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    skipped: &mut Vec<IngestError>,
+    seen: &mut std::collections::HashSet<PathBuf>,
+) {
+    let skip = |p: &Path, why: String| IngestError::Io {
         file: p.display().to_string(),
-        reason: e.to_string(),
+        reason: format!("{why}: skipped"),
     };
-    if p.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
-            .map_err(io)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        entries.sort();
-        for e in entries {
-            if e.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with('.'))
-            {
-                continue;
+    // A folder reached twice (a symlink back up the tree) is walked once.
+    match std::fs::canonicalize(dir) {
+        Ok(c) => {
+            if !seen.insert(c) {
+                return;
             }
-            walk(&e, out)?;
         }
-    } else if p.exists() || p.as_os_str() == "-" {
-        out.push(p.to_path_buf());
-    } else {
-        return Err(IngestError::Io {
-            file: p.display().to_string(),
-            reason: "no such file or directory".into(),
-        });
+        Err(e) => {
+            skipped.push(skip(dir, e.to_string()));
+            return;
+        }
     }
-    Ok(())
+    let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+        Err(e) => {
+            skipped.push(skip(dir, format!("cannot list: {e}")));
+            return;
+        }
+    };
+    entries.sort();
+    for e in entries {
+        if e.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'))
+        {
+            continue;
+        }
+        match std::fs::metadata(&e) {
+            Ok(m) if m.is_dir() => walk(&e, out, skipped, seen),
+            Ok(m) if m.is_file() => out.push(e),
+            Ok(_) => skipped.push(skip(
+                &e,
+                "not a regular file (a FIFO, socket or device)".into(),
+            )),
+            Err(err) => skipped.push(skip(
+                &e,
+                if std::fs::symlink_metadata(&e).is_ok() {
+                    format!("a symlink that cannot be followed ({err})")
+                } else {
+                    err.to_string()
+                },
+            )),
+        }
+    }
 }
 
 /// How files are to be read: a forced format, and the field mappings of custom JSON-lines logs.

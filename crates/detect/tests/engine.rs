@@ -302,3 +302,36 @@ fn a_bad_byte_costs_one_line() {
         .all(|e| e.line() == Some(51) && e.to_string().contains("not UTF-8")));
     assert_eq!(seen.lock().unwrap().len(), 198);
 }
+
+/// What a folder holds besides logs never stops or hangs a run: a dangling symlink, a symlink back
+/// up the tree and a FIFO are skipped with a located warning, and the logs are read.
+#[cfg(unix)]
+#[test]
+fn odd_files_in_a_folder_are_skipped_with_a_warning() {
+    let d = tempfile::tempdir().unwrap();
+    write(&d.path().join("gw.jsonl"), &[gw(0, "j1"), gw(10, "j2")]);
+    std::os::unix::fs::symlink(d.path().join("gone.jsonl"), d.path().join("dangling.jsonl"))
+        .unwrap();
+    std::os::unix::fs::symlink(d.path(), d.path().join("loop")).unwrap();
+    let fifo = d.path().join("pipe.jsonl");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let (dets, seen) = recorder();
+    let mut e = Engine::new(dets);
+    let (_, stats) = run(&mut e, &[d.path().to_path_buf()]);
+    assert_eq!(seen.lock().unwrap().len(), 2);
+    let why: Vec<String> = stats.rejects.iter().map(|e| e.to_string()).collect();
+    assert!(
+        why.iter()
+            .any(|w| w.contains("dangling.jsonl") && w.contains("symlink"))
+            && why
+                .iter()
+                .any(|w| w.contains("pipe.jsonl") && w.contains("FIFO")),
+        "{why:?}"
+    );
+    // The loop is walked once (the file is not read twice).
+    assert_eq!(stats.events.get("gateway"), Some(&2));
+}

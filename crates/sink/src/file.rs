@@ -1,5 +1,6 @@
 //! The file sink: OCSF Detection Finding JSON lines appended to a file, created if absent. Each send is
-//! encoded whole, then written with one `write_all`, so a failed encode leaves the file untouched.
+//! encoded whole, then written with one `write_all` and flushed to disk, so a failed encode leaves the
+//! file untouched and a delivered batch survives a crash.
 
 use crate::error::SinkError;
 use crate::{Delivery, Sink};
@@ -50,6 +51,8 @@ impl Sink for FileSink {
         self.file
             .write_all(&buf)
             .and_then(|()| self.file.flush())
+            // On disk before the caller records these findings as reported.
+            .and_then(|()| self.file.sync_data())
             .map_err(|source| SinkError::File {
                 path: self.path.clone(),
                 source,
