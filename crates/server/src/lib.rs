@@ -116,6 +116,15 @@ impl AppState {
         self.journal_as(None, method, uri, status, why)
     }
 
+    /// A request arrived (written before it is handled; not flushed to disk — the kernel keeps it
+    /// if the process dies).
+    pub(crate) fn received(&self, method: &Method, uri: &Uri) {
+        let line = json!({"time": jiff::Timestamp::now().to_string(), "method": method.as_str(), "path": uri.path(), "received": true});
+        if let Ok(mut f) = self.log.lock() {
+            let _ = writeln!(f, "{line}");
+        }
+    }
+
     pub(crate) fn journal_as(
         &self,
         principal: Option<&str>,
@@ -232,6 +241,7 @@ impl axum::extract::FromRequestParts<Arc<AppState>> for Authed {
     }
 }
 
+pub mod listen;
 pub mod scim;
 pub mod ssf;
 pub mod tls;
@@ -306,6 +316,17 @@ async fn offboarding_approval(a: Authed, body: String) -> Response {
         })
 }
 
+/// Every request is in the request journal before it is handled (the outcome line follows), so
+/// even one that brings the process down leaves its trace.
+async fn received(
+    axum::extract::State(st): axum::extract::State<Arc<AppState>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    st.received(req.method(), req.uri());
+    next.run(req).await
+}
+
 /// Anything else: 404 with a SCIM error (after authentication, like every endpoint).
 async fn fallback(a: Authed) -> Response {
     a.journal(StatusCode::NOT_FOUND, "no such endpoint");
@@ -356,6 +377,7 @@ pub fn router(cfg: &ServerConfig, on_deactivate: OnDeactivate) -> std::io::Resul
             axum::routing::post(offboarding_approval),
         )
         .fallback(fallback)
+        .layer(axum::middleware::from_fn_with_state(st.clone(), received))
         .with_state(st))
 }
 
@@ -368,23 +390,15 @@ pub fn serve(cfg: ServerConfig, on_deactivate: OnDeactivate) -> std::io::Result<
     let acceptor = cfg.tls.as_ref().map(tls::acceptor).transpose()?;
     rt.block_on(async move {
         let app = router(&cfg, on_deactivate)?;
-        let listener = tokio::net::TcpListener::bind(cfg.bind).await?;
+        let listener = listen::bind(cfg.bind).await?;
         let addr = listener.local_addr()?;
-        match acceptor {
-            Some(acceptor) => {
-                tracing::info!("listening on https://{addr}");
-                tls::serve(listener, acceptor, app).await
-            }
-            None => {
-                if !addr.ip().is_loopback() {
-                    tracing::warn!(
-                        "listening on http://{addr}: bearer tokens cross the network in clear unless a TLS terminator is in front (or use --tls-cert / --tls-key)"
-                    );
-                } else {
-                    tracing::info!("listening on http://{addr}");
-                }
-                axum::serve(listener, app).await
-            }
+        match &acceptor {
+            Some(_) => tracing::info!("listening on https://{addr}"),
+            None if !addr.ip().is_loopback() => tracing::warn!(
+                "listening on http://{addr}: bearer tokens cross the network in clear unless a TLS terminator is in front (or use --tls-cert / --tls-key)"
+            ),
+            None => tracing::info!("listening on http://{addr}"),
         }
+        listen::serve(listener, acceptor, app).await
     })
 }

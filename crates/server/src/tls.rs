@@ -1,14 +1,12 @@
 //! TLS for `serve`: RFC 7644 §7 wants SCIM — and its bearer tokens — only over TLS. A certificate
 //! chain and a private key from PEM files, rustls with the ring provider (TLS 1.2 and 1.3), HTTP/1.1.
-//! Each connection's handshake runs on its own task with a time limit, so a slow or broken client
-//! holds up no one; failed handshakes are logged at debug level and dropped.
+//! Connections are served by [`crate::listen`]: each handshake runs on its own task with a time
+//! limit, so a slow or broken client holds up no one; failed handshakes are logged at debug level.
 
-use axum::Router;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio_rustls::rustls;
 use tokio_rustls::TlsAcceptor;
 
@@ -45,44 +43,4 @@ pub fn acceptor(files: &TlsFiles) -> std::io::Result<TlsAcceptor> {
     .map_err(|e| bad(&files.key, format!("does not fit the certificate: {e}")))?;
     cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(cfg)))
-}
-
-/// Serve `app` over TLS on `listener` until the process ends.
-pub(crate) async fn serve(
-    listener: tokio::net::TcpListener,
-    acceptor: TlsAcceptor,
-    app: Router,
-) -> std::io::Result<()> {
-    loop {
-        let (tcp, peer) = match listener.accept().await {
-            Ok(x) => x,
-            Err(e) => {
-                tracing::warn!("accept: {e}");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        let (acceptor, app) = (acceptor.clone(), app.clone());
-        tokio::spawn(async move {
-            let tls =
-                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
-                    Ok(Ok(t)) => t,
-                    Ok(Err(e)) => {
-                        tracing::debug!("{peer}: TLS handshake failed: {e}");
-                        return;
-                    }
-                    Err(_) => {
-                        tracing::debug!("{peer}: TLS handshake timed out");
-                        return;
-                    }
-                };
-            let svc = hyper_util::service::TowerToHyperService::new(app);
-            if let Err(e) = hyper::server::conn::http1::Builder::new()
-                .serve_connection(hyper_util::rt::TokioIo::new(tls), svc)
-                .await
-            {
-                tracing::debug!("{peer}: {e}");
-            }
-        });
-    }
 }

@@ -177,9 +177,18 @@ fn tokens(s: &str) -> Result<Vec<Tok>, String> {
     Ok(out)
 }
 
+/// Deepest nesting of `(…)`, `not(…)` and `attr[…]` a filter may have: real filters nest a few
+/// levels; a hostile one must not exhaust the stack (parsing, evaluating and dropping a filter are
+/// recursive).
+pub const MAX_DEPTH: usize = 32;
+/// Most tokens a filter may have (a few hundred comparisons): `and`/`or` chains build trees as deep
+/// as they are long.
+pub const MAX_TOKENS: usize = 1024;
+
 struct Parser {
     toks: Vec<Tok>,
     at: usize,
+    depth: usize,
 }
 
 impl Parser {
@@ -198,6 +207,14 @@ impl Parser {
             Some(x) if x == t => Ok(()),
             other => Err(format!("expected {what}, found {}", show(other.as_ref()))),
         }
+    }
+
+    fn nest(&mut self) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!("filter nested more than {MAX_DEPTH} levels deep"));
+        }
+        Ok(())
     }
 
     fn or(&mut self) -> Result<Filter, String> {
@@ -222,8 +239,10 @@ impl Parser {
         if self.peek_word("not") {
             self.at += 1;
             self.expect(Tok::Open, "`(` after `not`")?;
+            self.nest()?;
             let f = self.or()?;
             self.expect(Tok::Close, "`)`")?;
+            self.depth -= 1;
             return Ok(Filter::Not(Box::new(f)));
         }
         self.primary()
@@ -232,16 +251,20 @@ impl Parser {
     fn primary(&mut self) -> Result<Filter, String> {
         match self.next() {
             Some(Tok::Open) => {
+                self.nest()?;
                 let f = self.or()?;
                 self.expect(Tok::Close, "`)`")?;
+                self.depth -= 1;
                 Ok(f)
             }
             Some(Tok::Word(w)) => {
                 let path = AttrPath::parse(&w)?;
                 match self.next() {
                     Some(Tok::LBracket) => {
+                        self.nest()?;
                         let inner = self.or()?;
                         self.expect(Tok::RBracket, "`]`")?;
+                        self.depth -= 1;
                         Ok(Filter::Within(path, Box::new(inner)))
                     }
                     Some(Tok::Word(op)) if op.eq_ignore_ascii_case("pr") => {
@@ -308,9 +331,17 @@ fn show(t: Option<&Tok>) -> String {
 impl Filter {
     /// Parse a whole filter expression.
     pub fn parse(s: &str) -> Result<Filter, String> {
+        let toks = tokens(s)?;
+        if toks.len() > MAX_TOKENS {
+            return Err(format!(
+                "filter of {} terms is longer than the {MAX_TOKENS} allowed",
+                toks.len()
+            ));
+        }
         let mut p = Parser {
-            toks: tokens(s)?,
+            toks,
             at: 0,
+            depth: 0,
         };
         let f = p.or()?;
         if p.at < p.toks.len() {
@@ -554,5 +585,31 @@ mod tests {
                 let _ = f.matches(Catalogue::get().user(), &user());
             }
         }
+    }
+
+    #[test]
+    fn hostile_nesting_and_length_are_refused_not_overflowed() {
+        let deep = format!("{}userName eq \"x\"{}", "(".repeat(400), ")".repeat(400));
+        assert!(Filter::parse(&deep).unwrap_err().contains("nested"));
+        let nots = format!("{}userName eq \"x\"{}", "not(".repeat(300), ")".repeat(300));
+        let e = Filter::parse(&nots).unwrap_err();
+        assert!(e.contains("nested"), "{e}");
+        let within = format!("{}{}", "emails[".repeat(5000), "]".repeat(5000));
+        assert!(Filter::parse(&within).is_err());
+        let huge = format!(
+            "{}userName eq \"x\"{}",
+            "(".repeat(100_000),
+            ")".repeat(100_000)
+        );
+        assert!(Filter::parse(&huge).unwrap_err().contains("longer"));
+        let long = vec!["userName eq \"x\""; 100_000].join(" and ");
+        assert!(Filter::parse(&long).unwrap_err().contains("longer"));
+        // Real filters are untouched by the limits.
+        let ok = format!(
+            "{}userName eq \"x\"{}",
+            "(".repeat(MAX_DEPTH),
+            ")".repeat(MAX_DEPTH)
+        );
+        assert!(Filter::parse(&ok).is_ok());
     }
 }
