@@ -151,6 +151,17 @@ impl IngestError {
     }
 }
 
+/// A list for an error message (found columns…), cut at 300 characters so that a huge header cannot
+/// flood the terminal.
+pub(crate) fn shorten(list: String) -> String {
+    if list.chars().count() <= 300 {
+        return list;
+    }
+    let mut s: String = list.chars().take(300).collect();
+    s.push_str(&format!("… ({} characters in all)", list.chars().count()));
+    s
+}
+
 /// Quote a value for an error message, truncated so that a huge cell cannot flood the terminal.
 pub(crate) fn quote(v: &str) -> String {
     let mut s: String = v.chars().take(64).collect();

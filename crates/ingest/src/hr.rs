@@ -464,4 +464,28 @@ mod tests {
         assert!(v[1].usernames.contains(&"701984".to_string()));
         assert_eq!(v[1].source.line, 3);
     }
+
+    #[test]
+    fn a_bad_byte_costs_its_row_and_an_endless_file_is_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("hr.csv");
+        let mut bytes = b"employee_id,name,email,status\nE1,Ana,ana@x.example,active\n".to_vec();
+        bytes.extend(b"E2,B\xffo,bo@x.example,active\nE3,Cy,cy@x.example,active\n");
+        std::fs::write(&p, bytes).unwrap();
+        let input = Input::read(&p).unwrap();
+        let mut rejects = Rejects::new(true);
+        let ids = read(&input, &mut rejects).unwrap();
+        assert_eq!(
+            ids.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+            ["E1", "E3"]
+        );
+        assert_eq!(rejects.len(), 1);
+        assert_eq!(rejects.items()[0].error.line(), Some(3));
+        assert!(rejects.items()[0].error.to_string().contains("not UTF-8"));
+        // Without --keep-going the bad row stops the run, named.
+        assert!(read(&input, &mut Rejects::new(false))
+            .unwrap_err()
+            .to_string()
+            .contains("hr.csv:3"));
+    }
 }

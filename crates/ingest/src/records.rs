@@ -21,32 +21,52 @@ pub struct Input {
     pub text: String,
     /// The label as shared by every [`SourceRef`] pointing into this input.
     pub source: Arc<str>,
+    /// Bytes that were not UTF-8 were replaced by U+FFFD: rows holding one are rejected.
+    pub lossy: bool,
 }
 
+/// Largest HR export, inventory, group or owner file read (2 GiB): bounded memory for a device or an
+/// endless stream given by mistake.
+pub const MAX_INPUT: usize = 2 << 30;
+
 impl Input {
-    /// Read a file (or stdin for `-`).
+    /// Read a file (or stdin for `-`) of at most [`MAX_INPUT`] bytes. Bytes that are not UTF-8 are
+    /// replaced (U+FFFD), so that the rows holding them fail on their own, located, instead of the
+    /// whole file.
     pub fn read(path: &Path) -> Result<Self, IngestError> {
         let label = path.display().to_string();
         let mut bytes = Vec::new();
+        let limit = MAX_INPUT as u64 + 1;
         let res = if label == "-" {
-            std::io::stdin().read_to_end(&mut bytes).map(|_| ())
+            std::io::stdin()
+                .take(limit)
+                .read_to_end(&mut bytes)
+                .map(|_| ())
         } else {
             std::fs::File::open(path)
-                .and_then(|mut f| f.read_to_end(&mut bytes))
+                .and_then(|f| f.take(limit).read_to_end(&mut bytes))
                 .map(|_| ())
         };
         res.map_err(|e| IngestError::Io {
             file: label.clone(),
             reason: e.to_string(),
         })?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            let off = e.utf8_error().valid_up_to();
-            IngestError::Format {
-                file: label.clone(),
-                reason: format!("not valid UTF-8 at byte offset {off}"),
-            }
-        })?;
-        Ok(Self::new(label, text))
+        if bytes.len() > MAX_INPUT {
+            return Err(IngestError::Format {
+                file: label,
+                reason: format!(
+                    "larger than {} GiB: not an HR export, inventory or mapping file (a device or an endless stream?)",
+                    MAX_INPUT >> 30
+                ),
+            });
+        }
+        let (text, lossy) = match String::from_utf8(bytes) {
+            Ok(t) => (t, false),
+            Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
+        };
+        let mut input = Self::new(label, text);
+        input.lossy = lossy;
+        Ok(input)
     }
 
     /// Wrap text already in memory.
@@ -61,6 +81,7 @@ impl Input {
             source: Arc::from(label.as_str()),
             label,
             text,
+            lossy: false,
         }
     }
 
@@ -322,6 +343,17 @@ impl<'i> Iterator for CsvRows<'i> {
             if self.rec.iter().all(|c| c.trim().is_empty()) {
                 continue; // blank line
             }
+            if self.input.lossy && self.rec.iter().any(|c| c.contains('\u{fffd}')) {
+                let error = IngestError::Syntax {
+                    file: file.into(),
+                    line,
+                    reason: "not UTF-8 text (a byte that is not a character)".into(),
+                };
+                return Some(Err(Reject {
+                    error,
+                    raw: Some(raw.to_string()),
+                }));
+            }
             if self.rec.len() != self.keys.len() {
                 let error = IngestError::Syntax {
                     file: file.into(),
@@ -403,7 +435,7 @@ fn check_required(
             found: if found.is_empty() {
                 "(none)".into()
             } else {
-                found.join(", ")
+                crate::error::shorten(found.join(", "))
             },
         })
     }

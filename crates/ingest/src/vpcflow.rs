@@ -396,7 +396,9 @@ pub fn read(
                 file: file.to_string(),
                 line: n,
                 missing: format!("`{missing}`"),
-                found: t.split_ascii_whitespace().collect::<Vec<_>>().join(", "),
+                found: crate::error::shorten(
+                    t.split_ascii_whitespace().collect::<Vec<_>>().join(", "),
+                ),
             })?;
             l.header_line = Some(n);
             layout = Some(l);
