@@ -358,10 +358,13 @@ fn read_lines(
         }
         match serde_json::from_str::<Value>(line) {
             Ok(v) => route(&v, file, n, stats, each),
-            Err(_) if !l.terminated => each(Err(IngestError::Incomplete {
-                file: file.to_string(),
-                line: n,
-            })),
+            Err(_) if !l.terminated => {
+                stats.rejected += 1;
+                each(Err(IngestError::Incomplete {
+                    file: file.to_string(),
+                    line: n,
+                }))
+            }
             Err(e) => {
                 stats.rejected += 1;
                 each(Err(syntax(file, n, &e)));

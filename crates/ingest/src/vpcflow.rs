@@ -424,10 +424,13 @@ pub fn read(
             }
             Ok(None) => stats.skipped += 1,
             // An unfinished last line is not consumed until its writer completes it.
-            Err(_) if !l.terminated => each(Err(IngestError::Incomplete {
-                file: file.to_string(),
-                line: n,
-            })),
+            Err(_) if !l.terminated => {
+                stats.rejected += 1;
+                each(Err(IngestError::Incomplete {
+                    file: file.to_string(),
+                    line: n,
+                }))
+            }
             Err(e) => {
                 stats.rejected += 1;
                 each(Err(e));
