@@ -7,10 +7,11 @@ use crate::args::ServeArgs;
 use crate::config::Config;
 use crate::estate::Estate;
 use credwarden_ingest::Rejects;
+use credwarden_respond::connectors::ssf;
 use credwarden_respond::journal::Journal;
+use credwarden_respond::service::{self, BearerCall, Retry};
 use std::io::Read;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tracing::{error, info};
 
 /// `HASH [PRINCIPAL]` lines: the SHA-256 of a token in hex and who holds it (default
@@ -94,11 +95,7 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
     let (dir, _) = estate.load(&mut Rejects::new(false))?;
     let cfg = Arc::new(Config::load(a.config.as_deref())?);
     let ssf_cfg = cfg.clone();
-    let jpath = a
-        .journal
-        .clone()
-        .or(cfg.respond.journal.clone())
-        .unwrap_or_else(|| "credwarden-journal.jsonl".into());
+    let jpath = cfg.respond.journal_path(a.journal.as_deref());
     let (inventories, groups, owners, apply) = (
         a.inventories.clone(),
         a.groups.clone(),
@@ -112,8 +109,8 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
         let (lock, cfg, jpath, hr) = (lock.clone(), cfg.clone(), jpath.clone(), hr.clone());
         let (inventories, groups, owners) = (inventories.clone(), groups.clone(), owners.clone());
         std::thread::spawn(move || {
-            let mut retry = crate::offboard_cmd::Retry::new(&cfg);
-            let tick = Duration::from_secs(cfg.respond.retry_seconds.unwrap_or(30).clamp(1, 30));
+            let mut retry = Retry::new(&cfg.respond);
+            let tick = Retry::tick(&cfg.respond);
             loop {
                 std::thread::sleep(tick);
                 let _g = lock.lock().unwrap_or_else(|p| p.into_inner());
@@ -123,9 +120,14 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
                     groups: groups.as_deref(),
                     inventories: &inventories,
                 };
-                match Journal::open(&jpath, &format!("serve ({})", crate::offboard_cmd::actor())) {
+                match Journal::open(&jpath, &format!("serve ({})", service::actor())) {
                     Ok(mut journal) => {
-                        retry.run(&estate, &cfg, &mut journal, &jpath);
+                        crate::offboard_cmd::retry_due(
+                            &mut retry,
+                            &estate,
+                            &cfg.respond,
+                            &mut journal,
+                        );
                     }
                     Err(e) => error!("{}: {e}", jpath.display()),
                 }
@@ -136,7 +138,6 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
         let (lock, cfg, jpath, hr) = (lock.clone(), cfg.clone(), jpath.clone(), hr.clone());
         let (inventories, groups, owners) = (inventories.clone(), groups.clone(), owners.clone());
         Arc::new(move |call: credwarden_server::OffboardingCall| {
-            use credwarden_respond::approval;
             let _g = lock.lock().unwrap_or_else(|p| p.into_inner());
             let estate = Estate {
                 hr: &hr,
@@ -148,35 +149,21 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
             let id = leaver.identity.id.clone();
             let mut journal = Journal::open(&jpath, &format!("serve ({})", call.principal))
                 .map_err(|e| e.to_string())?;
-            let by = approval::Principal {
-                name: call.principal.clone(),
-                how: "bearer token".into(),
-                key: None,
-            };
-            match &call.reason {
-                Some(reason) => {
-                    if approval::open_request(&journal, &id).is_some() {
-                        return Err(format!("an approval request for {id} is already open"));
-                    }
-                    approval::request(&mut journal, &id, &by, reason).map_err(|e| e.to_string())?;
-                    Ok(format!(
-                        "offboarding of {id} requested by {}: a second person approves it",
-                        by.name
-                    ))
-                }
-                None => {
-                    approval::approve(&mut journal, &id, &by)?;
-                    info!("offboarding of {id} approved by {}", by.name);
+            let by = &call.principal;
+            match service::by_bearer(&mut journal, &id, by, call.reason.as_deref())? {
+                BearerCall::Requested => Ok(format!(
+                    "offboarding of {id} requested by {by}: a second person approves it"
+                )),
+                BearerCall::Approved => {
+                    info!("offboarding of {id} approved by {by}");
                     let code = crate::offboard_cmd::offboard_one(
                         apply,
-                        &cfg,
+                        &cfg.respond,
                         &leaver,
                         &mut journal,
-                        &jpath,
                     )?;
                     Ok(format!(
-                        "offboarding of {id} approved by {} and run{}",
-                        by.name,
+                        "offboarding of {id} approved by {by} and run{}",
                         if code == 0 {
                             ""
                         } else {
@@ -202,10 +189,9 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
                 inventories: &inventories,
             };
             let leaver = crate::offboard_cmd::leaver_for(&estate, &who, &idp_groups)?;
-            let mut journal =
-                Journal::open(&jpath, &format!("serve ({})", crate::offboard_cmd::actor()))
-                    .map_err(|e| e.to_string())?;
-            crate::offboard_cmd::offboard_one(apply, &cfg, &leaver, &mut journal, &jpath)
+            let mut journal = Journal::open(&jpath, &format!("serve ({})", service::actor()))
+                .map_err(|e| e.to_string())?;
+            crate::offboard_cmd::offboard_one(apply, &cfg.respond, &leaver, &mut journal)
         };
         if let Err(e) = run() {
             error!("offboarding {} failed: {e}", who.id);
@@ -217,7 +203,7 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
                 .map_err(|e| format!("{}: cannot read: {e}", x.key_file.display()))?;
             let (issuer, key_id) = (x.issuer.clone(), x.key_id.clone());
             let signer_for = move |aud: &str| {
-                credwarden_respond::ssf::SsfPush::new(credwarden_respond::ssf::SsfConfig {
+                ssf::SsfPush::new(ssf::SsfConfig {
                     issuer: issuer.clone(),
                     endpoint: String::new(),
                     audience: aud.to_string(),
@@ -230,9 +216,9 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
             signer_for("check").map_err(|e| format!("{}: {e}", x.key_file.display()))?;
             let make: credwarden_server::SetMaker = Arc::new(move |who, aud| {
                 let events = [
-                    credwarden_respond::ssf::SESSION_REVOKED,
-                    credwarden_respond::ssf::CREDENTIAL_CHANGE,
-                    credwarden_respond::ssf::ACCOUNT_DISABLED,
+                    ssf::SESSION_REVOKED,
+                    ssf::CREDENTIAL_CHANGE,
+                    ssf::ACCOUNT_DISABLED,
                 ];
                 signer_for(aud)
                     .and_then(|mut s| s.sets_about(who))

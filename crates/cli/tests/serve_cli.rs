@@ -188,9 +188,15 @@ fn deactivation_over_scim_starts_offboarding_and_bad_requests_change_nothing() {
         assert!(v["sets"].as_object().unwrap().is_empty(), "{body}");
         extra = 3;
     }
-    // Every request is journaled, the refused ones with why; the token never.
+    // Every request is journaled on arrival and again with its outcome, the refused ones with why;
+    // the token never.
     let log = std::fs::read_to_string(&requests).unwrap();
-    assert_eq!(log.lines().count(), 7 + extra, "{log}");
+    let arrivals = log
+        .lines()
+        .filter(|l| l.contains("\"received\":true"))
+        .count();
+    assert_eq!(arrivals, 7 + extra, "{log}");
+    assert_eq!(log.lines().count() - arrivals, 7 + extra, "{log}");
     assert!(
         log.contains("no bearer token")
             && log.contains("wrong token")

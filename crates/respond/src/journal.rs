@@ -111,6 +111,11 @@ impl Journal {
         })
     }
 
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Record `action` entering `phase`.
     pub fn record(
         &mut self,

@@ -4,30 +4,32 @@
 //! an append-only, hash-chained journal that keeps every unfinished revocation open and visible until
 //! it is done or a person closes it.
 //!
-//! Connectors: [`aws_iam`], [`scim`], [`oauth`], [`ssf`] (Shared Signals push), [`jwks`] (signing-key
-//! roll with a refused-token probe), [`webhook`],
-//! [`manual`] (rotation of what the leaver could read).
+//! Where things live:
+//! - [`connectors`]: one folder per system — [`connectors::aws_iam`], [`connectors::secrets_manager`]
+//!   (both behind the `aws` feature), [`connectors::postgres`], [`connectors::ssh`],
+//!   [`connectors::scim`], [`connectors::webhook`], [`connectors::oauth`], [`connectors::ssf`]
+//!   (Shared Signals push), [`connectors::jwks`] (signing-key roll with a refused-token probe),
+//!   [`connectors::rotation`] (rotation of what the leaver could read) — each with its config
+//!   section; [`connectors::build`] turns `[respond]` into connectors.
+//! - [`config`]: `[respond]` ([`config::RespondConfig`]), made of the connectors' sections.
+//! - [`service`]: offboarding as a library call — one leaver, daemon retries with back-off, the
+//!   second-person approval policy. The CLI parses arguments and prints.
+//! - [`playbook`]: plan, apply, verify, time-to-dead; [`journal`]: the hash-chained journal;
+//!   [`approval`]: requests and signed approvals.
+//! - `http` (internal): the one mapping of HTTP failures to [`RespondError`].
 //!
-//! Adding a system: one module with a type implementing [`Connector`] (plan from the system's own live
-//! listing, apply one action, verify one action), and one line where the CLI builds connectors.
+//! Adding a system: a folder in `connectors/` with a type implementing [`Connector`] (plan from the
+//! system's own live listing, apply one action, verify one action) and its config section, the
+//! section in [`config::RespondConfig`], and one arm in [`connectors::build`].
 
 pub mod approval;
 mod codec;
+pub mod config;
+pub mod connectors;
+mod http;
 pub mod journal;
-pub mod jwks;
-pub mod manual;
-pub mod oauth;
 pub mod playbook;
-pub mod postgres;
-pub mod scim;
-pub mod ssf;
-pub mod ssh;
-pub mod webhook;
-
-#[cfg(feature = "aws")]
-pub mod aws_iam;
-#[cfg(feature = "aws")]
-pub mod secrets_manager;
+pub mod service;
 
 use credwarden_model::{Credential, Identity};
 use serde::{Deserialize, Serialize};

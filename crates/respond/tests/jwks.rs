@@ -3,8 +3,8 @@
 //! a relying service that verifies against that JWKS. The second run plans nothing.
 
 use credwarden_model::*;
+use credwarden_respond::connectors::jwks::{es256_jwk, pkcs8_pem, Jwks, JwksConfig, ProbeClaims};
 use credwarden_respond::journal::Journal;
-use credwarden_respond::jwks::{es256_jwk, pkcs8_pem, Jwks, JwksConfig, ProbeClaims};
 use credwarden_respond::playbook::{offboard, Options, Outcome};
 use credwarden_respond::{Action, ActionKind, Connector, Leaver, Strength};
 use ring::rand::SystemRandom;

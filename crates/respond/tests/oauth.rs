@@ -4,8 +4,8 @@
 //! server adds OAuth 2.0 Global Token Revocation on top of the provider's own token store.
 
 use credwarden_model::*;
+use credwarden_respond::connectors::oauth::{OAuth, OAuthConfig};
 use credwarden_respond::journal::Journal;
-use credwarden_respond::oauth::{OAuth, OAuthConfig};
 use credwarden_respond::playbook::{offboard, Options, Outcome};
 use credwarden_respond::Strength;
 use credwarden_respond::{ActionKind, Connector, Leaver, RespondError};

@@ -4,9 +4,10 @@
 //! test fails under CI=true and is skipped with a message elsewhere.
 
 use credwarden_model::*;
+use credwarden_respond::connectors::{aws_iam, rotation, scim, webhook};
 use credwarden_respond::journal::Journal;
 use credwarden_respond::playbook::{offboard, Options, Outcome};
-use credwarden_respond::{aws_iam, manual, scim, webhook, Connector, Leaver};
+use credwarden_respond::{Connector, Leaver};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -217,7 +218,7 @@ fn offboarding_revokes_proves_is_idempotent_and_keeps_a_down_system_open() {
                 &format!("http://127.0.0.1:{wport}/hooks/secret-token"),
                 Duration::from_secs(5),
             )),
-            Box::new(manual::Rotations::new(&who)),
+            Box::new(rotation::Rotations::new(&who)),
         ]
     };
     let fast = Options {
@@ -569,11 +570,11 @@ fn a_shared_secret_in_secrets_manager_is_rotated_and_the_old_value_refused() {
         "aws-secretsmanager",
     )];
     let connector = || {
-        credwarden_respond::secrets_manager::SecretsManager::new(
-            credwarden_respond::secrets_manager::SecretsManagerConfig {
+        credwarden_respond::connectors::secrets_manager::SecretsManager::new(
+            credwarden_respond::connectors::secrets_manager::SecretsManagerConfig {
                 endpoint: Some(format!("http://127.0.0.1:{mport}")),
                 credentials: Some(("AKIAEXAMPLEEXAMPLE01".into(), "example-secret".into())),
-                probe: Some(credwarden_respond::secrets_manager::Probe {
+                probe: Some(credwarden_respond::connectors::secrets_manager::Probe {
                     url: format!("http://127.0.0.1:{sport}/orders"),
                     header: "Authorization".into(),
                     prefix: "Bearer ".into(),

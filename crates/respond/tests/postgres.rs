@@ -5,9 +5,9 @@
 //! user when the test runs as root); absent, the test fails under CI=true and is skipped elsewhere.
 
 use credwarden_model::*;
+use credwarden_respond::connectors::postgres::{PgConfig, Postgres};
 use credwarden_respond::journal::Journal;
 use credwarden_respond::playbook::{offboard, Options, Outcome};
-use credwarden_respond::postgres::{PgConfig, Postgres};
 use credwarden_respond::{Connector, Leaver};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -2,11 +2,11 @@
 //! `secevent+jwt`, name the subject per RFC 9493, carry one CAEP/RISC event each, and are delivered
 //! once (a second offboarding run sends nothing). The key pair is made with the system's `openssl`.
 
-use credwarden_respond::journal::Journal;
-use credwarden_respond::playbook::{offboard, Options, Outcome};
-use credwarden_respond::ssf::{
+use credwarden_respond::connectors::ssf::{
     SsfConfig, SsfPush, ACCOUNT_DISABLED, CREDENTIAL_CHANGE, SESSION_REVOKED,
 };
+use credwarden_respond::journal::Journal;
+use credwarden_respond::playbook::{offboard, Options, Outcome};
 use credwarden_respond::{Connector, Leaver};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;

@@ -5,9 +5,9 @@
 //! elsewhere.
 
 use credwarden_model::*;
+use credwarden_respond::connectors::ssh::{Ssh, SshConfig};
 use credwarden_respond::journal::Journal;
 use credwarden_respond::playbook::{offboard, Options, Outcome};
-use credwarden_respond::ssh::{Ssh, SshConfig};
 use credwarden_respond::{Connector, Leaver};
 use std::path::Path;
 use std::process::Command;

@@ -7,6 +7,12 @@
 //! Keys come from the inventory: an `ssh_key` credential whose id is the public key line itself, or
 //! whose `<id>.pub` is in the keys directory. A key with no public key to revoke is a refusal that
 //! stays open, never a silent skip.
+//!
+//! Here: `Ssh` (the connector), `SshConfig` (its settings), `[respond.ssh]` as `SshSection`
+//! (config.rs).
+
+mod config;
+pub use config::SshSection;
 
 use crate::{Action, ActionKind, Connector, Leaver, Proof, RespondError};
 use std::path::{Path, PathBuf};

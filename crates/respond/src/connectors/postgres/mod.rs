@@ -6,6 +6,12 @@
 //! Proof: with the role's old password supplied for verification (a file, never the command line),
 //! a login with it must be refused by the server; otherwise the role must be unable to log in and
 //! hold no session. The admin connection's password and the old passwords are never printed.
+//!
+//! Here: `Postgres` (the connector), `PgConfig` (its settings), `[[respond.postgres]]` as
+//! `PostgresSection` (config.rs).
+
+mod config;
+pub use config::PostgresSection;
 
 use crate::{Action, ActionKind, Connector, Leaver, Proof, RespondError};
 use std::collections::HashMap;

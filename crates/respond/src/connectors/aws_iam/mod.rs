@@ -6,6 +6,12 @@
 //! Proof: when the old key's secret is supplied for verification (a file, never the command line),
 //! the key must be refused by STS (`GetCallerIdentity` → InvalidClientTokenId); otherwise IAM itself
 //! must no longer know the key. A console password must be gone; the deny policy must be in place.
+//!
+//! Here: `AwsIam` (the connector), `AwsConfig` (its settings), `[respond.aws]` as `AwsSection`
+//! (config.rs), and the SDK plumbing the AWS connectors share (`sdk`, `sdk_err`).
+
+mod config;
+pub use config::AwsSection;
 
 use crate::{Action, ActionKind, Connector, Leaver, Proof, RespondError};
 use aws_sdk_iam::error::ProvideErrorMetadata;

@@ -4,7 +4,15 @@
 //! their account disabled (RISC account-disabled), about a subject identified per RFC 9493 (`email`
 //! format, else `opaque`), delivered by HTTP POST (RFC 8935, `202 Accepted`). Receivers verify with our
 //! public key. Poll delivery (RFC 8936) and the stream configuration endpoint need `credwarden serve`.
+//!
+//! Here: `SsfPush` (the connector, one per receiver; it also signs the SETs `serve` hands out by
+//! poll), `SsfConfig` (its settings), `[[respond.ssf]]` and `[respond.ssf_poll]` as `SsfSection`
+//! and `SsfPollSection` (config.rs).
 
+mod config;
+pub use config::{SsfPollSection, SsfSection};
+
+use crate::http;
 use crate::{Action, ActionKind, Connector, Leaver, Proof, RespondError};
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -61,11 +69,7 @@ impl SsfPush {
     pub fn new(cfg: SsfConfig) -> Result<SsfPush, RespondError> {
         let key = jsonwebtoken::EncodingKey::from_ec_pem(&cfg.key_pem)
             .map_err(|e| RespondError::Local(format!("ssf: signing key: {e}")))?;
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(cfg.timeout))
-            .build()
-            .into();
+        let agent = http::agent(cfg.timeout);
         Ok(SsfPush {
             cfg,
             key,
@@ -76,13 +80,7 @@ impl SsfPush {
     }
 
     fn host(&self) -> String {
-        let rest = self
-            .cfg
-            .endpoint
-            .split("://")
-            .nth(1)
-            .unwrap_or(&self.cfg.endpoint);
-        rest.split('/').next().unwrap_or(rest).to_string()
+        http::host(&self.cfg.endpoint)
     }
 
     /// Signed SETs of every event type about `who` (for poll delivery): (jti, token) pairs.
@@ -169,10 +167,7 @@ impl Connector for SsfPush {
             .header("Accept", "application/json")
             .send(set);
         let status = res
-            .map_err(|e| RespondError::Unavailable {
-                connector: self.name(),
-                reason: e.to_string().replace(&self.cfg.endpoint, &self.host()),
-            })?
+            .map_err(|e| http::transport_hiding(self.name(), e, &self.cfg.endpoint))?
             .status()
             .as_u16();
         match status {
@@ -180,14 +175,7 @@ impl Connector for SsfPush {
                 self.delivered.insert(a.target.clone());
                 Ok(format!("delivered (HTTP {status})"))
             }
-            500..=599 | 429 => Err(RespondError::Unavailable {
-                connector: self.name(),
-                reason: format!("HTTP {status}"),
-            }),
-            _ => Err(RespondError::Refused {
-                connector: self.name(),
-                reason: format!("HTTP {status}"),
-            }),
+            _ => Err(http::status(self.name(), "", status)),
         }
     }
     fn verify(&mut self, a: &Action) -> Result<Proof, RespondError> {

@@ -12,6 +12,12 @@
 //!
 //! Which secrets: those whose credential id is a Secrets Manager ARN, or whose system is one of the
 //! configured names (default `aws-secretsmanager`, `secretsmanager`).
+//!
+//! Here: `SecretsManager` (the connector), `SecretsManagerConfig` and `Probe` (its settings),
+//! `[respond.secrets_manager]` as `SecretsManagerSection` (config.rs).
+
+mod config;
+pub use config::SecretsManagerSection;
 
 use crate::{Action, ActionKind, Connector, Leaver, Proof, RespondError};
 use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
@@ -87,18 +93,14 @@ impl SecretsManager {
         if cfg.systems.is_empty() {
             cfg.systems = vec!["aws-secretsmanager".into(), "secretsmanager".into()];
         }
-        let (rt, base) = crate::aws_iam::sdk(
+        let (rt, base) = super::aws_iam::sdk(
             "aws-secretsmanager",
             cfg.endpoint.as_deref(),
             cfg.region.as_deref(),
             cfg.credentials.as_ref(),
         )?;
         let client = aws_sdk_secretsmanager::Client::new(&base);
-        let http = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(std::time::Duration::from_secs(10)))
-            .build()
-            .into();
+        let http = crate::http::agent(std::time::Duration::from_secs(10));
         Ok(SecretsManager {
             rt,
             client,
@@ -124,7 +126,7 @@ impl SecretsManager {
         what: &str,
         e: aws_sdk_secretsmanager::error::SdkError<E>,
     ) -> RespondError {
-        crate::aws_iam::sdk_err(self.name(), what, e)
+        super::aws_iam::sdk_err(self.name(), what, e)
     }
 
     /// The secret's versions; `None` when it no longer exists.
@@ -188,14 +190,13 @@ impl SecretsManager {
             .header(&p.header, &format!("{}{value}", p.prefix))
             .call()
             // ureq errors name the URL, never the headers.
-            .map_err(|e| RespondError::Unavailable {
-                connector: self.name(),
-                reason: format!("probe {}: {e}", p.url),
-            })?;
+            .map_err(|e| crate::http::transport(self.name(), format!("probe {}: {e}", p.url)))?;
         let status = r.status().as_u16();
         match status {
             401 | 403 => Ok(Some((false, status))),
             200..=299 => Ok(Some((true, status))),
+            // Neither a refusal nor an acceptance proves anything either way (a wrong URL, a
+            // proxy): unavailable on purpose, whatever the status, so the proof is tried again.
             _ => Err(RespondError::Unavailable {
                 connector: self.name(),
                 reason: format!("probe {}: HTTP {status}", p.url),

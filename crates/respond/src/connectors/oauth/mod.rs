@@ -11,7 +11,14 @@
 //! posted with the client's credentials. It reaches tokens we hold no value for; the proof is still
 //! introspection of the tokens we do hold, and where we hold none the journal says the only evidence
 //! is the server's answer.
+//!
+//! Here: `OAuth` (the connector), `OAuthConfig` (its settings), `[[respond.oauth]]` as
+//! `OAuthSection` (config.rs).
 
+mod config;
+pub use config::OAuthSection;
+
+use crate::http;
 use crate::{Action, ActionKind, Connector, Leaver, Proof, RespondError};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -90,11 +97,7 @@ fn sub_id(target: &str) -> Value {
 impl OAuth {
     /// A client for `cfg`.
     pub fn new(cfg: OAuthConfig) -> OAuth {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(cfg.timeout))
-            .build()
-            .into();
+        let agent = http::agent(cfg.timeout);
         OAuth {
             cfg,
             agent,
@@ -105,6 +108,8 @@ impl OAuth {
         }
     }
 
+    /// Unavailable on purpose, whatever the status: answers that are never the server's refusal
+    /// of us (no discovery document, a 404 from global revocation, a failed introspection).
     fn unavailable(&self, reason: impl std::fmt::Display) -> RespondError {
         RespondError::Unavailable {
             connector: self.name(),
@@ -125,7 +130,8 @@ impl OAuth {
             .agent
             .get(&url)
             .call()
-            .map_err(|e| self.unavailable(e))?;
+            .map_err(|e| http::transport(self.name(), e))?;
+        // No discovery document (whatever the status) is never the server's refusal of us.
         if r.status().as_u16() != 200 {
             return Err(self.unavailable(format!("discovery: HTTP {}", r.status().as_u16())));
         }
@@ -181,7 +187,7 @@ impl OAuth {
             .header("Content-Type", "application/json")
             .header("Authorization", &self.client_auth())
             .send(body)
-            .map_err(|e| self.unavailable(e))?;
+            .map_err(|e| http::transport(self.name(), e))?;
         match r.status().as_u16() {
             200 | 204 => {
                 self.revoked_subjects.insert(target.to_string());
@@ -191,11 +197,8 @@ impl OAuth {
             404 => Err(self.unavailable(
                 "global token revocation: HTTP 404 (wrong endpoint, or a subject the server does not know): not taken as done",
             )),
-            s if s >= 500 || s == 429 => Err(self.unavailable(format!("HTTP {s}"))),
-            s => Err(RespondError::Refused {
-                connector: self.name(),
-                reason: format!("global token revocation: HTTP {s}"),
-            }),
+            s if http::retryable(s) => Err(http::status(self.name(), "", s)),
+            s => Err(http::status(self.name(), "global token revocation", s)),
         }
     }
 
@@ -260,12 +263,12 @@ impl OAuth {
             .header("Authorization", &auth)
             .send(form)
             // The token is in the body, never in the error (ureq errors name the URL, not the body).
-            .map_err(|e| self.unavailable(e))?;
+            .map_err(|e| http::transport(self.name(), e))?;
         let status = r.status().as_u16();
         let v = serde_json::from_str(&r.body_mut().read_to_string().unwrap_or_default())
             .unwrap_or(Value::Null);
-        if status >= 500 || status == 429 {
-            return Err(self.unavailable(format!("HTTP {status}")));
+        if http::retryable(status) {
+            return Err(http::status(self.name(), "", status));
         }
         Ok((status, v))
     }
@@ -273,13 +276,7 @@ impl OAuth {
 
 impl Connector for OAuth {
     fn name(&self) -> String {
-        let host = self
-            .cfg
-            .issuer
-            .split("://")
-            .nth(1)
-            .unwrap_or(&self.cfg.issuer);
-        format!("oauth:{}", host.split('/').next().unwrap_or(host))
+        format!("oauth:{}", http::host(&self.cfg.issuer))
     }
 
     fn plan(&mut self, who: &Leaver) -> Result<Vec<Action>, RespondError> {
@@ -345,13 +342,12 @@ impl Connector for OAuth {
         let (status, v) = self.post(&rev, &token)?;
         match status {
             200 => Ok("revoked (RFC 7009)".into()),
-            _ => Err(RespondError::Refused {
-                connector: self.name(),
-                reason: format!(
-                    "revocation: HTTP {status} {}",
-                    v.get("error").and_then(Value::as_str).unwrap_or("")
-                ),
-            }),
+            _ => Err(http::status_with(
+                self.name(),
+                "revocation",
+                status,
+                v.get("error").and_then(Value::as_str).unwrap_or(""),
+            )),
         }
     }
 

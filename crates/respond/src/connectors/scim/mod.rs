@@ -1,7 +1,14 @@
 //! SCIM 2.0 client (RFC 7644) for the identity provider or any SCIM service provider: find the
 //! leaver's accounts by user name and e-mail, `PATCH active=false` at once, `DELETE` after a grace
 //! period; verify by reading the account back (inactive, or gone).
+//!
+//! Here: `Scim` (the connector), `ScimConfig` (its settings), `[respond.scim]` as `ScimSection`
+//! (config.rs).
 
+mod config;
+pub use config::ScimSection;
+
+use crate::http;
 use crate::{Action, ActionKind, Connector, Leaver, Proof, RespondError};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -28,19 +35,8 @@ pub struct Scim {
 impl Scim {
     /// A client for `cfg`.
     pub fn new(cfg: ScimConfig) -> Scim {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(cfg.timeout))
-            .build()
-            .into();
+        let agent = crate::http::agent(cfg.timeout);
         Scim { cfg, agent }
-    }
-
-    fn unavailable(&self, reason: impl std::fmt::Display) -> RespondError {
-        RespondError::Unavailable {
-            connector: self.name(),
-            reason: reason.to_string(),
-        }
     }
 
     fn call(
@@ -80,22 +76,21 @@ impl Scim {
                 r.send(b.unwrap_or(Value::Null).to_string())
             }
         };
-        let mut resp = res.map_err(|e| self.unavailable(e))?;
+        let mut resp = res.map_err(|e| http::transport(self.name(), e))?;
         let status = resp.status().as_u16();
         let text = resp.body_mut().read_to_string().unwrap_or_default();
         let v = serde_json::from_str(&text).unwrap_or(Value::Null);
-        match status {
-            500..=599 | 429 => Err(self.unavailable(format!("HTTP {status}"))),
-            _ => Ok((status, v)),
+        if http::retryable(status) {
+            return Err(http::status(self.name(), "", status));
         }
+        Ok((status, v))
     }
 
+    /// An answer `call` let through that the caller has no use for (with the SCIM error's
+    /// `detail`).
     fn refused(&self, what: &str, status: u16, v: &Value) -> RespondError {
         let detail = v.get("detail").and_then(Value::as_str).unwrap_or("");
-        RespondError::Refused {
-            connector: self.name(),
-            reason: format!("{what}: HTTP {status} {detail}"),
-        }
+        http::status_with(self.name(), what, status, detail)
     }
 }
 

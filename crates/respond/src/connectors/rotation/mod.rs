@@ -4,6 +4,9 @@
 //! do; it is verified when the inventory shows the secret rotated after the departure, or closed by a
 //! person with a reason. This is the part Coupang missed: the engineer's accounts were closed, the key
 //! he could read lived on.
+//!
+//! Here: `Rotations` (the connector); it has no config section: it is always there, fed by the
+//! inventories.
 
 use crate::{Action, ActionKind, Connector, Leaver, Proof, RespondError};
 use credwarden_model::Credential;

@@ -5,6 +5,12 @@
 //!
 //! The JWKS is the file the verifiers load (served by the login service or synced to gateways). The
 //! old key's private half, when the operator supplies it (a file), is only used to sign that probe.
+//!
+//! Here: `Jwks` (the connector), `JwksConfig` and `ProbeClaims` (its settings), `[respond.jwks]` as
+//! `JwksSection` (config.rs).
+
+mod config;
+pub use config::JwksSection;
 
 use crate::{Action, ActionKind, Connector, Leaver, Proof, RespondError};
 use ring::rand::SystemRandom;
@@ -89,11 +95,7 @@ pub fn es256_jwk(pair: &EcdsaKeyPair, kid: &str) -> Value {
 impl Jwks {
     /// A connector for `cfg`.
     pub fn new(cfg: JwksConfig) -> Jwks {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(cfg.timeout))
-            .build()
-            .into();
+        let agent = crate::http::agent(cfg.timeout);
         Jwks { cfg, agent }
     }
 
@@ -167,10 +169,7 @@ impl Jwks {
             .header("Authorization", &format!("Bearer {token}"))
             .call()
             .map(|r| r.status().as_u16())
-            .map_err(|e| RespondError::Unavailable {
-                connector: self.name(),
-                reason: format!("probe: {e}"),
-            })
+            .map_err(|e| crate::http::transport(self.name(), format!("probe: {e}")))
     }
 }
 

@@ -1,7 +1,14 @@
 //! Telling relying services: one POST per leaver to each configured URL with the identity and the
 //! ids of every credential being revoked (never secrets), so that services holding their own sessions
 //! or caches drop them. Proof is the service's acknowledgement (2xx); it is the service's job to act.
+//!
+//! Here: `Notify` (the connector, one per URL), `[[respond.webhook]]` as `WebhookSection`
+//! (config.rs).
 
+mod config;
+pub use config::WebhookSection;
+
+use crate::http;
 use crate::{Action, ActionKind, Connector, Leaver, Proof, RespondError};
 use serde_json::json;
 use std::time::Duration;
@@ -17,11 +24,7 @@ pub struct Notify {
 impl Notify {
     /// A notifier for `url` (the URL may carry a secret: it is shown as host only).
     pub fn new(url: &str, timeout: Duration) -> Notify {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(timeout))
-            .build()
-            .into();
+        let agent = http::agent(timeout);
         Notify {
             url: url.to_string(),
             agent,
@@ -31,8 +34,7 @@ impl Notify {
     }
 
     fn host(&self) -> String {
-        let rest = self.url.split("://").nth(1).unwrap_or(&self.url);
-        rest.split('/').next().unwrap_or(rest).to_string()
+        http::host(&self.url)
     }
 }
 
@@ -62,10 +64,7 @@ impl Connector for Notify {
             .header("Content-Type", "application/json")
             .send(body);
         let status = res
-            .map_err(|e| RespondError::Unavailable {
-                connector: self.name(),
-                reason: e.to_string().replace(&self.url, &self.host()),
-            })?
+            .map_err(|e| http::transport_hiding(self.name(), e, &self.url))?
             .status()
             .as_u16();
         match status {
@@ -73,14 +72,7 @@ impl Connector for Notify {
                 self.acknowledged = true;
                 Ok(format!("HTTP {status}"))
             }
-            500..=599 | 429 => Err(RespondError::Unavailable {
-                connector: self.name(),
-                reason: format!("HTTP {status}"),
-            }),
-            _ => Err(RespondError::Refused {
-                connector: self.name(),
-                reason: format!("HTTP {status}"),
-            }),
+            _ => Err(http::status(self.name(), "", status)),
         }
     }
     fn verify(&mut self, _a: &Action) -> Result<Proof, RespondError> {
