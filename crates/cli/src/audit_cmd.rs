@@ -79,8 +79,9 @@ fn report_rejects(rejects: &Rejects, a: &AuditArgs) -> Result<(), String> {
         );
     }
     if let Some(q) = &a.quarantine {
-        let mut f = std::fs::File::create(q)
+        let f = std::fs::File::create(q)
             .map_err(|e| format!("{}: cannot create quarantine file: {e}", q.display()))?;
+        let mut f = std::io::BufWriter::new(f);
         for r in rejects.items() {
             let line = serde_json::json!({
                 "file": r.error.file(),
@@ -90,6 +91,7 @@ fn report_rejects(rejects: &Rejects, a: &AuditArgs) -> Result<(), String> {
             });
             writeln!(f, "{line}").map_err(|e| format!("{}: {e}", q.display()))?;
         }
+        f.flush().map_err(|e| format!("{}: {e}", q.display()))?;
     }
     Ok(())
 }

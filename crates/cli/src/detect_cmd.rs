@@ -85,10 +85,16 @@ fn report_stats(stats: &RunStats, quarantine: Option<&mut std::fs::File>) {
         }
     }
     if let Some(q) = quarantine {
+        // One write per batch, not per formatted piece.
+        let mut buf = String::new();
         for r in &stats.rejects {
-            let line = serde_json::json!({"error": r.to_string()});
-            let _ = writeln!(q, "{line}");
+            buf.push_str(
+                &serde_json::json!({"file": r.file(), "line": r.line(), "error": r.to_string()})
+                    .to_string(),
+            );
+            buf.push('\n');
         }
+        let _ = q.write_all(buf.as_bytes());
     }
 }
 
@@ -195,6 +201,16 @@ fn incidents_table(list: &[incidents::Incident]) -> String {
     s
 }
 
+/// What `--state` keeps: the engine's state and the archive manifest lines sealed with it (listed
+/// right after it is saved; a run killed in between lists them at its next start).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Checkpoint {
+    #[serde(flatten)]
+    engine: credwarden_detect::State,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    archive_pending: Vec<credwarden_store::archive::ManifestEntry>,
+}
+
 /// Run.
 pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
     let cfg = Config::load(a.config.as_deref())?;
@@ -232,21 +248,35 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
     }
     let mut engine = Engine::new(all);
     engine.set_networks(load_networks(a.networks.as_deref())?);
+    let mut archive_pending = Vec::new();
     let _lock = match &a.state {
         Some(p) => {
             let lock = credwarden_store::Lock::acquire(p).map_err(|e| e.to_string())?;
-            if let Some(s) = credwarden_store::load(p, credwarden_detect::STATE_FORMAT)
-                .map_err(|e| e.to_string())?
+            if let Some(cp) =
+                credwarden_store::load::<Checkpoint>(p, credwarden_detect::STATE_FORMAT)
+                    .map_err(|e| e.to_string())?
             {
-                for f in engine.restore(s) {
+                for f in engine.restore(cp.engine) {
                     warn!("saved state of {f}: that detector starts afresh");
                 }
+                archive_pending = cp.archive_pending;
                 info!("resuming from {}", p.display());
             }
             Some(lock)
         }
         None => None,
     };
+    // A run killed while delivering findings left this marker: the first pass then appends to the
+    // output and file sinks only what they lack (the findings come again, the state not having
+    // recorded them).
+    let marker = a
+        .state
+        .as_ref()
+        .map(|p| PathBuf::from(format!("{}.delivering", p.display())));
+    let mut recovering = marker.as_ref().is_some_and(|m| m.exists());
+    if recovering {
+        warn!("the last run stopped while delivering findings: delivering again what the outputs lack");
+    }
     let mut quarantine = match &a.quarantine {
         Some(p) => Some(
             std::fs::File::create(p).map_err(|e| format!("{}: cannot create: {e}", p.display()))?,
@@ -274,9 +304,24 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
     // The archive sees every event the detectors see; a write error is kept and stops the run after
     // this pass (evidence that cannot be kept must not be silently lost).
     let archive = match &a.archive {
-        Some(dir) => Some(Arc::new(std::sync::Mutex::new(
-            credwarden_store::archive::Archive::open(dir).map_err(|e| e.to_string())?,
-        ))),
+        Some(dir) => {
+            let (ar, rec) = credwarden_store::archive::Archive::open_with(dir, &archive_pending)
+                .map_err(|e| e.to_string())?;
+            if rec.rolled_forward > 0 {
+                info!(
+                    "{}: listed {} part(s) sealed by the last run before it stopped",
+                    dir.display(),
+                    rec.rolled_forward
+                );
+            }
+            for m in &rec.moved_aside {
+                warn!(
+                    "{}: {m} was left by an interrupted run (its events are read again): moved to interrupted/",
+                    dir.display()
+                );
+            }
+            Some(Arc::new(std::sync::Mutex::new(ar)))
+        }
         None => None,
     };
     let archive_error: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
@@ -307,38 +352,57 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
             .map_err(|e| e.to_string())?;
         progress.finish();
         report_stats(&stats, quarantine.as_mut());
+        // Exactly once: parts sealed (unlisted) and findings delivered — output and file sinks on
+        // disk — before the state that records them is saved; the archive's parts are listed after.
+        let mut sealed = Vec::new();
         if let Some(ar) = &archive {
             if let Some(e) = archive_error.lock().expect("not poisoned").take() {
                 return Err(e);
             }
-            let sealed = ar
+            sealed = ar
                 .lock()
                 .expect("not poisoned")
-                .seal()
-                .map_err(|e| e.to_string())?;
-            if sealed.events > 0 {
-                info!(
-                    "archived {} events in {} part(s); manifest head {}",
-                    sealed.events,
-                    sealed.entries.len(),
-                    sealed.head
-                );
-            }
-        }
-        if let Some(p) = &a.state {
-            credwarden_store::save(p, credwarden_detect::STATE_FORMAT, &engine.state())
+                .seal_parts()
                 .map_err(|e| e.to_string())?;
         }
         findings.retain(|f| f.severity >= a.out.min_severity);
         let list = incidents::group(&mut findings);
+        if let Some(m) = &marker {
+            std::fs::write(m, b"delivering\n")
+                .and_then(|_| std::fs::File::open(m).and_then(|f| f.sync_all()))
+                .map_err(|e| format!("{}: {e}", m.display()))?;
+        }
+        let append = a.state.is_some() || !first;
         if !findings.is_empty() || first {
-            output::write_findings(g, &a.out, &findings)?;
+            let fresh: Vec<Finding> = match (&a.out.output, recovering) {
+                (Some(p), true) => {
+                    let have = output::fingerprints_in(p);
+                    findings
+                        .iter()
+                        .filter(|f| !have.contains(&f.fingerprint()))
+                        .cloned()
+                        .collect()
+                }
+                _ => findings.clone(),
+            };
+            output::write_findings_to(g, &a.out, &fresh, append)?;
         }
         if let Some(p) = &a.incidents {
             write_incidents(p, &list, !first)?;
         }
-        for (sink, pending) in &mut sinks {
-            pending.extend(findings.iter().cloned());
+        for (spec, (sink, pending)) in a.sinks.iter().zip(&mut sinks) {
+            let have = match spec {
+                credwarden_sink::SinkSpec::File(path) if recovering => {
+                    output::fingerprints_in(path)
+                }
+                _ => Default::default(),
+            };
+            pending.extend(
+                findings
+                    .iter()
+                    .filter(|f| !have.contains(&f.fingerprint()))
+                    .cloned(),
+            );
             match sink.send(pending) {
                 Ok(d) => {
                     if d.sent > 0 {
@@ -351,11 +415,38 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
                     }
                     pending.clear();
                 }
-                // Following: say so loudly and try again with the next look; once: fail the run.
+                // Following: say so loudly and try again with the next look; once: fail the run
+                // (the state is not saved, so the next run finds them again).
                 Err(e) if a.follow => warn!("{e}; {} findings kept to send again", pending.len()),
                 Err(e) => return Err(e.to_string()),
             }
         }
+        if let Some(p) = &a.state {
+            let cp = Checkpoint {
+                engine: engine.state(),
+                archive_pending: sealed.clone(),
+            };
+            credwarden_store::save(p, credwarden_detect::STATE_FORMAT, &cp)
+                .map_err(|e| e.to_string())?;
+        }
+        if let Some(ar) = &archive {
+            ar.lock()
+                .expect("not poisoned")
+                .commit(&sealed)
+                .map_err(|e| e.to_string())?;
+            let events: u64 = sealed.iter().map(|e| e.events).sum();
+            if events > 0 {
+                info!(
+                    "archived {events} events in {} part(s); manifest head {}",
+                    sealed.len(),
+                    sealed.last().map_or("", |e| e.hash.as_str())
+                );
+            }
+        }
+        if let Some(m) = &marker {
+            let _ = std::fs::remove_file(m);
+        }
+        recovering = false;
         if !list.is_empty()
             && output::format(a.out.format, a.out.output.is_some())
                 == credwarden_report::Format::Table

@@ -19,8 +19,9 @@ pub struct Estate<'a> {
 }
 
 impl Estate<'_> {
-    /// Read and join. Bad rows go to `rejects`; with keep-going, a whole unreadable inventory is
-    /// reported and skipped like a bad row (the roster never is: without it every owner is unknown).
+    /// Read and join. Bad rows go to `rejects`; with keep-going, a whole unreadable file — an
+    /// inventory, the groups or owners file, or even the roster (then every owner is unknown, said
+    /// loudly) — is reported and skipped like a bad row.
     pub fn load(&self, rejects: &mut Rejects) -> Result<(Directory, Vec<Credential>), String> {
         self.load_plus(rejects, &[], &[])
     }
@@ -35,7 +36,13 @@ impl Estate<'_> {
         extra_groups: &[(String, Vec<String>)],
     ) -> Result<(Directory, Vec<Credential>), String> {
         let s = |e: credwarden_ingest::IngestError| e.to_string();
-        let mut identities = hr::read(&Input::read(self.hr).map_err(s)?, rejects).map_err(s)?;
+        let mut identities = match Input::read(self.hr).and_then(|i| hr::read(&i, rejects)) {
+            Ok(v) => v,
+            Err(e) => {
+                rejects.reject(e, None).map_err(s)?;
+                Vec::new()
+            }
+        };
         identities.extend(extra.iter().cloned());
         if identities.is_empty() {
             warn!(
@@ -54,11 +61,23 @@ impl Estate<'_> {
             }
         }
         let groups = match self.groups {
-            Some(p) => mapping::read_groups(&Input::read(p).map_err(s)?, rejects).map_err(s)?,
+            Some(p) => match Input::read(p).and_then(|i| mapping::read_groups(&i, rejects)) {
+                Ok(g) => g,
+                Err(e) => {
+                    rejects.reject(e, None).map_err(s)?;
+                    Default::default()
+                }
+            },
             None => Default::default(),
         };
         let owners = match self.owners {
-            Some(p) => mapping::read_owners(&Input::read(p).map_err(s)?, rejects).map_err(s)?,
+            Some(p) => match Input::read(p).and_then(|i| mapping::read_owners(&i, rejects)) {
+                Ok(o) => o,
+                Err(e) => {
+                    rejects.reject(e, None).map_err(s)?;
+                    Vec::new()
+                }
+            },
             None => Vec::new(),
         };
         Ok((

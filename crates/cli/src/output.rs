@@ -62,15 +62,33 @@ pub fn format(arg: Option<FormatArg>, to_file: bool) -> Format {
 
 /// Write findings as `o` asks (file or stdout, format, colour); a closed pipe (`| head`) is not an error.
 pub fn write_findings(g: &Global, o: &FindingsOutput, findings: &[Finding]) -> Result<(), String> {
+    write_findings_to(g, o, findings, false)
+}
+
+/// Write findings to `-o FILE` (appended with `append`, flushed to disk before returning, so a
+/// caller may then record them as reported) or stdout.
+pub fn write_findings_to(
+    g: &Global,
+    o: &FindingsOutput,
+    findings: &[Finding],
+    append: bool,
+) -> Result<(), String> {
     let to_file = o.output.is_some();
     let fmt = format(o.format, to_file);
     let color = stdout_color(g.color, to_file);
     let res = match &o.output {
         Some(p) => {
-            let f = std::fs::File::create(p)
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .write(true)
+                .append(append)
+                .truncate(!append)
+                .open(p)
                 .map_err(|e| format!("{}: cannot create: {e}", p.display()))?;
             let mut f = std::io::BufWriter::with_capacity(1 << 16, f);
-            credwarden_report::write(&mut f, findings, fmt, color).and_then(|_| f.flush())
+            credwarden_report::write(&mut f, findings, fmt, color)
+                .and_then(|_| f.flush())
+                .and_then(|_| f.get_ref().sync_data())
         }
         None => {
             let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
@@ -81,6 +99,17 @@ pub fn write_findings(g: &Global, o: &FindingsOutput, findings: &[Finding]) -> R
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.map_err(|e| format!("writing findings: {e}")),
     }
+}
+
+/// Fingerprints (32 hex digits) already in a findings file (OCSF JSON lines or CSV), for a run
+/// recovering from a crash to append only what the file lacks. Missing file: none.
+pub fn fingerprints_in(path: &std::path::Path) -> std::collections::HashSet<String> {
+    let text = std::fs::read(path).unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|t| t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_string)
+        .collect()
 }
 
 /// Exit code: [`crate::EXIT_FINDINGS`] when `--fail-on` is met, else 0.

@@ -50,10 +50,7 @@ fn a_second_run_with_the_state_reads_and_reports_nothing_new() {
     let n = first.lines().count();
     assert!(n >= 2, "{first}");
     assert!(Path::new(&state).exists());
-    assert!(
-        !Path::new(&format!("{state}.lock")).exists(),
-        "the lock is released"
-    );
+    // The lock is released (an operating-system lock: the next run below takes it).
     let second = ok(&credwarden(&args));
     assert_eq!(second, "", "nothing new to report");
     // New lines appended to a log are read on the next run, and only they.
