@@ -25,9 +25,9 @@ pub struct Input {
     pub lossy: bool,
 }
 
-/// Largest HR export, inventory, group or owner file read (2 GiB): bounded memory for a device or an
-/// endless stream given by mistake.
-pub const MAX_INPUT: usize = 2 << 30;
+/// Largest HR export, inventory, group or owner file read (1 GiB): bounded memory for an endless
+/// stream given by mistake (a device is refused before reading).
+pub const MAX_INPUT: usize = 1 << 30;
 
 impl Input {
     /// Read a file (or stdin for `-`) of at most [`MAX_INPUT`] bytes. Bytes that are not UTF-8 are
@@ -35,6 +35,35 @@ impl Input {
     /// whole file.
     pub fn read(path: &Path) -> Result<Self, IngestError> {
         let label = path.display().to_string();
+        if label != "-" {
+            #[cfg(unix)]
+            use std::os::unix::fs::FileTypeExt;
+            let m = std::fs::metadata(path).map_err(|e| IngestError::Io {
+                file: label.clone(),
+                reason: e.to_string(),
+            })?;
+            let t = m.file_type();
+            #[cfg(unix)]
+            let device = t.is_char_device() || t.is_block_device() || t.is_socket();
+            #[cfg(not(unix))]
+            let device = false;
+            if device || t.is_dir() {
+                return Err(IngestError::Format {
+                    file: label,
+                    reason: "not a file (a directory, device or socket)".into(),
+                });
+            }
+            if m.is_file() && m.len() > MAX_INPUT as u64 {
+                return Err(IngestError::Format {
+                    file: label,
+                    reason: format!(
+                        "{} bytes, larger than {} GiB: not an HR export, inventory or mapping file",
+                        m.len(),
+                        MAX_INPUT >> 30
+                    ),
+                });
+            }
+        }
         let mut bytes = Vec::new();
         let limit = MAX_INPUT as u64 + 1;
         let res = if label == "-" {
