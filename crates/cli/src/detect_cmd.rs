@@ -27,6 +27,16 @@ fn detectors(estate: Option<&Estate>) -> Result<Vec<Box<dyn credwarden_detect::D
     })
 }
 
+/// `3h 5m`, `40s`.
+fn humantime(secs: i64) -> String {
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    match (h, m) {
+        (0, 0) => format!("{s}s"),
+        (0, _) => format!("{m}m"),
+        _ => format!("{h}h{m}m"),
+    }
+}
+
 /// Report a run's counts and bad input on stderr; bad input also goes to the quarantine file.
 fn report_stats(stats: &RunStats, quarantine: Option<&mut std::fs::File>) {
     let per_kind: Vec<String> = stats
@@ -52,6 +62,15 @@ fn report_stats(stats: &RunStats, quarantine: Option<&mut std::fs::File>) {
             String::new()
         }
     );
+    // Late records are a source with its own clock (several writers, an unsorted export, a lag):
+    // say which, and the fix.
+    for (source, (n, secs)) in &stats.late_by_source {
+        warn!(
+            "{n} {source} record(s) arrived after the reorder window, up to {} behind: they were processed out of order; raise --reorder-window to at least {}",
+            humantime(*secs),
+            humantime(*secs + 60)
+        );
+    }
     if stats.resumed_records > 0 {
         info!(
             "{} records already read by an earlier run were skipped",
@@ -221,6 +240,10 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
         inventories: &a.inventories,
     });
     let opts = Options {
+        // A one-shot run without a state has read every source to its end: joins that wait for a
+        // lagging source (gateway × issuance) are decided at the end. Following, or with a state,
+        // they wait on (in the state) until the lagging source has passed them.
+        sources_stopped: !a.follow && a.state.is_none(),
         reorder_window: a.reorder_window,
         read: ReadOptions {
             format: a.source_format.as_deref().and_then(Format::from_name),

@@ -44,6 +44,10 @@ pub struct Options {
     pub peek_bytes: usize,
     /// Reader choices (forced format, custom mappings).
     pub read: ReadOptions,
+    /// Every source is read to its end by this run (a one-shot run): decisions waiting for a
+    /// lagging source are taken at the end ([`Detector::finish`]). `false` when following, or when
+    /// a state carries them to a later run.
+    pub sources_stopped: bool,
 }
 
 impl Default for Options {
@@ -53,6 +57,7 @@ impl Default for Options {
             reorder_max_events: 2_000_000,
             peek_bytes: 32 * 1024,
             read: ReadOptions::default(),
+            sources_stopped: true,
         }
     }
 }
@@ -72,6 +77,9 @@ pub struct RunStats {
     pub late: u64,
     /// Findings not reported again because an earlier run (with the same state) reported them.
     pub suppressed: u64,
+    /// Late events per source (gateway, token_issuance, cloudtrail…), and the furthest behind one
+    /// was (seconds): what to raise the reorder window to.
+    pub late_by_source: BTreeMap<String, (u64, i64)>,
     /// Bad records (located errors), in the order met.
     pub rejects: Vec<IngestError>,
 }
@@ -432,6 +440,12 @@ impl Engine {
         while let Some(Held(_, _, mut e)) = held.pop() {
             self.process(&mut e, &mut out, &mut stats, &mut last_out, &mut events);
         }
+        for d in self.detectors.iter_mut() {
+            d.finish(opts.sources_stopped, &mut out);
+        }
+        // Decisions taken late (at the end, or once a lagging source caught up) go back to their
+        // place in time.
+        out.sort_by_key(|f| f.time);
         stats.files = total;
         stats.events.retain(|_, v| *v > 0);
         // De-duplicate: the first occurrence is kept; what an earlier run reported is not repeated.
@@ -462,8 +476,16 @@ impl Engine {
         last_out: &mut Option<Timestamp>,
         events: &mut u64,
     ) {
-        if last_out.is_some_and(|l| e.time < l) {
+        if let Some(l) = last_out.filter(|l| e.time < *l) {
             stats.late += 1;
+            let source = e
+                .resource
+                .kind
+                .clone()
+                .unwrap_or_else(|| "cloudtrail".into());
+            let entry = stats.late_by_source.entry(source).or_insert((0, 0));
+            entry.0 += 1;
+            entry.1 = entry.1.max(l.as_second() - e.time.as_second());
         } else {
             *last_out = Some(e.time);
         }

@@ -45,6 +45,10 @@ pub trait Detector {
     fn restore(&mut self, _state: serde_json::Value) -> Result<(), String> {
         Ok(())
     }
+    /// The end of a run's input. With `sources_stopped` (a one-shot run: every source has been
+    /// read to its end), a decision that waits for another source to catch up is taken now;
+    /// otherwise (following, or resuming from a state later) it waits on, kept in the state.
+    fn finish(&mut self, _sources_stopped: bool, _out: &mut Vec<Finding>) {}
 }
 
 /// A finding about the actor of `ev`, stamped at the event's time, with the event as evidence.
