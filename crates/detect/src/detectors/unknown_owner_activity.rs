@@ -37,8 +37,8 @@ enum Listing {
 }
 
 /// The detector: the directory, what the inventory says about each key and principal, resolutions
-/// already made (the same few actors act millions of times), and the (credential or principal, day)
-/// pairs already reported.
+/// already made (the same few actors act millions of times), and the credentials or principals
+/// already reported (once each: an unowned key in use is one condition, not one a day).
 pub struct UnknownOwnerActivity {
     dir: Arc<Directory>,
     /// Inventory credential id → its owner resolves.
@@ -191,8 +191,8 @@ impl Detector for UnknownOwnerActivity {
         let Some(subject) = key.or(principal) else {
             return;
         };
-        let day = ev.time.to_zoned(jiff::tz::TimeZone::UTC).date().to_string();
-        if !self.seen.insert((subject.to_string(), day.clone())) {
+        // A persisting condition: one finding per key or principal, not one a day.
+        if !self.seen.insert((subject.to_string(), String::new())) {
             return;
         }
         let ip = ev.src.ip.as_deref().unwrap_or("?");
@@ -218,7 +218,6 @@ impl Detector for UnknownOwnerActivity {
         // A session key changes hourly; the principal is what is unowned.
         f.subject.credential_id = key.map(str::to_string);
         f.subject.principal = principal.map(str::to_string);
-        f.discriminator = Some(day);
         out.push(f);
     }
 }
@@ -289,21 +288,20 @@ mod tests {
     }
 
     #[test]
-    fn fires_once_a_day_for_an_inventory_key_without_owner() {
+    fn fires_once_for_an_inventory_key_without_owner() {
         let evs = [
             call("AKIAORPHAN", "svc-legacy", "2025-04-01T03:00:00Z"),
             call("AKIAORPHAN", "svc-legacy", "2025-04-01T18:00:00Z"),
             call("AKIAORPHAN", "svc-legacy", "2025-04-02T01:00:00Z"),
         ];
         let f = run(&mut detector(), &evs);
-        assert_eq!(f.len(), 2, "one finding per key and day");
+        assert_eq!(f.len(), 1, "one finding per key, however many days");
         assert_eq!(f[0].facts["in_inventory"], true);
         assert_eq!(f[0].facts["credential"], "AKIAORPHAN");
         assert_eq!(f[0].facts["first_action"], "ListBuckets");
         assert_eq!(f[0].facts["source_ip"], "198.51.100.7");
         assert_eq!(f[0].subject.credential_id.as_deref(), Some("AKIAORPHAN"));
-        assert_eq!(f[0].discriminator.as_deref(), Some("2025-04-01"));
-        assert_eq!(f[1].discriminator.as_deref(), Some("2025-04-02"));
+        assert_eq!(f[0].discriminator, None);
     }
 
     #[test]
@@ -385,7 +383,7 @@ mod tests {
         let a = call("ASIAONE", "backdoor", "2025-04-01T03:00:00Z");
         let b = call("ASIATWO", "backdoor", "2025-04-01T04:00:00Z");
         let f = run(&mut detector(), &[a, b]);
-        assert_eq!(f.len(), 1, "one finding per principal and day");
+        assert_eq!(f.len(), 1, "one finding per principal");
         assert_eq!(f[0].subject.credential_id, None);
         assert_eq!(f[0].facts["credential"], "ASIAONE");
     }
@@ -403,8 +401,7 @@ mod tests {
             call("AKIAORPHAN", "svc-legacy", "2025-04-02T01:00:00Z"),
         ];
         let f = run(&mut again, &evs);
-        assert_eq!(f.len(), 1, "the first day was reported before the restart");
-        assert_eq!(f[0].discriminator.as_deref(), Some("2025-04-02"));
+        assert!(f.is_empty(), "reported before the restart: {f:?}");
         assert!(again.restore(json!("garbage")).is_err());
     }
 }
