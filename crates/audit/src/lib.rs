@@ -7,12 +7,14 @@
 //! * [`run`] — evaluates every rule and returns findings sorted by severity.
 
 mod context;
+mod owners;
 mod policy;
 /// ATT&CK and D3FEND references (shared with the detectors; they live in the model crate).
 pub use credwarden_model::refs;
 pub mod rules;
 
 pub use context::{is_readable_secret, Context, Owner, Resolved};
+pub use owners::OwnerIndex;
 pub use policy::Policy;
 
 use credwarden_model::{Finding, Severity};

@@ -14,17 +14,55 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tracing::{info, warn};
 
-fn detectors(estate: Option<&Estate>) -> Result<Vec<Box<dyn credwarden_detect::Detector>>, String> {
-    Ok(match estate {
-        Some(e) => {
-            let (dir, credentials) = e.load(&mut Rejects::new(false))?;
-            credwarden_detect::all_with_identities(Arc::new(dir), &credentials)
+/// The estate read once: the roster and the inventories' credentials.
+type Loaded = (
+    Arc<credwarden_model::Directory>,
+    Vec<credwarden_model::Credential>,
+);
+
+fn load(estate: Option<&Estate>) -> Result<Option<Loaded>, String> {
+    estate
+        .map(|e| {
+            e.load(&mut Rejects::new(false))
+                .map(|(d, c)| (Arc::new(d), c))
+        })
+        .transpose()
+}
+
+fn detectors(loaded: Option<&Loaded>) -> Vec<Box<dyn credwarden_detect::Detector>> {
+    match loaded {
+        Some((dir, credentials)) => {
+            credwarden_detect::all_with_identities(dir.clone(), credentials)
         }
         None => {
             info!("no --hr: the identity-aware detectors (terminated identities, leaver-readable keys) are skipped; the others run");
             credwarden_detect::all()
         }
-    })
+    }
+}
+
+/// Name the person on every finding the estate can tie to one: the owner of the credential or
+/// principal it is about, by the same owner join the audit uses.
+fn name_owners(findings: &mut [Finding], loaded: Option<&Loaded>) {
+    let Some((dir, credentials)) = loaded else {
+        return;
+    };
+    let policy = credwarden_audit::Policy::default();
+    let today = jiff::Zoned::now().date();
+    let ctx = credwarden_audit::Context::new(dir, credentials, today, &policy);
+    let idx = credwarden_audit::OwnerIndex::new(&ctx);
+    for f in findings
+        .iter_mut()
+        .filter(|f| f.subject.identity_id.is_none())
+    {
+        if let Some(who) = idx.identity_of(
+            f.subject.credential_id.as_deref(),
+            f.subject.principal.as_deref(),
+        ) {
+            f.subject.identity_id = Some(who.id.clone());
+            f.subject.identity_label = Some(who.label());
+        }
+    }
 }
 
 /// `3h 5m`, `40s`.
@@ -125,11 +163,13 @@ pub fn detect(
     networks: Option<&Path>,
     min: Severity,
 ) -> Result<Vec<Finding>, String> {
-    let mut engine = Engine::new(detectors(ids.as_ref())?);
+    let loaded = load(ids.as_ref())?;
+    let mut engine = Engine::new(detectors(loaded.as_ref()));
     engine.set_networks(load_networks(networks)?);
-    let (findings, stats) = engine
+    let (mut findings, stats) = engine
         .run(paths, &Options::default(), &mut |_, _, _| {})
         .map_err(|e| e.to_string())?;
+    name_owners(&mut findings, loaded.as_ref());
     report_stats(&stats, None);
     Ok(findings.into_iter().filter(|f| f.severity >= min).collect())
 }
@@ -251,7 +291,8 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
         },
         ..Options::default()
     };
-    let mut all = detectors(estate.as_ref())?;
+    let loaded = load(estate.as_ref())?;
+    let mut all = detectors(loaded.as_ref());
     for f in &a.rule_files {
         let text = std::fs::read_to_string(f)
             .map_err(|e| format!("{}: cannot read rules: {e}", f.display()))?;
@@ -374,6 +415,7 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
             .run(&paths, &opts, &mut |d, t, e| progress.update(d, t, e))
             .map_err(|e| e.to_string())?;
         progress.finish();
+        name_owners(&mut findings, loaded.as_ref());
         report_stats(&stats, quarantine.as_mut());
         // Exactly once: parts sealed (unlisted) and findings delivered — output and file sinks on
         // disk — before the state that records them is saved; the archive's parts are listed after.
