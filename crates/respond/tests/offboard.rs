@@ -854,3 +854,110 @@ fn a_credential_in_another_account_is_not_touched_and_stays_open() {
     let err = cfgd.plan(&elsewhere).unwrap_err().to_string();
     assert!(err.contains("configured for account 999999999999"), "{err}");
 }
+
+/// The identity provider behind a proxy whose answers prove nothing: reading the account back gets
+/// a bare 404 page (not a SCIM error), or every call gets a 200 HTML page. The deactivation is
+/// sent, but never proven: open.
+#[test]
+fn an_idp_read_back_through_a_broken_proxy_stays_open() {
+    if !servers_present() {
+        return;
+    }
+    for every_call in [false, true] {
+        let sport = free_port();
+        let _scim = scim_server(sport);
+        let mut created = ureq::post(&format!("http://127.0.0.1:{sport}/Users"))
+            .header("Content-Type", "application/scim+json")
+            .send(r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"jkim","active":true}"#)
+            .unwrap();
+        let body = created.body_mut().read_to_string().unwrap();
+        let px = proxy::start(sport, move |r| {
+            if every_call {
+                Some((200, "text/html", "<html>portal</html>".into()))
+            } else {
+                (r.method == "GET" && r.path.starts_with("/Users/"))
+                    .then(|| (404, "text/html", "Not Found".into()))
+            }
+        });
+        let mut who = leaver();
+        who.credentials.clear();
+        who.readable.clear();
+        let dir = tempfile::tempdir().unwrap();
+        let mut j = Journal::open(&dir.path().join("j.jsonl"), "test").unwrap();
+        let mut cs: Vec<Box<dyn Connector>> = vec![Box::new(scim::Scim::new(scim::ScimConfig {
+            url: format!("http://127.0.0.1:{}", px.port),
+            token: None,
+            delete_after_days: None,
+            timeout: Duration::from_secs(5),
+        }))];
+        let opts = Options {
+            apply: true,
+            retries: 0,
+            backoff: Duration::from_millis(20),
+            verify_for: Duration::from_millis(200),
+        };
+        let r = offboard(&who, &mut cs, &mut j, &opts).unwrap();
+        assert!(
+            !r.lines
+                .iter()
+                .any(|l| matches!(l.outcome, Outcome::Done { .. })),
+            "every_call={every_call}: {r:#?}"
+        );
+        assert!(r.open() >= 1, "every_call={every_call}: {r:#?} ({body})");
+    }
+}
+
+/// A connector pointed at the wrong region (or name, or account) gets `ResourceNotFound`: nothing
+/// was rotated, and nothing may say so — the item stays open.
+#[test]
+fn a_secret_not_found_in_the_configured_region_stays_open() {
+    if !servers_present() {
+        return;
+    }
+    let mport = free_port();
+    let _moto = moto(mport, 10_000);
+    secrets_call(
+        mport,
+        "CreateSecret",
+        r#"{"Name":"orders-hmac","SecretString":"old-orders-hmac-value-0123456789"}"#,
+    );
+    let mut who = leaver();
+    who.credentials.clear();
+    who.readable = vec![people::credential(
+        "orders-hmac",
+        CredentialKind::SharedSecret,
+        "aws-secretsmanager",
+    )];
+    let sm = credwarden_respond::connectors::secrets_manager::SecretsManager::new(
+        credwarden_respond::connectors::secrets_manager::SecretsManagerConfig {
+            endpoint: Some(format!("http://127.0.0.1:{mport}")),
+            region: Some("eu-west-1".into()),
+            credentials: Some(("AKIAEXAMPLEEXAMPLE01".into(), "example-secret".into())),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = Journal::open(&dir.path().join("j.jsonl"), "test").unwrap();
+    let mut cs: Vec<Box<dyn Connector>> = vec![Box::new(sm)];
+    let opts = Options {
+        apply: true,
+        retries: 0,
+        backoff: Duration::from_millis(20),
+        verify_for: Duration::from_millis(200),
+    };
+    let r = offboard(&who, &mut cs, &mut j, &opts).unwrap();
+    assert!(
+        !r.lines.iter().any(|l| matches!(l.outcome, Outcome::Done { .. })),
+        "{r:#?}"
+    );
+    assert!(r.open() >= 1, "{r:#?}");
+    assert!(!j.open_items(Some("E1002")).is_empty());
+    // The real secret, in us-east-1, was not touched.
+    let v = secrets_call(
+        mport,
+        "ListSecretVersionIds",
+        r#"{"SecretId":"orders-hmac"}"#,
+    );
+    assert_eq!(v.matches("VersionId").count(), 1, "{v}");
+}

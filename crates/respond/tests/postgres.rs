@@ -194,3 +194,71 @@ fn database_roles_lose_their_login_and_their_open_sessions() {
     let text = std::fs::read_to_string(&jp).unwrap();
     assert!(!text.contains("bo-old-pass") && !text.contains("admin-pass"));
 }
+
+/// The unhelpful answers a real server gives: a verification password that was wrong all along is
+/// refused too (28P01), and a `pg_hba.conf` line rejecting the role says nothing about its
+/// password. Neither is taken as a refusal of the role: both are shown as "gone" — the catalog's
+/// word that the role cannot log in — never "refused".
+#[test]
+fn a_wrong_verification_password_or_a_pg_hba_rejection_is_no_refusal() {
+    let d = tempfile::tempdir().unwrap();
+    let Some(pg) = start(d.path()) else {
+        needed(false, "a PostgreSQL that starts (initdb, pg_ctl)");
+        return;
+    };
+    let mut admin = connect(pg.port, "admin", "admin-pass-0123456789").unwrap();
+    admin
+        .batch_execute(
+            "CREATE ROLE bo LOGIN PASSWORD 'bo-real-pass-0123'; CREATE ROLE cy LOGIN PASSWORD 'cy-pass-0123';",
+        )
+        .unwrap();
+    // Cy's connections from loopback are rejected by pg_hba, whatever the password.
+    let hba = d.path().join("data/pg_hba.conf");
+    let text = std::fs::read_to_string(&hba).unwrap();
+    std::fs::write(&hba, format!("host all cy 127.0.0.1/32 reject\n{text}")).unwrap();
+    admin.batch_execute("SELECT pg_reload_conf()").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(connect(pg.port, "cy", "cy-pass-0123").is_err());
+    let cred = |id: &str| people::credential(id, CredentialKind::DbUser, "postgres:orders-db");
+    let who = Leaver {
+        identity: people::identity("E2"),
+        credentials: vec![cred("bo"), cred("cy")],
+        readable: vec![],
+    };
+    let mut cs: Vec<Box<dyn Connector>> = vec![Box::new(Postgres::new(PgConfig {
+        connection: format!("host=127.0.0.1 port={} user=admin dbname=postgres", pg.port),
+        password: Some("admin-pass-0123456789".into()),
+        system: "postgres:orders-db".into(),
+        verify_passwords: [
+            ("bo".to_string(), "not-bos-password".to_string()),
+            ("cy".to_string(), "cy-pass-0123".to_string()),
+        ]
+        .into_iter()
+        .collect(),
+    }))];
+    let mut j = Journal::open(&d.path().join("j.jsonl"), "test").unwrap();
+    let r = offboard(
+        &who,
+        &mut cs,
+        &mut j,
+        &Options {
+            apply: true,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(r.lines.len(), 2, "{r:#?}");
+    assert!(
+        r.lines.iter().all(|l| matches!(
+            &l.outcome,
+            Outcome::Done {
+                strength: credwarden_respond::Strength::Gone,
+                ..
+            }
+        )),
+        "{r:#?}"
+    );
+    assert_eq!(r.count(credwarden_respond::Strength::Refused), 0);
+    // The roles really lost their login (the catalog's word holds).
+    assert!(connect(pg.port, "bo", "bo-real-pass-0123").is_err());
+}

@@ -52,6 +52,9 @@ impl std::fmt::Debug for PgConfig {
 pub struct Postgres {
     cfg: PgConfig,
     admin: Option<postgres::Client>,
+    /// Roles whose old password was seen to log in before the change (the control that makes a
+    /// later `28P01` a refusal of that password rather than of a wrong one).
+    worked_before: std::collections::HashSet<String>,
 }
 
 /// A role name as an SQL identifier.
@@ -62,7 +65,11 @@ fn ident(role: &str) -> String {
 impl Postgres {
     /// A connector for `cfg` (connects when first needed).
     pub fn new(cfg: PgConfig) -> Postgres {
-        Postgres { cfg, admin: None }
+        Postgres {
+            cfg,
+            admin: None,
+            worked_before: Default::default(),
+        }
     }
 
     fn config(&self) -> Result<postgres::Config, RespondError> {
@@ -165,6 +172,14 @@ impl Connector for Postgres {
                 .state(&role)?
                 .is_some_and(|(can_login, sessions)| can_login || sessions > 0)
             {
+                // The control: does the old password we were given log in now?
+                if let Some(old) = self.cfg.verify_passwords.get(&role).cloned() {
+                    let mut c = self.config()?;
+                    c.user(&role).password(&old);
+                    if c.connect(postgres::NoTls).is_ok() {
+                        self.worked_before.insert(role.clone());
+                    }
+                }
                 plan.push(Action::new(
                     &name,
                     ActionKind::DisableDbLogin,
@@ -213,9 +228,22 @@ impl Connector for Postgres {
         };
         let mut c = self.config()?;
         c.user(role).password(&old);
+        let catalog = "pg_roles: the role cannot log in and holds no session";
         Ok(match c.connect(postgres::NoTls) {
             Ok(_) => Proof::alive("a login with the old password still works"),
-            Err(e) => classify_login_error(&e),
+            Err(e) => {
+                let p = classify_login_error(&e);
+                match p.strength() {
+                    // A refusal of a password that worked before is a refusal of the role.
+                    Some(_) if self.worked_before.contains(role) => p,
+                    Some(_) => Proof::gone(format!(
+                        "{catalog}; the old password was refused, but it was not seen to log in before (a wrong verification password would be refused too): {}",
+                        p.how
+                    )),
+                    // The probe proves nothing; the catalog still says what it says.
+                    None => Proof::gone(format!("{catalog}; the old-password probe was inconclusive: {}", p.how)),
+                }
+            }
         })
     }
 }

@@ -121,6 +121,18 @@ impl Connector for Scim {
                     }
                     continue;
                 }
+                // A list answer must be a SCIM ListResponse: anything else (a portal page, a
+                // proxy's 200) is no listing, never "nobody".
+                let is_list = v.get("schemas").and_then(Value::as_array).is_some_and(|a| {
+                    a.iter()
+                        .any(|s| s == "urn:ietf:params:scim:api:messages:2.0:ListResponse")
+                }) || v.get("totalResults").is_some_and(Value::is_u64);
+                if !is_list {
+                    return Err(RespondError::Unavailable {
+                        connector: self.name(),
+                        reason: "listing users: the answer is not a SCIM ListResponse (a proxy or a wrong URL?)".into(),
+                    });
+                }
                 for u in v
                     .get("Resources")
                     .and_then(Value::as_array)
