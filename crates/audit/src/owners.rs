@@ -94,7 +94,10 @@ mod tests {
         let idx = OwnerIndex::new(&ctx);
         let id = |c: Option<&str>, p: Option<&str>| idx.identity_of(c, p).map(|i| i.id.clone());
         assert_eq!(
-            id(Some("AKIAUNLISTED"), Some("arn:aws:iam::111122223333:user/deploy")),
+            id(
+                Some("AKIAUNLISTED"),
+                Some("arn:aws:iam::111122223333:user/deploy")
+            ),
             Some("E1".into()),
             "an access key id the inventory lacks, by its principal"
         );

@@ -948,7 +948,9 @@ fn a_secret_not_found_in_the_configured_region_stays_open() {
     };
     let r = offboard(&who, &mut cs, &mut j, &opts).unwrap();
     assert!(
-        !r.lines.iter().any(|l| matches!(l.outcome, Outcome::Done { .. })),
+        !r.lines
+            .iter()
+            .any(|l| matches!(l.outcome, Outcome::Done { .. })),
         "{r:#?}"
     );
     assert!(r.open() >= 1, "{r:#?}");
