@@ -48,6 +48,7 @@ pub fn run(g: &Global, a: &AuditArgs) -> Result<u8, String> {
         inventories: &a.inventories,
         groups: a.groups.as_deref(),
         owners: a.owners.as_deref(),
+        hr_columns: &cfg.hr.columns,
     };
     let findings = audit(&estate, as_of, &cfg.audit, a.out.min_severity, &mut rejects)?;
     report_rejects(&rejects, a)?;

@@ -10,11 +10,24 @@ use std::path::Path;
 pub struct Config {
     /// Audit thresholds.
     pub audit: Policy,
+    /// How the HR export names its columns (`[hr]`).
+    pub hr: HrSection,
     /// Field mappings of JSON-lines logs that are not in a built-in format (`[[log]]`).
     pub log: Vec<credwarden_ingest::jsonlines::LogMapping>,
     /// Offboarding: journal, approvers and connectors (`[respond]`), defined with them in
     /// `credwarden-respond`.
     pub respond: credwarden_respond::config::RespondConfig,
+}
+
+/// `[hr]`: the roster export as it comes.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HrSection {
+    /// Roster field → the column (or JSON key) the export uses for it, accepted besides the
+    /// built-in spellings (`[hr.columns]` with e.g. `id = "Badge"`, `end_date = "Gone On"`). Fields:
+    /// id, emails, usernames, display_name, first_name, last_name, kind, status, start_date,
+    /// end_date, manager, department.
+    pub columns: std::collections::BTreeMap<String, String>,
 }
 
 impl Config {
@@ -32,6 +45,8 @@ impl Config {
         })?;
         cfg.audit
             .validate()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        credwarden_ingest::hr::fields_with(&cfg.hr.columns)
             .map_err(|e| format!("{}: {e}", path.display()))?;
         let mut names = std::collections::HashSet::new();
         if let Some(dup) = cfg.log.iter().find(|l| !names.insert(&l.name)) {

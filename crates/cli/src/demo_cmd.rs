@@ -73,6 +73,7 @@ pub fn run(_g: &Global, a: &DemoArgs) -> Result<u8, String> {
             inventories: &inventories,
             groups: Some(&groups),
             owners: Some(&owners),
+            hr_columns: &crate::estate::NO_COLUMNS,
         };
         let findings = audit(
             &estate,
@@ -104,6 +105,7 @@ pub fn run(_g: &Global, a: &DemoArgs) -> Result<u8, String> {
         owners: Some(&a.out.join("inventory/owners.csv")),
         groups: Some(&a.out.join("inventory/groups.csv")),
         inventories: &inventories,
+        hr_columns: &crate::estate::NO_COLUMNS,
     };
     let networks = a.out.join("networks.csv");
     let detected = crate::detect_cmd::detect(&logs, Some(ids), Some(&networks), Severity::Medium)?;

@@ -278,6 +278,7 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
         owners: a.owners.as_deref(),
         groups: a.groups.as_deref(),
         inventories: &a.inventories,
+        hr_columns: &cfg.hr.columns,
     });
     let opts = Options {
         // A one-shot run without a state has read every source to its end: joins that wait for a

@@ -16,7 +16,13 @@ pub struct Estate<'a> {
     pub groups: Option<&'a Path>,
     /// Owner mapping file.
     pub owners: Option<&'a Path>,
+    /// `[hr.columns]`: roster columns named in the config.
+    pub hr_columns: &'a std::collections::BTreeMap<String, String>,
 }
+
+/// No `[hr.columns]`.
+pub static NO_COLUMNS: std::collections::BTreeMap<String, String> =
+    std::collections::BTreeMap::new();
 
 impl Estate<'_> {
     /// Read and join. Bad rows go to `rejects`; with keep-going, a whole unreadable file — an
@@ -36,13 +42,15 @@ impl Estate<'_> {
         extra_groups: &[(String, Vec<String>)],
     ) -> Result<(Directory, Vec<Credential>), String> {
         let s = |e: credwarden_ingest::IngestError| e.to_string();
-        let mut identities = match Input::read(self.hr).and_then(|i| hr::read(&i, rejects)) {
-            Ok(v) => v,
-            Err(e) => {
-                rejects.reject(e, None).map_err(s)?;
-                Vec::new()
-            }
-        };
+        let specs = hr::fields_with(self.hr_columns)?;
+        let mut identities =
+            match Input::read(self.hr).and_then(|i| hr::read_with(&i, rejects, specs)) {
+                Ok(v) => v,
+                Err(e) => {
+                    rejects.reject(e, None).map_err(s)?;
+                    Vec::new()
+                }
+            };
         identities.extend(extra.iter().cloned());
         if identities.is_empty() {
             warn!(

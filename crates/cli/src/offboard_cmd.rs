@@ -16,12 +16,16 @@ use credwarden_respond::{Leaver, Strength};
 use std::path::Path;
 use std::time::Duration;
 
-fn estate(a: &OffboardArgs) -> Result<Estate<'_>, String> {
+fn estate<'a>(
+    a: &'a OffboardArgs,
+    cols: &'a std::collections::BTreeMap<String, String>,
+) -> Result<Estate<'a>, String> {
     Ok(Estate {
         hr: a.hr.as_deref().ok_or("--hr is required")?,
         owners: a.owners.as_deref(),
         groups: a.groups.as_deref(),
         inventories: &a.inventories,
+        hr_columns: cols,
     })
 }
 
@@ -140,10 +144,10 @@ pub fn run(a: &OffboardArgs) -> Result<u8, String> {
         return Ok(0);
     }
     if a.watch_hr {
-        return watch(a, &cfg.respond, &mut journal);
+        return watch(a, &cfg.respond, &cfg.hr.columns, &mut journal);
     }
     let who = leaver_named(
-        &estate(a)?,
+        &estate(a, &cfg.hr.columns)?,
         a.identity.as_deref().ok_or("--identity is required")?,
     )?;
     let approvals = Approvals::new(&cfg.respond)?;
@@ -203,12 +207,17 @@ fn departed(dir: &credwarden_model::Directory) -> Vec<String> {
 
 /// Watch the roster: offboard each identity that becomes departed. The identities already handled
 /// are kept next to the journal (`<journal>.watch.json`), so a restart neither repeats nor misses one.
-fn watch(a: &OffboardArgs, cfg: &RespondConfig, journal: &mut Journal) -> Result<u8, String> {
+fn watch(
+    a: &OffboardArgs,
+    cfg: &RespondConfig,
+    cols: &std::collections::BTreeMap<String, String>,
+    journal: &mut Journal,
+) -> Result<u8, String> {
     let seen_path = std::path::PathBuf::from(format!("{}.watch.json", journal.path().display()));
     let mut seen: std::collections::BTreeSet<String> = match std::fs::read_to_string(&seen_path) {
         Ok(t) => serde_json::from_str(&t).map_err(|e| format!("{}: {e}", seen_path.display()))?,
         Err(_) => {
-            let (dir, _) = estate(a)?.load(&mut Rejects::new(false))?;
+            let (dir, _) = estate(a, cols)?.load(&mut Rejects::new(false))?;
             let now = departed(&dir);
             let start: std::collections::BTreeSet<String> = if a.include_existing {
                 Default::default()
@@ -229,7 +238,7 @@ fn watch(a: &OffboardArgs, cfg: &RespondConfig, journal: &mut Journal) -> Result
     let mut retry = Retry::new(cfg);
     loop {
         // One read of the estate per look, for the roster and for every new leaver's credentials.
-        let est = estate(a)?;
+        let est = estate(a, cols)?;
         let (dir, credentials) = est.load(&mut Rejects::new(false))?;
         for id in departed(&dir) {
             if seen.contains(&id) {

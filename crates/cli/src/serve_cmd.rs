@@ -91,6 +91,7 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
         owners: a.owners.as_deref(),
         groups: a.groups.as_deref(),
         inventories: &a.inventories,
+        hr_columns: &crate::estate::NO_COLUMNS,
     };
     let (dir, _) = estate.load(&mut Rejects::new(false))?;
     let cfg = Arc::new(Config::load(a.config.as_deref())?);
@@ -119,6 +120,7 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
                     owners: owners.as_deref(),
                     groups: groups.as_deref(),
                     inventories: &inventories,
+                    hr_columns: &cfg.hr.columns,
                 };
                 match Journal::open(&jpath, &format!("serve ({})", service::actor())) {
                     Ok(mut journal) => {
@@ -144,6 +146,7 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
                 owners: owners.as_deref(),
                 groups: groups.as_deref(),
                 inventories: &inventories,
+                hr_columns: &cfg.hr.columns,
             };
             let leaver = crate::offboard_cmd::leaver_named(&estate, &call.identity)?;
             let id = leaver.identity.id.clone();
@@ -187,6 +190,7 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
                 owners: owners.as_deref(),
                 groups: groups.as_deref(),
                 inventories: &inventories,
+                hr_columns: &cfg.hr.columns,
             };
             let leaver = crate::offboard_cmd::leaver_for(&estate, &who, &idp_groups)?;
             let mut journal = Journal::open(&jpath, &format!("serve ({})", service::actor()))

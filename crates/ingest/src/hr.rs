@@ -101,7 +101,7 @@ pub const FIELDS: &[FieldSpec] = &[
     },
     FieldSpec {
         name: "status",
-        required: true,
+        required: false,
         aliases: &[
             "employmentstatus",
             "employeestatus",
@@ -142,6 +142,9 @@ pub const FIELDS: &[FieldSpec] = &[
             "contractend",
             "contractenddate",
             "terminationeffectivedate",
+            "lastdayworked",
+            "lastworkingday",
+            "lastworkday",
         ],
     },
     FieldSpec {
@@ -175,12 +178,91 @@ const SCIM_ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise
 
 /// Read a roster file (CSV, JSON array / `{"identities": [...]}` / JSON lines, or SCIM ListResponse).
 pub fn read(input: &Input, rejects: &mut Rejects) -> Result<Vec<Identity>, IngestError> {
+    read_with(input, rejects, FIELDS)
+}
+
+/// The roster fields with the column names a config gives (`[hr.columns]`: field → header as the
+/// export spells it) accepted besides the built-in spellings. Unknown fields are an error naming
+/// the ones there are.
+pub fn fields_with(
+    columns: &std::collections::BTreeMap<String, String>,
+) -> Result<&'static [FieldSpec], String> {
+    if columns.is_empty() {
+        return Ok(FIELDS);
+    }
+    let names: Vec<&str> = FIELDS.iter().map(|f| f.name).collect();
+    if let Some(bad) = columns.keys().find(|k| !names.contains(&k.as_str())) {
+        return Err(format!(
+            "[hr.columns]: `{bad}` is not a roster field (fields: {})",
+            names.join(", ")
+        ));
+    }
+    // Leaked once per configuration read: the specs are static for the readers.
+    let specs: Vec<FieldSpec> = FIELDS
+        .iter()
+        .map(|f| {
+            let mut aliases: Vec<&'static str> = f.aliases.to_vec();
+            if let Some(h) = columns.get(f.name) {
+                aliases.push(Box::leak(crate::records::norm_key(h).into_boxed_str()));
+            }
+            FieldSpec {
+                name: f.name,
+                required: f.required,
+                aliases: Box::leak(aliases.into_boxed_slice()),
+            }
+        })
+        .collect();
+    Ok(Box::leak(specs.into_boxed_slice()))
+}
+
+/// [`read`] with the fields `specs` describes (see [`fields_with`]).
+pub fn read_with(
+    input: &Input,
+    rejects: &mut Rejects,
+    specs: &[FieldSpec],
+) -> Result<Vec<Identity>, IngestError> {
     if is_scim(input) {
         return read_scim(input, rejects);
     }
+    // A roster must say who left: a status column, or a termination date to derive it from.
+    if !input.looks_like_json() {
+        let header = input.text.lines().next().unwrap_or("");
+        let has = |field: &str| {
+            let spec = specs.iter().find(|f| f.name == field).expect("known field");
+            header.split(',').any(|h| {
+                let n = crate::records::norm_key(h.trim().trim_matches('"'));
+                n == crate::records::norm_key(spec.name) || spec.aliases.contains(&n.as_str())
+            })
+        };
+        if !header.trim().is_empty() && !has("status") && !has("end_date") {
+            let spellings = |field: &str| {
+                let spec = specs.iter().find(|f| f.name == field).expect("known field");
+                std::iter::once(spec.name)
+                    .chain(spec.aliases.iter().copied())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            return Err(IngestError::MissingColumns {
+                file: input.label.clone(),
+                line: 1,
+                missing: format!(
+                    "`status` ({}) or `end_date` ({}); map another name with [hr.columns]",
+                    spellings("status"),
+                    spellings("end_date")
+                ),
+                found: crate::error::shorten(
+                    header
+                        .split(',')
+                        .map(|h| h.trim().trim_matches('"'))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+            });
+        }
+    }
     let rows = any_records(
         input,
-        FIELDS,
+        specs,
         &["identities", "employees", "workers", "people", "users"],
     )?;
     convert(rows, rejects, |r| {
@@ -214,7 +296,15 @@ fn lower_list(v: Vec<String>) -> Vec<String> {
 
 fn identity(r: &Record) -> Result<Identity, IngestError> {
     let id = r.require("id", |s| Ok(s.to_string()))?;
-    let status = status_value(r)?;
+    let end_date = r.parse("end_date", parse_date)?;
+    // No status column: a termination date is the departure HR recorded.
+    let status = if r.has("status") {
+        status_value(r)?
+    } else if end_date.is_some() {
+        IdentityStatus::Terminated
+    } else {
+        IdentityStatus::Active
+    };
     let kind = r
         .parse("kind", |s| s.parse::<IdentityKind>())?
         .unwrap_or(IdentityKind::Employee);
@@ -230,7 +320,6 @@ fn identity(r: &Record) -> Result<Identity, IngestError> {
         (!parts.is_empty()).then(|| parts.join(" "))
     });
     let start_date = r.parse("start_date", parse_date)?;
-    let end_date = r.parse("end_date", parse_date)?;
     if let (Some(s), Some(e)) = (start_date, end_date) {
         if e < s {
             return Err(r.err("end_date", format!("end date {e} is before start date {s}")));
@@ -487,5 +576,36 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("hr.csv:3"));
+    }
+
+    #[test]
+    fn exports_as_they_come_employee_number_no_status_and_mapped_columns() {
+        let text = "Employee #,Full Name,Work Email,Last Day Worked\n7,Ana Lee,ana@x.example,\n8,Bo Kim,bo@x.example,2025-03-31\n";
+        let ids = read(&Input::new("hr.csv", text), &mut Rejects::new(false)).unwrap();
+        assert_eq!(ids[0].id, "7");
+        assert_eq!(ids[0].status, IdentityStatus::Active);
+        assert_eq!(
+            ids[1].status,
+            IdentityStatus::Terminated,
+            "a termination date, no status column"
+        );
+        // A column no built-in spelling knows, named in the config.
+        let text =
+            "Badge,Name,Mail,Gone On\nB1,Ana,ana@x.example,\nB2,Bo,bo@x.example,2025-03-31\n";
+        assert!(read(&Input::new("hr.csv", text), &mut Rejects::new(false)).is_err());
+        let cols = [("id", "Badge"), ("end_date", "Gone On")]
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        let specs = fields_with(&cols).unwrap();
+        let ids = read_with(&Input::new("hr.csv", text), &mut Rejects::new(false), specs).unwrap();
+        assert_eq!(ids[1].id, "B2");
+        assert_eq!(ids[1].status, IdentityStatus::Terminated);
+        let bad = [("badge".to_string(), "Badge".to_string())]
+            .into_iter()
+            .collect();
+        assert!(fields_with(&bad)
+            .unwrap_err()
+            .contains("not a roster field"));
     }
 }

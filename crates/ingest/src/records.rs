@@ -178,9 +178,11 @@ pub struct FieldSpec {
     pub required: bool,
 }
 
-/// Normalize a header or key: lower-case ASCII letters and digits only.
+/// Normalize a header or key: lower-case ASCII letters and digits only; `#` reads as "number"
+/// (`Employee #` is `employeenumber`).
 pub(crate) fn norm_key(k: &str) -> String {
-    k.chars()
+    k.replace('#', "number")
+        .chars()
         .filter(|c| c.is_ascii_alphanumeric())
         .map(|c| c.to_ascii_lowercase())
         .collect()
@@ -231,6 +233,11 @@ impl<'i> Record<'i> {
             .iter()
             .find(|(f, _, _)| *f == field)
             .map(|(_, k, c)| (k, c))
+    }
+
+    /// Does the record have this field at all (a column in the header, a key in the object)?
+    pub fn has(&self, field: &str) -> bool {
+        self.get(field).is_some()
     }
 
     /// Trimmed, non-empty text of a field.
