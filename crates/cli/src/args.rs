@@ -254,8 +254,9 @@ pub struct DetectArgs {
     /// Owner mapping file (principal,owner) used with --hr.
     #[arg(long, value_name = "FILE", requires = "hr")]
     pub owners: Option<PathBuf>,
-    /// Credential inventories (repeatable) used with --hr: signing keys and who can read them.
-    #[arg(long = "inventory", value_name = "FILE", requires = "hr")]
+    /// Credential inventories (repeatable, or several after one flag, as for `audit`) used with
+    /// --hr: credentials, signing keys and who can read them.
+    #[arg(long = "inventory", value_name = "FILE", requires = "hr", num_args = 1..)]
     pub inventories: Vec<String>,
     /// Group membership file used with --hr to expand secret readers.
     #[arg(long, value_name = "FILE", requires = "hr")]
@@ -522,7 +523,11 @@ pub enum ArchiveAction {
 /// `credwarden rules`.
 #[derive(Debug, Args)]
 pub struct RulesArgs {
-    /// Output format. Default: table on a terminal, json otherwise.
+    /// Only these rules: ids (`CW-D007`) or prefixes (`CW-B`, `CW-A00`), case-insensitive.
+    #[arg(value_name = "ID")]
+    pub ids: Vec<String>,
+    /// Output format: table (default on a terminal), json (rule metadata, one object per line),
+    /// csv.
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
 }

@@ -65,6 +65,55 @@ fn name_owners(findings: &mut [Finding], loaded: Option<&Loaded>) {
     }
 }
 
+/// The one line every run says on stderr: files read, skipped and unchanged, events per source,
+/// late records, findings by severity, time.
+fn summary_line(stats: &RunStats, findings: &[Finding], took: std::time::Duration) -> String {
+    let skipped = stats.rejects.iter().filter(|e| e.line().is_none()).count();
+    let events: u64 = stats.events.values().sum();
+    let per_kind: Vec<String> = stats
+        .events
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    let mut by_sev: Vec<(credwarden_model::Severity, usize)> = Vec::new();
+    for f in findings {
+        match by_sev.iter_mut().find(|(s, _)| *s == f.severity) {
+            Some((_, n)) => *n += 1,
+            None => by_sev.push((f.severity, 1)),
+        }
+    }
+    by_sev.sort_by(|a, b| b.0.cmp(&a.0));
+    let sev: Vec<String> = by_sev.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    let bad = stats.rejects.len() - skipped;
+    format!(
+        "detect: {} file(s) read ({} unchanged, {skipped} skipped), {events} events{}{}{}; {} finding(s){} in {:.2} s",
+        stats.files,
+        stats.unchanged,
+        if per_kind.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", per_kind.join(", "))
+        },
+        if stats.late > 0 {
+            format!(", {} late", stats.late)
+        } else {
+            String::new()
+        },
+        if bad > 0 {
+            format!(", {bad} bad record(s)")
+        } else {
+            String::new()
+        },
+        findings.len(),
+        if sev.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", sev.join(", "))
+        },
+        took.as_secs_f64()
+    )
+}
+
 /// `3h 5m`, `40s`.
 fn humantime(secs: i64) -> String {
     let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
@@ -411,12 +460,35 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
     let mut exit = 0;
     let mut first = true;
     loop {
+        let started = std::time::Instant::now();
         let progress = Progress::new(show && first);
         let (mut findings, stats) = engine
             .run(&paths, &opts, &mut |d, t, e| progress.update(d, t, e))
             .map_err(|e| e.to_string())?;
         progress.finish();
         name_owners(&mut findings, loaded.as_ref());
+        // Nothing readable at all is an error, not "no findings" (a one-shot run; following, a
+        // folder may fill later).
+        if first && !a.follow {
+            let events: u64 = stats.events.values().sum();
+            let skipped = stats.rejects.iter().filter(|e| e.line().is_none()).count();
+            if events == 0
+                && stats.unchanged == 0
+                && (stats.files <= skipped || !stats.rejects.is_empty())
+            {
+                report_stats(&stats, quarantine.as_mut());
+                let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+                return Err(if stats.files == 0 {
+                    format!("no log files under {}", paths.join(", "))
+                } else {
+                    format!(
+                        "none of the {} file(s) under {} is a log credwarden reads (CloudTrail, GCP audit, VPC flow, gateway, token issuance, shell, DB access, or a [[log]] mapping): see the warnings above",
+                        stats.files,
+                        paths.join(", ")
+                    )
+                });
+            }
+        }
         report_stats(&stats, quarantine.as_mut());
         // Exactly once: parts sealed (unlisted) and findings delivered — output and file sinks on
         // disk — before the state that records them is saved; the archive's parts are listed after.
@@ -522,6 +594,9 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
         }
         if let Some(min) = a.request_offboarding {
             request_offboarding(&findings, min, &a.offboard_journal)?;
+        }
+        if !g.quiet && (first || !findings.is_empty()) {
+            eprintln!("{}", summary_line(&stats, &findings, started.elapsed()));
         }
         exit = exit.max(output::exit_code(&a.out, &findings));
         first = false;

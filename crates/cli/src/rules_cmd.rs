@@ -21,6 +21,16 @@ pub fn run(_g: &Global, a: &RulesArgs) -> Result<u8, String> {
     let mut detect: Vec<_> = detectors.iter().map(|d| d.meta()).collect();
     detect.sort_by_key(|m| m.id);
     metas.extend(detect);
+    if !a.ids.is_empty() {
+        let wanted: Vec<String> = a.ids.iter().map(|i| i.to_ascii_uppercase()).collect();
+        metas.retain(|m| wanted.iter().any(|w| m.id.starts_with(w.as_str())));
+        if metas.is_empty() {
+            return Err(format!(
+                "no rule matches {} (see `credwarden rules` for the list)",
+                a.ids.join(", ")
+            ));
+        }
+    }
     let res = match output::format(a.format, false) {
         Format::Json => metas.iter().try_for_each(|m| {
             serde_json::to_writer(&mut out, m).map_err(std::io::Error::other)?;

@@ -156,9 +156,11 @@ fn a_mapped_gateway_log_feeds_the_token_check() {
         text.contains("CW-D007") && text.contains("never-issued"),
         "{text}"
     );
-    // Without the mapping the file is not understood: counted and named, not silently dropped.
+    // Without the mapping the file is not understood: named, not silently dropped, and a run that
+    // read nothing is an error (exit 2), not "no findings".
     let out = credwarden(&["detect", "--format", "json", "-v", &p(d.path(), "kong")]);
-    assert!(ok(&out).is_empty());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("access.log") && err.contains("[[log]]"),
@@ -176,8 +178,9 @@ fn a_forced_format_and_a_bad_duration_are_checked() {
         "json",
         &format!("{LOGS}/gateway.jsonl"),
     ]);
-    // Gateway lines read as CloudTrail: every record is a located error, and the run still ends well.
-    assert!(out.status.success());
+    // Gateway lines read as CloudTrail: every record is a located error, and a run that read
+    // nothing usable says so (exit 2).
+    assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("gateway.jsonl:1: field `eventTime`: missing"),

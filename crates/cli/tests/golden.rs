@@ -16,6 +16,25 @@ fn root() -> PathBuf {
         .unwrap()
 }
 
+/// Run times (`in 0.31 s`) vary from run to run: written as `in <time>`.
+fn timeless(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find(" in ") {
+        out.push_str(&rest[..i + 4]);
+        rest = &rest[i + 4..];
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if digits > 0 && rest[digits..].starts_with(" s") {
+            out.push_str("<time>");
+            rest = &rest[digits + 2..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 fn run_case(dir: &Path) -> Result<(), String> {
     let read = |n: &str| std::fs::read_to_string(dir.join(n)).ok();
     let args: Vec<String> = read("args")
@@ -41,7 +60,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
     }
     let out = cmd.output().map_err(|e| e.to_string())?;
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let stderr = timeless(&String::from_utf8_lossy(&out.stderr));
     let code = format!("{}\n", out.status.code().unwrap_or(-1));
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(dir.join("stdout"), &stdout).unwrap();

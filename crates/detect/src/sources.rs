@@ -29,6 +29,8 @@ impl Format {
     /// Every format's name, as `--source-format` takes it.
     pub const NAMES: &'static [&'static str] = &[
         "cloudtrail",
+        "gcp_audit",
+        "vpcflow",
         "gateway",
         "token_issuance",
         "shell",
@@ -398,4 +400,18 @@ pub fn peek_start(path: &Path, opts: &ReadOptions, budget: usize) -> Option<jiff
         }
     });
     min
+}
+
+#[cfg(test)]
+mod names {
+    use super::Format;
+
+    /// Every name `--source-format` offers is a format, and the name its events are counted under.
+    #[test]
+    fn every_offered_name_is_a_format() {
+        for n in Format::NAMES {
+            let f = Format::from_name(n).unwrap_or_else(|| panic!("{n}"));
+            assert_eq!(f.kind_name(), *n);
+        }
+    }
 }

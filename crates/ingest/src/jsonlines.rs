@@ -472,6 +472,10 @@ fn read_with(
         crate::lines::MAX_JSON_LINE,
         0,
     );
+    // Lines that are not JSON before any that is: a few are damage, more mean the file is not
+    // JSON lines at all (a pretty-printed document, a report): one error for the file, not one
+    // per line.
+    let mut bad_at_start = 0u32;
     while let Some(l) = r.next_line().map_err(|e| IngestError::Io {
         file: file.to_string(),
         reason: e.to_string(),
@@ -497,6 +501,15 @@ fn read_with(
                 continue;
             }
             Err(e) => {
+                if known.is_none() {
+                    bad_at_start += 1;
+                    if bad_at_start >= 3 {
+                        return Err(IngestError::Format {
+                            file: file.to_string(),
+                            reason: format!("not JSON lines (lines 1 to {n} are not JSON records): not a log credwarden reads"),
+                        });
+                    }
+                }
                 each(Err(IngestError::Syntax {
                     file: file.to_string(),
                     line: n,
