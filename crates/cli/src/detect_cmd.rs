@@ -82,7 +82,7 @@ fn summary_line(stats: &RunStats, findings: &[Finding], took: std::time::Duratio
             None => by_sev.push((f.severity, 1)),
         }
     }
-    by_sev.sort_by(|a, b| b.0.cmp(&a.0));
+    by_sev.sort_by_key(|(s, _)| std::cmp::Reverse(*s));
     let sev: Vec<String> = by_sev.iter().map(|(s, n)| format!("{n} {s}")).collect();
     let bad = stats.rejects.len() - skipped;
     format!(
