@@ -523,6 +523,14 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
                 }
                 _ => findings.clone(),
             };
+            // A person reading the table sees the incidents first, then the findings.
+            if !list.is_empty()
+                && output::format(a.out.format, a.out.output.is_some())
+                    == credwarden_report::Format::Table
+                && a.out.output.is_none()
+            {
+                println!("{}", incidents_table(&list).trim_start());
+            }
             output::write_findings_to(g, &a.out, &fresh, append)?;
         }
         if let Some(p) = &a.incidents {
@@ -585,13 +593,6 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
             let _ = std::fs::remove_file(m);
         }
         recovering = false;
-        if !list.is_empty()
-            && output::format(a.out.format, a.out.output.is_some())
-                == credwarden_report::Format::Table
-            && a.out.output.is_none()
-        {
-            print!("{}", incidents_table(&list));
-        }
         if let Some(min) = a.request_offboarding {
             request_offboarding(&findings, min, &a.offboard_journal)?;
         }

@@ -101,23 +101,74 @@ fn paint(sev: Severity) -> &'static str {
     }
 }
 
-/// Aligned table: severity, rule, owner, credential, message.
+/// `2032106778 bytes` → `1.9 GiB` in a message (sizes for people).
+fn human_sizes(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg;
+    while let Some(i) = rest.find(" bytes") {
+        let head = &rest[..i];
+        let start = head
+            .rfind(|c: char| !c.is_ascii_digit())
+            .map_or(0, |k| k + 1);
+        match head[start..].parse::<u64>() {
+            Ok(n) if n >= 10_000 => {
+                out.push_str(&head[..start]);
+                let units = ["KiB", "MiB", "GiB", "TiB"];
+                let (mut v, mut u) = (n as f64 / 1024.0, 0);
+                while v >= 1024.0 && u < units.len() - 1 {
+                    v /= 1024.0;
+                    u += 1;
+                }
+                out.push_str(&format!("{v:.1} {}", units[u]));
+            }
+            _ => out.push_str(&rest[..i + 6]),
+        }
+        rest = &rest[i + 6..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Who a finding is about, for the table: the person when known, else the principal (shortened).
+fn who(f: &Finding) -> String {
+    if let Some(l) = &f.subject.identity_label {
+        return l.clone();
+    }
+    match (&f.subject.identity_id, &f.subject.principal) {
+        (Some(id), _) => id.clone(),
+        (None, Some(p)) => {
+            let p = p.rsplit_once(":user/").map_or(p.as_str(), |(_, u)| u);
+            if p.chars().count() > 32 {
+                format!("{}…", p.chars().take(31).collect::<String>())
+            } else {
+                p.to_string()
+            }
+        }
+        (None, None) => "-".into(),
+    }
+}
+
+/// Aligned table for people: time (UTC), severity, rule, who, finding; most severe first, then by
+/// time; sizes in human units.
 pub fn write_table(w: &mut dyn Write, findings: &[Finding], color: bool) -> io::Result<()> {
     if findings.is_empty() {
         return writeln!(w, "No findings.");
     }
-    let rows: Vec<[String; 4]> = findings
+    let mut order: Vec<&Finding> = findings.iter().collect();
+    order.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.time.cmp(&b.time)));
+    let rows: Vec<[String; 5]> = order
         .iter()
         .map(|f| {
             [
+                f.time.strftime("%Y-%m-%d %H:%M").to_string(),
                 f.severity.to_string().to_uppercase(),
                 f.rule.id.to_string(),
-                f.subject.identity_id.clone().unwrap_or_else(|| "-".into()),
-                f.message.clone(),
+                who(f),
+                human_sizes(&f.message),
             ]
         })
         .collect();
-    let head = ["SEVERITY", "RULE", "OWNER", "FINDING"];
+    let head = ["TIME (UTC)", "SEVERITY", "RULE", "WHO", "FINDING"];
     let width = |i: usize| {
         rows.iter()
             .map(|r| r[i].chars().count())
@@ -125,20 +176,24 @@ pub fn write_table(w: &mut dyn Write, findings: &[Finding], color: bool) -> io::
             .max()
             .unwrap_or(0)
     };
-    let (w0, w1, w2) = (width(0), width(1), width(2));
+    let (w0, w1, w2, w3) = (width(0), width(1), width(2), width(3));
     writeln!(
         w,
-        "{:w0$}  {:w1$}  {:w2$}  {}",
-        head[0], head[1], head[2], head[3]
+        "{:w0$}  {:w1$}  {:w2$}  {:w3$}  {}",
+        head[0], head[1], head[2], head[3], head[4]
     )?;
-    for (f, r) in findings.iter().zip(&rows) {
-        let sev = format!("{:w0$}", r[0]);
+    for (f, r) in order.iter().zip(&rows) {
+        let sev = format!("{:w1$}", r[1]);
         let sev = if color {
             format!("{}{sev}\x1b[0m", paint(f.severity))
         } else {
             sev
         };
-        writeln!(w, "{sev}  {:w1$}  {:w2$}  {}", r[1], r[2], r[3])?;
+        writeln!(
+            w,
+            "{:w0$}  {sev}  {:w2$}  {:w3$}  {}",
+            r[0], r[2], r[3], r[4]
+        )?;
     }
     Ok(())
 }
@@ -233,5 +288,15 @@ mod tests {
         ];
         assert_eq!(summary(&f), "3 findings (1 critical, 2 low)");
         assert_eq!(summary(&[]), "0 findings");
+    }
+
+    #[test]
+    fn sizes_read_in_human_units() {
+        assert_eq!(human_sizes("sent 2032106778 bytes out"), "sent 1.9 GiB out");
+        assert_eq!(
+            human_sizes("512 bytes, then 20480 bytes"),
+            "512 bytes, then 20.0 KiB"
+        );
+        assert_eq!(human_sizes("no size"), "no size");
     }
 }
