@@ -79,6 +79,47 @@ pub enum Command {
     /// Check an evidence archive written by `detect --archive`: every part present and unaltered,
     /// the manifest's hash chain unbroken, no unlisted files.
     Archive(ArchiveArgs),
+    /// The configuration: which file is used (`--config`, `CREDWARDEN_CONFIG`,
+    /// `./credwarden.toml`, then `$XDG_CONFIG_HOME/credwarden/credwarden.toml`) and whether it is
+    /// valid.
+    ///
+    /// Example: `credwarden config check`
+    Config(ConfigArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout.
+    ///
+    /// Example: `credwarden completions bash > /etc/bash_completion.d/credwarden`
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout.
+    ///
+    /// Example: `credwarden man > /usr/local/share/man/man1/credwarden.1`
+    Man,
+}
+
+/// `credwarden config`.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: ConfigAction,
+}
+
+/// `credwarden config` actions.
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Say which configuration file is used and check it (exit 2 when invalid).
+    Check {
+        /// The file (default: discovered).
+        #[arg(long, value_name = "FILE", env = "CREDWARDEN_CONFIG")]
+        config: Option<PathBuf>,
+    },
+}
+
+/// `credwarden completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Simulation settings shared by `simulate` and `demo`.

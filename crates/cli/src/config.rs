@@ -30,10 +30,33 @@ pub struct HrSection {
     pub columns: std::collections::BTreeMap<String, String>,
 }
 
+/// Where the configuration comes from when `--config` (or `CREDWARDEN_CONFIG`, which clap reads
+/// into it) does not say: `./credwarden.toml`, then `$XDG_CONFIG_HOME/credwarden/credwarden.toml`
+/// (`~/.config/…` without it). `None`: no file, the defaults.
+pub fn discover(given: Option<&Path>) -> Option<std::path::PathBuf> {
+    if let Some(p) = given {
+        return Some(p.to_path_buf());
+    }
+    let here = std::path::PathBuf::from("credwarden.toml");
+    if here.is_file() {
+        return Some(here);
+    }
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".config"))
+        })?;
+    let xdg = base.join("credwarden").join("credwarden.toml");
+    xdg.is_file().then_some(xdg)
+}
+
 impl Config {
-    /// Load and validate; `None` gives the defaults.
+    /// Load and validate the configuration `--config` names, or the one [`discover`] finds; none
+    /// gives the defaults.
     pub fn load(path: Option<&Path>) -> Result<Self, String> {
-        let Some(path) = path else {
+        let found = discover(path);
+        let Some(path) = found.as_deref() else {
             return Ok(Self::default());
         };
         let text = std::fs::read_to_string(path)

@@ -28,6 +28,19 @@ pub const EXIT_ERROR: u8 = 2;
 /// Exit code when `--fail-on` was given and a finding reached that severity.
 pub const EXIT_FINDINGS: u8 = 1;
 
+/// `credwarden config check`.
+fn config_check(a: &args::ConfigArgs) -> Result<u8, String> {
+    let args::ConfigAction::Check { config } = &a.action;
+    match config::discover(config.as_deref()) {
+        None => println!("no configuration file (looked for ./credwarden.toml and the XDG config folder): the defaults apply"),
+        Some(p) => {
+            config::Config::load(Some(&p))?;
+            println!("{}: valid", p.display());
+        }
+    }
+    Ok(0)
+}
+
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
     output::init_logging(&cli.global);
@@ -42,6 +55,20 @@ fn main() -> ExitCode {
         args::Command::Simulate(a) => sim_cmd::run(&cli.global, a),
         args::Command::Eval(a) => eval_cmd::run(&cli.global, a),
         args::Command::Demo(a) => demo_cmd::run(&cli.global, a),
+        args::Command::Config(a) => config_check(a),
+        args::Command::Completions(a) => {
+            use clap::CommandFactory;
+            let mut cmd = args::Cli::command();
+            clap_complete::generate(a.shell, &mut cmd, "credwarden", &mut std::io::stdout());
+            Ok(0)
+        }
+        args::Command::Man => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(args::Cli::command())
+                .render(&mut std::io::stdout())
+                .map(|_| 0)
+                .map_err(|e| e.to_string())
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),
