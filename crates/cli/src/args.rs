@@ -302,10 +302,12 @@ pub struct DetectArgs {
     /// Group membership file used with --hr to expand secret readers.
     #[arg(long, value_name = "FILE", requires = "hr")]
     pub groups: Option<PathBuf>,
-    /// Network table (`prefix,asn,country,name` CSV) to enrich source addresses with ASN and country
-    /// for the network baselines (CW-B001, CW-B004).
-    #[arg(long, value_name = "FILE")]
-    pub networks: Option<PathBuf>,
+    /// Network tables (repeatable) to enrich source addresses with ASN and country for the network
+    /// baselines (CW-B001, CW-B004): a `prefix,asn,country,name` CSV, or the public ip-location-db
+    /// range CSVs as they come (`start,end,asn,name` and `start,end,country`, IPv4 and IPv6; give
+    /// the ASN and the country tables together).
+    #[arg(long = "networks", value_name = "FILE", num_args = 1..)]
+    pub networks: Vec<PathBuf>,
     /// TOML config: `[[log]]` field mappings for other JSON-lines logs (see docs/formats.md).
     #[arg(long, value_name = "FILE", env = "CREDWARDEN_CONFIG")]
     pub config: Option<PathBuf>,

@@ -214,7 +214,12 @@ pub fn detect(
 ) -> Result<Vec<Finding>, String> {
     let loaded = load(ids.as_ref())?;
     let mut engine = Engine::new(detectors(loaded.as_ref()));
-    engine.set_networks(load_networks(networks)?);
+    engine.set_networks(load_networks(
+        &networks
+            .map(Path::to_path_buf)
+            .into_iter()
+            .collect::<Vec<_>>(),
+    )?);
     let (mut findings, stats) = engine
         .run(paths, &Options::default(), &mut |_, _, _| {})
         .map_err(|e| e.to_string())?;
@@ -224,14 +229,18 @@ pub fn detect(
 }
 
 fn load_networks(
-    path: Option<&Path>,
+    paths: &[PathBuf],
 ) -> Result<Option<Arc<credwarden_detect::enrich::Networks>>, String> {
-    let Some(p) = path else {
+    if paths.is_empty() {
         info!("no --networks: source addresses are not enriched, the network baselines judge only events whose log names an ASN");
         return Ok(None);
-    };
-    let n = credwarden_detect::enrich::Networks::from_csv(p)?;
-    info!("{} network prefixes from {}", n.len(), p.display());
+    }
+    let n = credwarden_detect::enrich::Networks::from_files(paths)?;
+    info!(
+        "{} network prefixes and ranges from {} file(s)",
+        n.len(),
+        paths.len()
+    );
     Ok(Some(Arc::new(n)))
 }
 
@@ -361,7 +370,7 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
         all.extend(rules);
     }
     let mut engine = Engine::new(all);
-    engine.set_networks(load_networks(a.networks.as_deref())?);
+    engine.set_networks(load_networks(&a.networks)?);
     let mut archive_pending = Vec::new();
     let _lock = match &a.state {
         Some(p) => {

@@ -1,7 +1,9 @@
 //! Network enrichment: source address → ASN, country and network name, from a table of prefixes
 //! (`prefix,asn,country,name` CSV, as the simulator's `networks.csv` or an export of any IP-to-ASN
-//! database). Longest prefix wins. Addresses that are not addresses (anonymized logs, AWS service
-//! names) are left alone.
+//! database; longest prefix wins) and from the public ip-location-db range tables as they come —
+//! `start,end,asn,name` (ASN) and `start,end,country` (country), IPv4 or IPv6, several at once (the
+//! ASN of one table and the country of another are joined per address). Addresses that are not
+//! addresses (anonymized logs, AWS service names) are left alone.
 
 use credwarden_model::Event;
 use std::collections::HashMap;
@@ -25,6 +27,26 @@ pub struct Networks {
     /// (prefix length, v6?) → masked address → info; lengths tried longest first.
     by_len: Vec<(u8, bool, HashMap<u128, Arc<NetInfo>>)>,
     count: usize,
+    /// Address ranges → (ASN, name), sorted by (v6, start), not overlapping.
+    asn_ranges: Vec<(bool, u128, u128, u32, Arc<str>)>,
+    /// Address ranges → country, sorted by (v6, start), not overlapping.
+    country_ranges: Vec<(bool, u128, u128, Arc<str>)>,
+}
+
+/// The entry of a sorted, non-overlapping range list holding `(v6, a)`.
+fn in_ranges<T>(
+    list: &[T],
+    key: impl Fn(&T) -> (bool, u128, u128),
+    v6: bool,
+    a: u128,
+) -> Option<&T> {
+    let i = list.partition_point(|e| {
+        let (v, start, _) = key(e);
+        (v, start) <= (v6, a)
+    });
+    let e = list.get(i.checked_sub(1)?)?;
+    let (v, start, end) = key(e);
+    (v == v6 && start <= a && a <= end).then_some(e)
 }
 
 fn bits(ip: IpAddr) -> (u128, bool) {
@@ -44,9 +66,93 @@ fn mask(addr: u128, len: u8, v6: bool) -> u128 {
 }
 
 impl Networks {
+    /// Read every file into one table: each is a prefix table (header `prefix,asn,…`) or an
+    /// ip-location-db range table (no header: `start,end,asn,name` or `start,end,country`),
+    /// told apart by its first line.
+    pub fn from_files(paths: &[std::path::PathBuf]) -> Result<Networks, String> {
+        let mut net = Networks::default();
+        for p in paths {
+            let first = std::fs::read_to_string(p)
+                .map_err(|e| format!("{}: {e}", p.display()))?
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string();
+            let cells: Vec<&str> = first.split(',').map(str::trim).collect();
+            let is_ip = |s: &str| s.parse::<IpAddr>().is_ok();
+            if cells.len() >= 3 && is_ip(cells[0]) && is_ip(cells[1]) {
+                net.add_ranges(p)?;
+            } else {
+                net.add_prefixes(p)?;
+            }
+        }
+        net.asn_ranges.sort_by_key(|e| (e.0, e.1));
+        net.country_ranges.sort_by_key(|e| (e.0, e.1));
+        Ok(net)
+    }
+
+    /// Add an ip-location-db range table: `start,end,asn[,name]` or `start,end,country`.
+    fn add_ranges(&mut self, path: &std::path::Path) -> Result<(), String> {
+        let label = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{label}: {e}"))?;
+        let mut names: HashMap<String, Arc<str>> = HashMap::new();
+        for (i, line) in text.lines().enumerate() {
+            let line_no = i + 1;
+            if line.trim().is_empty() {
+                continue;
+            }
+            // A name may hold commas: split the first three fields only.
+            let mut f = line.splitn(4, ',').map(str::trim);
+            let (Some(a), Some(b), Some(third)) = (f.next(), f.next(), f.next()) else {
+                return Err(format!(
+                    "{label}:{line_no}: expected start,end,asn[,name] or start,end,country"
+                ));
+            };
+            let parse = |s: &str, what: &str| -> Result<(u128, bool), String> {
+                s.parse::<IpAddr>().map(bits).map_err(|_| {
+                    format!("{label}:{line_no}: field `{what}`: not an address: {s:?}")
+                })
+            };
+            let ((start, v6), (end, v6e)) = (parse(a, "start")?, parse(b, "end")?);
+            if v6 != v6e || end < start {
+                return Err(format!("{label}:{line_no}: {a}..{b} is not a range"));
+            }
+            match third.trim_start_matches("AS").parse::<u32>() {
+                Ok(asn) => {
+                    let name = f.next().unwrap_or("").trim_matches('"').to_string();
+                    let name = names
+                        .entry(name.clone())
+                        .or_insert_with(|| Arc::from(name.as_str()))
+                        .clone();
+                    self.asn_ranges.push((v6, start, end, asn, name));
+                }
+                Err(_) if third.len() == 2 && third.chars().all(|c| c.is_ascii_alphabetic()) => {
+                    let c = names
+                        .entry(third.to_string())
+                        .or_insert_with(|| Arc::from(third))
+                        .clone();
+                    self.country_ranges.push((v6, start, end, c));
+                }
+                Err(_) => {
+                    return Err(format!(
+                    "{label}:{line_no}: third field {third:?} is neither an ASN nor a country code"
+                ))
+                }
+            }
+            self.count += 1;
+        }
+        Ok(())
+    }
+
     /// Read a `prefix,asn,country,name` CSV (header row required; extra columns ignored). Errors
     /// name the file, line and field.
     pub fn from_csv(path: &std::path::Path) -> Result<Networks, String> {
+        let mut net = Networks::default();
+        net.add_prefixes(path)?;
+        Ok(net)
+    }
+
+    fn add_prefixes(&mut self, path: &std::path::Path) -> Result<(), String> {
         let label = path.display().to_string();
         let mut r = csv::ReaderBuilder::new()
             .flexible(true)
@@ -65,7 +171,7 @@ impl Networks {
             ));
         };
         let (c, n) = (col("country"), col("name"));
-        let mut net = Networks::default();
+        let net = self;
         for (i, rec) in r.records().enumerate() {
             let line = i + 2;
             let rec = rec.map_err(|e| format!("{label}:{line}: {e}"))?;
@@ -101,7 +207,7 @@ impl Networks {
                 },
             );
         }
-        Ok(net)
+        Ok(())
     }
 
     fn insert(&mut self, addr: u128, len: u8, v6: bool, info: NetInfo) {
@@ -136,14 +242,42 @@ impl Networks {
         self.count == 0
     }
 
-    /// The network of `ip` (longest prefix), if known.
-    pub fn lookup(&self, ip: &str) -> Option<&NetInfo> {
+    /// The network of `ip`: the longest prefix of the prefix tables, else the ASN and country
+    /// ranges (joined), if known.
+    pub fn lookup(&self, ip: &str) -> Option<NetInfo> {
         let (a, v6) = bits(ip.trim().parse().ok()?);
-        self.by_len
+        if let Some(i) = self
+            .by_len
             .iter()
             .filter(|(_, v, _)| *v == v6)
             .find_map(|(len, _, m)| m.get(&mask(a, *len, v6)))
-            .map(|i| i.as_ref())
+        {
+            return Some(i.as_ref().clone());
+        }
+        let asn = in_ranges(&self.asn_ranges, |e| (e.0, e.1, e.2), v6, a);
+        let country = in_ranges(&self.country_ranges, |e| (e.0, e.1, e.2), v6, a);
+        asn.map(|(_, _, _, asn, name)| NetInfo {
+            asn: *asn,
+            country: country.map(|c| c.3.to_string()).unwrap_or_default(),
+            name: name.to_string(),
+        })
+    }
+
+    /// ASN and country of `ip`, borrowed (the hot path: no allocation).
+    fn asn_country(&self, ip: &str) -> Option<(u32, &str)> {
+        let (a, v6) = bits(ip.trim().parse().ok()?);
+        if let Some(i) = self
+            .by_len
+            .iter()
+            .filter(|(_, v, _)| *v == v6)
+            .find_map(|(len, _, m)| m.get(&mask(a, *len, v6)))
+        {
+            return Some((i.asn, i.country.as_str()));
+        }
+        let (_, _, _, asn, _) = in_ranges(&self.asn_ranges, |e| (e.0, e.1, e.2), v6, a)?;
+        let country =
+            in_ranges(&self.country_ranges, |e| (e.0, e.1, e.2), v6, a).map_or("", |c| &*c.3);
+        Some((*asn, country))
     }
 
     /// Fill the event's ASN and country when the log did not.
@@ -151,10 +285,10 @@ impl Networks {
         if e.src.asn.is_some() {
             return;
         }
-        if let Some(n) = e.src.ip.as_deref().and_then(|ip| self.lookup(ip)) {
-            e.src.asn = Some(n.asn);
-            if e.src.country.is_none() && !n.country.is_empty() {
-                e.src.country = Some(n.country.clone());
+        if let Some((asn, country)) = e.src.ip.as_deref().and_then(|ip| self.asn_country(ip)) {
+            e.src.asn = Some(asn);
+            if e.src.country.is_none() && !country.is_empty() {
+                e.src.country = Some(country.to_string());
             }
         }
     }
@@ -185,5 +319,45 @@ mod tests {
         assert!(Networks::from_csv(&p)
             .unwrap_err()
             .contains("needs columns prefix and asn"));
+    }
+
+    #[test]
+    fn ip_location_db_range_tables_are_joined_per_address() {
+        let d = tempfile::tempdir().unwrap();
+        let asn = d.path().join("asn-ipv4.csv");
+        std::fs::write(&asn, "1.0.0.0,1.0.0.255,13335,CLOUDFLARENET\n45.133.0.0,45.133.255.255,666,\"Hosting, Inc\"\n").unwrap();
+        let asn6 = d.path().join("asn-ipv6.csv");
+        std::fs::write(
+            &asn6,
+            "2001:db8::,2001:db8:ffff:ffff:ffff:ffff:ffff:ffff,64500,DOC\n",
+        )
+        .unwrap();
+        let country = d.path().join("country-ipv4.csv");
+        std::fs::write(
+            &country,
+            "1.0.0.0,1.0.0.127,AU\n45.133.0.0,45.133.127.255,NL\n45.133.128.0,45.133.255.255,SG\n",
+        )
+        .unwrap();
+        let n = Networks::from_files(&[asn, asn6, country]).unwrap();
+        let x = n.lookup("45.133.200.1").unwrap();
+        assert_eq!(
+            (x.asn, x.country.as_str(), x.name.as_str()),
+            (666, "SG", "Hosting, Inc")
+        );
+        assert_eq!(n.lookup("45.133.1.1").unwrap().country, "NL");
+        assert_eq!(
+            n.lookup("1.0.0.200").unwrap().country,
+            "",
+            "no country range there"
+        );
+        assert_eq!(n.lookup("2001:db8::7").unwrap().asn, 64500);
+        assert!(n.lookup("9.9.9.9").is_none());
+        let bad = d.path().join("bad.csv");
+        std::fs::write(&bad, "1.0.0.0,1.0.0.255,13335,X\n1.0.1.0,1.0.1.255,XYZ\n").unwrap();
+        let e = Networks::from_files(&[bad]).unwrap_err();
+        assert!(
+            e.contains("bad.csv:2") && e.contains("neither an ASN nor a country"),
+            "{e}"
+        );
     }
 }
