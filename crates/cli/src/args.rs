@@ -337,8 +337,11 @@ pub struct DetectArgs {
     #[arg(long, value_name = "DIR")]
     pub archive: Option<PathBuf>,
     /// Also send findings to a sink (repeatable): `file:PATH` (OCSF JSON lines appended),
-    /// `webhook:URL` (generic JSON batches) or `slack:URL` (Slack incoming webhook); HTTP sinks retry
-    /// with backoff and a failed delivery is an error (exit 2).
+    /// `webhook:URL` (generic JSON batches), `slack:URL` (Slack incoming webhook), `hec:URL` (Splunk
+    /// HTTP Event Collector; token in CREDWARDEN_HEC_TOKEN), `elasticsearch:URL/INDEX` or
+    /// `opensearch:URL/INDEX` (bulk, one document per finding; API key in CREDWARDEN_ES_API_KEY),
+    /// `syslog:udp://HOST:PORT` or `syslog:tcp://HOST:PORT` (RFC 5424); deliveries retry with
+    /// backoff and a failed delivery is an error (exit 2).
     #[arg(long = "sink", value_name = "SPEC", value_parser = parse_sink)]
     pub sinks: Vec<credwarden_sink::SinkSpec>,
     /// Ask for the offboarding of every identity a finding at least this severe names (an approval

@@ -76,6 +76,11 @@ pub(crate) struct Poster {
     agent: ureq::Agent,
     retries: u32,
     backoff_initial: Duration,
+    content_type: &'static str,
+    /// Extra headers (an `Authorization` value among them: never shown).
+    headers: Vec<(&'static str, String)>,
+    /// The body of the last successful answer (read by sinks whose answer says what was taken).
+    last_body: std::cell::RefCell<String>,
 }
 
 /// How one attempt ended.
@@ -107,7 +112,7 @@ impl Failure {
         }
     }
 
-    fn into_error(self, sink: &str, delivered: usize, total: usize) -> SinkError {
+    pub(crate) fn into_error(self, sink: &str, delivered: usize, total: usize) -> SinkError {
         let sink = sink.to_string();
         match self {
             Self::Rejected {
@@ -148,7 +153,39 @@ impl Poster {
             agent: config.into(),
             retries: opts.retries,
             backoff_initial: opts.backoff_initial,
+            content_type: "application/json",
+            headers: Vec::new(),
+            last_body: Default::default(),
         }
+    }
+
+    /// The same poster sending `content_type` with `headers`.
+    pub(crate) fn with(
+        name: String,
+        url: SecretUrl,
+        opts: &Options,
+        content_type: &'static str,
+        headers: Vec<(&'static str, String)>,
+    ) -> Self {
+        let mut p = Self::new(name, url, opts);
+        p.content_type = content_type;
+        p.headers = headers;
+        p
+    }
+
+    /// The body of the last answer that delivered.
+    pub(crate) fn last_body(&self) -> String {
+        self.last_body.borrow().clone()
+    }
+
+    /// The wait before attempt `n + 1` (for sinks that retry parts of a batch themselves).
+    pub(crate) fn backoff(&self, n: u32) -> Duration {
+        backoff(self.backoff_initial, n)
+    }
+
+    /// Attempts a sink may make.
+    pub(crate) fn retries(&self) -> u32 {
+        self.retries
     }
 
     /// POST `body` as JSON; the number of attempts it took, or why it failed.
@@ -184,11 +221,14 @@ impl Poster {
     }
 
     fn attempt(&self, body: &[u8]) -> Attempt {
-        let result = self
+        let mut req = self
             .agent
             .post(self.url.expose())
-            .header("Content-Type", "application/json")
-            .send(body);
+            .header("Content-Type", self.content_type);
+        for (k, v) in &self.headers {
+            req = req.header(*k, v);
+        }
+        let result = req.send(body);
         let mut response = match result {
             Ok(r) => r,
             Err(e) => {
@@ -215,9 +255,18 @@ impl Poster {
                 .get("retry-after")
                 .and_then(|v| v.to_str().ok()),
         );
+        if (200..=299).contains(&status) {
+            let mut raw = Vec::new();
+            let _ = response
+                .body_mut()
+                .as_reader()
+                .take(16 << 20)
+                .read_to_end(&mut raw);
+            *self.last_body.borrow_mut() = String::from_utf8_lossy(&raw).into_owned();
+            return Attempt::Delivered;
+        }
         let snippet = self.snippet(&mut response);
         match status {
-            200..=299 => Attempt::Delivered,
             408 | 429 | 500..=599 => Attempt::Retry {
                 why: format!("HTTP {status}{snippet}"),
                 retry_after,

@@ -9,11 +9,14 @@
 //! Webhook URLs are secrets: a sink's [`Sink::name`], its errors and its log lines show only
 //! `scheme://host[:port]/…` (see [`SecretUrl`]).
 
+mod bulk;
 mod error;
 mod file;
+mod hec;
 mod http;
 mod slack;
 mod spec;
+pub mod syslog;
 mod webhook;
 
 pub use error::{SinkError, EXPECTED_FORMS};
@@ -90,6 +93,14 @@ pub fn open(spec: &SinkSpec, opts: &Options) -> Result<Box<dyn Sink>, SinkError>
             url.clone(),
             opts,
             slack::encode,
+        )),
+        SinkSpec::Hec(url) => Box::new(hec::HecSink::new(spec.to_string(), url.clone(), opts)?),
+        SinkSpec::Bulk(url) => Box::new(bulk::BulkSink::new(spec.to_string(), url, opts)?),
+        SinkSpec::Syslog(t, addr) => Box::new(syslog::SyslogSink::new(
+            spec.to_string(),
+            t.clone(),
+            addr.clone(),
+            opts,
         )),
     })
 }

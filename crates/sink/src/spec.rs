@@ -20,6 +20,14 @@ pub enum SinkSpec {
     Webhook(SecretUrl),
     /// `slack:URL` — POST one Slack incoming-webhook message per batch.
     Slack(SecretUrl),
+    /// `hec:URL` — Splunk HTTP Event Collector (`…/services/collector/event`), token from
+    /// `CREDWARDEN_HEC_TOKEN`.
+    Hec(SecretUrl),
+    /// `elasticsearch:URL/INDEX` or `opensearch:URL/INDEX` — bulk indexing, one document per
+    /// finding with its fingerprint as id; API key from `CREDWARDEN_ES_API_KEY`.
+    Bulk(SecretUrl),
+    /// `syslog:udp://HOST:PORT` or `syslog:tcp://HOST:PORT` — RFC 5424 messages.
+    Syslog(crate::syslog::Transport, String),
 }
 
 impl FromStr for SinkSpec {
@@ -35,6 +43,30 @@ impl FromStr for SinkSpec {
             "file" => Ok(Self::File(PathBuf::from(rest))),
             "webhook" => Ok(Self::Webhook(SecretUrl::parse(rest)?)),
             "slack" => Ok(Self::Slack(SecretUrl::parse(rest)?)),
+            "hec" | "splunk" => Ok(Self::Hec(SecretUrl::parse(rest)?)),
+            "elasticsearch" | "opensearch" | "bulk" => {
+                let u = SecretUrl::parse(rest)?;
+                crate::bulk::split(u.expose())?;
+                Ok(Self::Bulk(u))
+            }
+            "syslog" => {
+                let (t, addr) = match rest.split_once("://") {
+                    Some(("udp", a)) => (crate::syslog::Transport::Udp, a),
+                    Some(("tcp", a)) => (crate::syslog::Transport::Tcp, a),
+                    _ => {
+                        return Err(SinkError::spec(
+                            "syslog needs udp://HOST:PORT or tcp://HOST:PORT",
+                        ))
+                    }
+                };
+                let ok = a_host_port(addr);
+                if !ok {
+                    return Err(SinkError::spec(
+                        "syslog needs udp://HOST:PORT or tcp://HOST:PORT",
+                    ));
+                }
+                Ok(Self::Syslog(t, addr.to_string()))
+            }
             "http" | "https" => Err(SinkError::spec(
                 "a bare URL needs a kind prefix (webhook: or slack:)",
             )),
@@ -47,6 +79,12 @@ impl FromStr for SinkSpec {
     }
 }
 
+/// `HOST:PORT` with a port number.
+fn a_host_port(a: &str) -> bool {
+    a.rsplit_once(':')
+        .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p > 0))
+}
+
 impl fmt::Display for SinkSpec {
     /// The spec with any URL redacted: safe for logs and errors.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -54,6 +92,10 @@ impl fmt::Display for SinkSpec {
             Self::File(p) => write!(f, "file:{}", p.display()),
             Self::Webhook(u) => write!(f, "webhook:{u}"),
             Self::Slack(u) => write!(f, "slack:{u}"),
+            Self::Hec(u) => write!(f, "hec:{u}"),
+            Self::Bulk(u) => write!(f, "elasticsearch:{u}"),
+            Self::Syslog(crate::syslog::Transport::Udp, a) => write!(f, "syslog:udp://{a}"),
+            Self::Syslog(crate::syslog::Transport::Tcp, a) => write!(f, "syslog:tcp://{a}"),
         }
     }
 }
@@ -286,10 +328,14 @@ mod tests {
             "https://hooks.slack.com/services/secretpath",
             "kafka:broker:9092",
             "webhook:https://host/secret path",
+            "syslog:udp://host",
+            "syslog:ftp://host:514",
+            "elasticsearch:https://host:9200/",
+            "hec:host/secretpath",
         ] {
             let e = bad.parse::<SinkSpec>().unwrap_err().to_string();
             assert!(
-                e.contains("file:PATH, webhook:URL or slack:URL"),
+                e.contains("file:PATH, webhook:URL, slack:URL, hec:URL"),
                 "{bad}: {e}"
             );
             assert!(!e.contains("secret"), "{bad}: {e}");

@@ -402,3 +402,187 @@ fn open_rejects_a_zero_batch() {
     };
     assert!(matches!(open(&spec, &opts), Err(SinkError::Options(_))));
 }
+
+/// Splunk HEC: concatenated events with the token in `Authorization: Splunk …`; a busy collector
+/// (503) is retried.
+#[test]
+fn hec_sends_events_with_the_token_and_retries_a_busy_collector() {
+    std::env::set_var("CREDWARDEN_HEC_TOKEN", "hec-token-0123");
+    let m = Mock::start(vec![
+        mock::status(503),
+        mock::with_body(200, r#"{"text":"Success","code":0}"#),
+    ]);
+    let spec: SinkSpec = format!("hec:{}", m.url).parse().unwrap();
+    let mut s = open(&spec, &fast(3)).unwrap();
+    let d = s.send(&findings(3)).unwrap();
+    assert_eq!((d.sent, d.attempts), (3, 2));
+    let reqs = m.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(
+        reqs[1].header("authorization"),
+        Some("Splunk hec-token-0123")
+    );
+    let body = String::from_utf8(reqs[1].body.clone()).unwrap();
+    let events: Vec<serde_json::Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 3);
+    assert_eq!(events[0]["sourcetype"], "ocsf:detection_finding");
+    assert_eq!(events[0]["event"]["class_uid"], 2004);
+    assert!(!s.name().contains("hec-token-0123"));
+}
+
+/// A bulk answer where one document failed for now (429): only that one is sent again; the
+/// documents taken are not sent twice; a document refused for good names itself in the error.
+#[test]
+fn bulk_resends_only_the_documents_that_failed() {
+    let items = |st: &[u16]| {
+        let v: Vec<serde_json::Value> = st
+            .iter()
+            .map(|s| serde_json::json!({"index": {"status": s, "error": if *s >= 300 { serde_json::json!({"reason": "busy"}) } else { serde_json::Value::Null }}}))
+            .collect();
+        serde_json::json!({"errors": st.iter().any(|s| *s >= 300), "items": v}).to_string()
+    };
+    let m = Mock::start(vec![
+        mock::with_body(200, items(&[201, 429, 201])),
+        mock::with_body(200, items(&[201])),
+    ]);
+    let base = m.url.split("/services/").next().unwrap().to_string();
+    let spec: SinkSpec = format!("elasticsearch:{base}/credwarden-findings")
+        .parse()
+        .unwrap();
+    let fs = findings(3);
+    let d = open(&spec, &fast(3)).unwrap().send(&fs).unwrap();
+    assert_eq!(d.sent, 3);
+    let reqs = m.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[0].path, "/_bulk");
+    assert_eq!(reqs[0].header("content-type"), Some("application/x-ndjson"));
+    let again = String::from_utf8(reqs[1].body.clone()).unwrap();
+    let lines: Vec<serde_json::Value> = again
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "one action and one document: {again}");
+    assert_eq!(lines[0]["index"]["_id"], fs[1].fingerprint());
+    assert_eq!(lines[0]["index"]["_index"], "credwarden-findings");
+    // Refused for good (a mapping error): an error naming the document, nothing resent.
+    let m = Mock::start(vec![mock::with_body(200, items(&[201, 400]))]);
+    let base = m.url.split("/services/").next().unwrap().to_string();
+    let spec: SinkSpec = format!("opensearch:{base}/credwarden-findings")
+        .parse()
+        .unwrap();
+    let e = open(&spec, &fast(3))
+        .unwrap()
+        .send(&fs[..2])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("HTTP 400") && e.contains(&fs[1].fingerprint()),
+        "{e}"
+    );
+    assert_eq!(m.requests().len(), 1);
+    // The index must be named.
+    assert!(format!("elasticsearch:{base}").parse::<SinkSpec>().is_err());
+}
+
+/// Syslog against a real rsyslog started on loopback: RFC 5424 messages over UDP and TCP (octet
+/// counting) arrive with their structured data and the OCSF finding.
+#[test]
+fn syslog_messages_reach_rsyslog_over_udp_and_tcp() {
+    let Some(rsyslogd) = ["/usr/sbin/rsyslogd", "/sbin/rsyslogd"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+    else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "rsyslogd is needed under CI (apt-get install rsyslog)"
+        );
+        eprintln!("skipped: rsyslogd not installed (apt-get install rsyslog)");
+        return;
+    };
+    let d = tempfile::tempdir().unwrap();
+    let port = |udp: bool| -> u16 {
+        if udp {
+            std::net::UdpSocket::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        } else {
+            TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        }
+    };
+    let (up, tp) = (port(true), port(false));
+    let out = d.path().join("got.log");
+    let conf = d.path().join("rsyslog.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "global(workDirectory=\"{dir}\")\nmodule(load=\"imudp\")\nmodule(load=\"imtcp\")\ninput(type=\"imudp\" address=\"127.0.0.1\" port=\"{up}\")\ninput(type=\"imtcp\" address=\"127.0.0.1\" port=\"{tp}\")\ntemplate(name=\"raw\" type=\"string\" string=\"%pri% %app-name% %msgid% %structured-data% %msg%\\n\")\n*.* action(type=\"omfile\" file=\"{out}\" template=\"raw\")\n",
+            dir = d.path().display(),
+            out = out.display()
+        ),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(rsyslogd)
+        .arg("-n")
+        .arg("-f")
+        .arg(&conf)
+        .arg("-i")
+        .arg(d.path().join("pid"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait for the TCP input to listen.
+    let t = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", tp)).is_err() {
+        assert!(
+            t.elapsed() < Duration::from_secs(15),
+            "rsyslogd did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let fs = findings(2);
+    for spec in [
+        format!("syslog:udp://127.0.0.1:{up}"),
+        format!("syslog:tcp://127.0.0.1:{tp}"),
+    ] {
+        let spec: SinkSpec = spec.parse().unwrap();
+        let d = open(&spec, &fast(3)).unwrap().send(&fs).unwrap();
+        assert_eq!(d.sent, 2);
+    }
+    let t = std::time::Instant::now();
+    let text = loop {
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        if text.lines().filter(|l| l.contains("credwarden")).count() >= 4
+            || t.elapsed() > Duration::from_secs(15)
+        {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let ours: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("credwarden finding"))
+        .collect();
+    assert_eq!(ours.len(), 4, "{text}");
+    for l in &ours {
+        // Facility log audit (13), severity error (3) for a high finding: PRI 107.
+        assert!(
+            l.starts_with("107 credwarden finding [credwarden@32473 rule=\"CW-T001\""),
+            "{l}"
+        );
+        let json = &l[l.find('{').unwrap()..];
+        let v: serde_json::Value = serde_json::from_str(json).unwrap();
+        assert_eq!(v["class_uid"], 2004);
+    }
+}
