@@ -55,22 +55,57 @@ pub enum FormatArg {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Join the HR roster with credential inventories and report what should not be (no logs needed).
+    ///
+    /// Examples:
+    ///   credwarden audit --hr hr.csv --inventory iam-credential-report.csv secrets.csv --groups groups.csv
+    ///   credwarden audit --hr hr.csv --inventory report.csv --as-of 2025-11-17 --fail-on high --format json -o findings.jsonl
+    #[command(verbatim_doc_comment)]
     Audit(AuditArgs),
     /// List the built-in rules with their severity, ATT&CK and D3FEND references.
+    ///
+    /// Examples:
+    ///   credwarden rules
+    ///   credwarden rules CW-D007 CW-B --format csv
+    #[command(verbatim_doc_comment)]
     Rules(RulesArgs),
-    /// Run the detectors over activity logs (CloudTrail, gateway, token issuance, shell, DB access).
+    /// Run the detectors over activity logs (CloudTrail, GCP audit, VPC flow, gateway, token
+    /// issuance, shell, DB access).
+    ///
+    /// Examples:
+    ///   credwarden detect logs/
+    ///   credwarden detect --hr hr.csv --inventory report.csv secrets.csv --networks asn-ipv4.csv country-ipv4.csv logs/
+    ///   credwarden detect --state state.json --archive evidence/ -o findings.jsonl --sink hec:https://splunk:8088/services/collector/event --follow logs/
+    #[command(verbatim_doc_comment)]
     Detect(DetectArgs),
     /// Simulate a company (HR, credentials, activity logs in real formats) with labelled attacks.
+    ///
+    /// Example:
+    ///   credwarden simulate --identities 200 --days 30 --seed 7 --out sim/
+    #[command(verbatim_doc_comment)]
     Simulate(SimulateArgs),
     /// Score findings against a simulation's answer key (labels.csv).
+    ///
+    /// Example:
+    ///   credwarden eval --labels sim/labels.csv --findings findings.jsonl
+    #[command(verbatim_doc_comment)]
     Eval(EvalArgs),
     /// Simulate a small company, audit it as it goes, and print the evaluation table.
+    ///
+    /// Example:
+    ///   credwarden demo --out credwarden-demo/
+    #[command(verbatim_doc_comment)]
     Demo(DemoArgs),
     /// Measure the hot path (parse → normalize → detect) end to end on synthetic CloudTrail, as JSON
     /// lines and as gzipped Records files, and the memory each tracked key costs.
     Bench(BenchArgs),
     /// Revoke everything of a leaver across systems and prove it: plan by default, change only with
     /// --apply; every action journaled; what cannot complete stays open.
+    ///
+    /// Examples:
+    ///   credwarden offboard --identity E1002 --hr hr.csv --inventory report.csv secrets.csv --config credwarden.toml
+    ///   credwarden offboard --identity E1002 --hr hr.csv --inventory report.csv --config credwarden.toml --apply
+    ///   credwarden offboard --list-open
+    #[command(verbatim_doc_comment)]
     Offboard(OffboardArgs),
     /// Serve our SCIM 2.0 service provider (Users, Groups): an HR system or identity provider that
     /// deactivates or deletes a user starts their offboarding. Every request needs a bearer token;
@@ -84,14 +119,17 @@ pub enum Command {
     /// valid.
     ///
     /// Example: `credwarden config check`
+    #[command(verbatim_doc_comment)]
     Config(ConfigArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout.
     ///
     /// Example: `credwarden completions bash > /etc/bash_completion.d/credwarden`
+    #[command(verbatim_doc_comment)]
     Completions(CompletionsArgs),
     /// Print the man page (roff) to stdout.
     ///
     /// Example: `credwarden man > /usr/local/share/man/man1/credwarden.1`
+    #[command(verbatim_doc_comment)]
     Man,
 }
 

@@ -114,6 +114,22 @@ fn summary_line(stats: &RunStats, findings: &[Finding], took: std::time::Duratio
     )
 }
 
+/// What kind of problem a reject is, for grouping: the field, or the reason without the values.
+fn cause_of(e: &credwarden_ingest::IngestError) -> String {
+    use credwarden_ingest::IngestError as E;
+    match e {
+        E::Field { field, .. } => format!("field {field}"),
+        E::Syntax { reason, .. } => reason
+            .split([':', '"'])
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_string(),
+        E::Incomplete { .. } => "incomplete".into(),
+        other => other.to_string(),
+    }
+}
+
 /// `3h 5m`, `40s`.
 fn humantime(secs: i64) -> String {
     let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
@@ -172,22 +188,42 @@ fn report_stats(stats: &RunStats, quarantine: Option<&mut std::fs::File>) {
     }
     if !stats.rejects.is_empty() {
         warn!(
-            "{} bad input record(s) or file(s) skipped:",
-            stats.rejects.len()
+            "{} bad input record(s) or file(s) skipped{}:",
+            stats.rejects.len(),
+            if quarantine.is_some() {
+                " (each in the quarantine file)"
+            } else {
+                " (use --quarantine FILE to keep each)"
+            }
         );
-        for r in stats.rejects.iter().take(20) {
-            warn!("  {r}");
+        // Grouped by file and cause: one line for a file's thousand identical errors.
+        let mut groups: Vec<(String, String, Vec<u64>, String)> = Vec::new();
+        for r in &stats.rejects {
+            let file = r.file().to_string();
+            let cause = cause_of(r);
+            match groups.iter_mut().find(|g| g.0 == file && g.1 == cause) {
+                Some(g) => g.2.extend(r.line()),
+                None => groups.push((file, cause, r.line().into_iter().collect(), r.to_string())),
+            }
         }
-        if stats.rejects.len() > 20 {
-            warn!(
-                "  … and {} more{}",
-                stats.rejects.len() - 20,
-                if quarantine.is_some() {
-                    " (all in the quarantine file)"
-                } else {
-                    " (use --quarantine FILE to keep them all)"
-                }
-            );
+        for (file, _, lines, first) in groups.iter().take(20) {
+            if lines.len() <= 1 {
+                warn!("  {first}");
+            } else {
+                let shown: Vec<String> = lines.iter().take(5).map(u64::to_string).collect();
+                warn!(
+                    "  {file}: {} lines ({}{}): {}",
+                    lines.len(),
+                    shown.join(", "),
+                    if lines.len() > 5 { ", …" } else { "" },
+                    first
+                        .split_once(": ")
+                        .map_or(first.as_str(), |(_, why)| why)
+                );
+            }
+        }
+        if groups.len() > 20 {
+            warn!("  … and {} more file(s) or cause(s)", groups.len() - 20);
         }
     }
     if let Some(q) = quarantine {

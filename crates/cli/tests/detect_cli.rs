@@ -182,8 +182,9 @@ fn a_forced_format_and_a_bad_duration_are_checked() {
     // nothing usable says so (exit 2).
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
+    // Grouped by file and cause: one line for the file's records, naming the field.
     assert!(
-        err.contains("gateway.jsonl:1: field `eventTime`: missing"),
+        err.contains("gateway.jsonl: 2 lines (1, 2): field `eventTime`: missing"),
         "{err}"
     );
     let out = credwarden(&["detect", "--reorder-window", "soon", LOGS]);

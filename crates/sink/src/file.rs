@@ -52,7 +52,11 @@ impl Sink for FileSink {
             .write_all(&buf)
             .and_then(|()| self.file.flush())
             // On disk before the caller records these findings as reported.
-            .and_then(|()| self.file.sync_data())
+            .and_then(|()| match self.file.sync_data() {
+                // A device or pipe cannot be synced: nothing to make durable.
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => Ok(()),
+                other => other,
+            })
             .map_err(|source| SinkError::File {
                 path: self.path.clone(),
                 source,
