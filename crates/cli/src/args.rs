@@ -17,6 +17,7 @@ pub struct Cli {
 
 /// Options every subcommand accepts.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// When to colour output: auto (a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
@@ -73,8 +74,11 @@ pub enum Command {
     ///
     /// Examples:
     ///   credwarden detect logs/
-    ///   credwarden detect --hr hr.csv --inventory report.csv secrets.csv --networks asn-ipv4.csv country-ipv4.csv logs/
-    ///   credwarden detect --state state.json --archive evidence/ -o findings.jsonl --sink hec:https://splunk:8088/services/collector/event --follow logs/
+    ///   credwarden detect logs/ --hr hr.csv --inventory report.csv secrets.csv --networks asn-ipv4.csv country-ipv4.csv
+    ///   credwarden detect logs/ --state state.json --archive evidence/ -o findings.jsonl --sink hec:https://splunk:8088/services/collector/event --follow
+    ///
+    /// Options taking several files (--inventory, --networks) take every word after them: put the
+    /// log paths first, or repeat the option per file.
     #[command(verbatim_doc_comment)]
     Detect(DetectArgs),
     /// Simulate a company (HR, credentials, activity logs in real formats) with labelled attacks.
@@ -287,22 +291,53 @@ pub struct FindingsOutput {
     pub min_severity: credwarden_model::Severity,
 }
 
-/// `credwarden audit`.
-#[derive(Debug, Args)]
-pub struct AuditArgs {
-    /// HR roster: CSV or JSON in the documented schema, or a SCIM 2.0 ListResponse of Users.
+/// The estate every command that joins people and credentials reads, declared once.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Estate")]
+pub struct EstateArgs {
+    /// HR roster: CSV or JSON in the documented schema (common HRIS spellings; `[hr.columns]` maps
+    /// others), or a SCIM 2.0 ListResponse of Users.
     #[arg(long, value_name = "FILE")]
-    pub hr: PathBuf,
-    /// Credential inventory (repeatable): AWS IAM credential report CSV, gcloud key listing JSON, or
-    /// generic inventory CSV/JSON. Sniffed; force with a prefix: iam-report:F, gcp-keys:F, inventory:F.
-    #[arg(long = "inventory", value_name = "FILE", required = true, num_args = 1..)]
+    pub hr: Option<PathBuf>,
+    /// Credential inventories (repeatable, or several after one flag): AWS IAM credential report
+    /// CSV, gcloud key listing JSON, or generic inventory CSV/JSON (signing keys, secrets and their
+    /// readers). Sniffed; force with a prefix: iam-report:F, gcp-keys:F, inventory:F.
+    #[arg(long = "inventory", value_name = "FILE", num_args = 1..)]
     pub inventories: Vec<String>,
     /// Group membership file (group,member) used to expand secret readers.
     #[arg(long, value_name = "FILE")]
     pub groups: Option<PathBuf>,
-    /// Owner mapping file (principal,owner): IAM users, service accounts or credential ids to identities.
+    /// Owner mapping file (principal,owner): IAM users, service accounts or credential ids to
+    /// identities.
     #[arg(long, value_name = "FILE")]
     pub owners: Option<PathBuf>,
+}
+
+impl EstateArgs {
+    /// The roster, or an error saying it is needed.
+    pub fn hr(&self) -> Result<&std::path::Path, String> {
+        self.hr
+            .as_deref()
+            .ok_or_else(|| "--hr is required".to_string())
+    }
+
+    /// Without a roster, the files that are read with it make no sense: say so.
+    pub fn check_needs_hr(&self) -> Result<(), String> {
+        if self.hr.is_none()
+            && (!self.inventories.is_empty() || self.groups.is_some() || self.owners.is_some())
+        {
+            return Err("--inventory, --groups and --owners are read with --hr".into());
+        }
+        Ok(())
+    }
+}
+
+/// `credwarden audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The estate: roster, inventories, groups, owners.
+    #[command(flatten)]
+    pub estate: EstateArgs,
     /// TOML config file with an [audit] table of thresholds.
     #[arg(long, value_name = "FILE", env = "CREDWARDEN_CONFIG")]
     pub config: Option<PathBuf>,
@@ -327,19 +362,10 @@ pub struct DetectArgs {
     /// trees), gateway, token-issuance, shell and DB-access JSON lines, gzip or not; `-` is stdin.
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
-    /// HR roster: enables the identity-aware detectors (activity by terminated identities).
-    #[arg(long, value_name = "FILE")]
-    pub hr: Option<PathBuf>,
-    /// Owner mapping file (principal,owner) used with --hr.
-    #[arg(long, value_name = "FILE", requires = "hr")]
-    pub owners: Option<PathBuf>,
-    /// Credential inventories (repeatable, or several after one flag, as for `audit`) used with
-    /// --hr: credentials, signing keys and who can read them.
-    #[arg(long = "inventory", value_name = "FILE", requires = "hr", num_args = 1..)]
-    pub inventories: Vec<String>,
-    /// Group membership file used with --hr to expand secret readers.
-    #[arg(long, value_name = "FILE", requires = "hr")]
-    pub groups: Option<PathBuf>,
+    /// The estate (with --hr the identity-aware detectors run; --inventory, --groups and --owners
+    /// need --hr).
+    #[command(flatten)]
+    pub estate: EstateArgs,
     /// Network tables (repeatable) to enrich source addresses with ASN and country for the network
     /// baselines (CW-B001, CW-B004): a `prefix,asn,country,name` CSV, or the public ip-location-db
     /// range CSVs as they come (`start,end,asn,name` and `start,end,country`, IPv4 and IPv6; give
@@ -453,18 +479,9 @@ pub struct OffboardArgs {
     /// The leaver: HR id, username or e-mail.
     #[arg(long, value_name = "ID", required_unless_present_any = ["list_open", "watch_hr", "close", "keygen"])]
     pub identity: Option<String>,
-    /// HR roster.
-    #[arg(long, value_name = "FILE", required_unless_present_any = ["list_open", "close", "keygen"])]
-    pub hr: Option<PathBuf>,
-    /// Credential inventories (repeatable): what the leaver owns and the secrets they could read.
-    #[arg(long = "inventory", value_name = "FILE", num_args = 1..)]
-    pub inventories: Vec<String>,
-    /// Group membership file (readers of secrets).
-    #[arg(long, value_name = "FILE")]
-    pub groups: Option<PathBuf>,
-    /// Owner mapping file.
-    #[arg(long, value_name = "FILE")]
-    pub owners: Option<PathBuf>,
+    /// The estate: who the leaver is and what they hold or could read.
+    #[command(flatten)]
+    pub estate: EstateArgs,
     /// TOML config with the `[respond]` connectors.
     #[arg(long, value_name = "FILE", env = "CREDWARDEN_CONFIG")]
     pub config: Option<PathBuf>,
@@ -534,18 +551,9 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8443")]
     pub bind: std::net::SocketAddr,
-    /// HR roster (the users the endpoint knows).
-    #[arg(long, value_name = "FILE", required_unless_present = "hash_token")]
-    pub hr: Option<PathBuf>,
-    /// Credential inventories (repeatable), as for `offboard`.
-    #[arg(long = "inventory", value_name = "FILE", num_args = 1..)]
-    pub inventories: Vec<String>,
-    /// Group membership file.
-    #[arg(long, value_name = "FILE")]
-    pub groups: Option<PathBuf>,
-    /// Owner mapping file.
-    #[arg(long, value_name = "FILE")]
-    pub owners: Option<PathBuf>,
+    /// The estate: the roster is the users the endpoint knows.
+    #[command(flatten)]
+    pub estate: EstateArgs,
     /// TOML config with the `[respond]` connectors.
     #[arg(long, value_name = "FILE", env = "CREDWARDEN_CONFIG")]
     pub config: Option<PathBuf>,
@@ -631,8 +639,14 @@ mod tests {
     }
 
     #[test]
-    fn audit_requires_hr_and_inventory() {
-        assert!(Cli::try_parse_from(["credwarden", "audit", "--hr", "hr.csv"]).is_err());
+    fn the_estate_is_parsed_once_for_every_command() {
+        // Requiredness is checked when the command runs (`audit` needs both, `detect` neither).
+        let c = Cli::try_parse_from(["credwarden", "detect", "logs", "--inventory", "a"]).unwrap();
+        let Command::Detect(d) = c.command else {
+            panic!()
+        };
+        assert!(d.estate.check_needs_hr().unwrap_err().contains("--hr"));
+        assert!(d.estate.hr().is_err());
         let c = Cli::try_parse_from([
             "credwarden",
             "audit",
@@ -648,7 +662,8 @@ mod tests {
         let Command::Audit(a) = c.command else {
             panic!()
         };
-        assert_eq!(a.inventories, ["a", "b"]);
+        assert_eq!(a.estate.inventories, ["a", "b"]);
+        assert!(a.estate.check_needs_hr().is_ok());
         assert_eq!(a.out.fail_on, Some(credwarden_model::Severity::High));
         assert!(Cli::try_parse_from([
             "credwarden",

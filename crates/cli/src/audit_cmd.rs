@@ -42,12 +42,15 @@ pub fn run(g: &Global, a: &AuditArgs) -> Result<u8, String> {
             .to_zoned(jiff::tz::TimeZone::UTC)
             .date(),
     };
+    if a.estate.inventories.is_empty() {
+        return Err("--inventory is required (the credentials to join with the roster)".into());
+    }
     let mut rejects = Rejects::new(a.keep_going);
     let estate = Estate {
-        hr: &a.hr,
-        inventories: &a.inventories,
-        groups: a.groups.as_deref(),
-        owners: a.owners.as_deref(),
+        hr: a.estate.hr()?,
+        inventories: &a.estate.inventories,
+        groups: a.estate.groups.as_deref(),
+        owners: a.estate.owners.as_deref(),
         hr_columns: &cfg.hr.columns,
     };
     let findings = audit(&estate, as_of, &cfg.audit, a.out.min_severity, &mut rejects)?;

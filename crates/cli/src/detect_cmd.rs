@@ -367,11 +367,12 @@ struct Checkpoint {
 /// Run.
 pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
     let cfg = Config::load(a.config.as_deref())?;
-    let estate = a.hr.as_deref().map(|hr| Estate {
+    a.estate.check_needs_hr()?;
+    let estate = a.estate.hr.as_deref().map(|hr| Estate {
         hr,
-        owners: a.owners.as_deref(),
-        groups: a.groups.as_deref(),
-        inventories: &a.inventories,
+        owners: a.estate.owners.as_deref(),
+        groups: a.estate.groups.as_deref(),
+        inventories: &a.estate.inventories,
         hr_columns: &cfg.hr.columns,
     });
     let opts = Options {

@@ -21,10 +21,10 @@ fn estate<'a>(
     cols: &'a std::collections::BTreeMap<String, String>,
 ) -> Result<Estate<'a>, String> {
     Ok(Estate {
-        hr: a.hr.as_deref().ok_or("--hr is required")?,
-        owners: a.owners.as_deref(),
-        groups: a.groups.as_deref(),
-        inventories: &a.inventories,
+        hr: a.estate.hr()?,
+        owners: a.estate.owners.as_deref(),
+        groups: a.estate.groups.as_deref(),
+        inventories: &a.estate.inventories,
         hr_columns: cols,
     })
 }
@@ -226,7 +226,9 @@ fn watch(
             };
             println!(
                 "watching {}: {} identities already departed are remembered, not offboarded",
-                a.hr.as_deref()
+                a.estate
+                    .hr
+                    .as_deref()
                     .map(|p| p.display().to_string())
                     .unwrap_or_default(),
                 start.len()

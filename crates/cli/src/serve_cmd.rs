@@ -80,7 +80,7 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
         );
         return Ok(0);
     }
-    let hr = a.hr.clone().ok_or("--hr is required")?;
+    let hr = a.estate.hr()?.to_path_buf();
     let token_hashes = tokens(
         a.tokens_file
             .as_deref()
@@ -88,9 +88,9 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
     )?;
     let estate = Estate {
         hr: &hr,
-        owners: a.owners.as_deref(),
-        groups: a.groups.as_deref(),
-        inventories: &a.inventories,
+        owners: a.estate.owners.as_deref(),
+        groups: a.estate.groups.as_deref(),
+        inventories: &a.estate.inventories,
         hr_columns: &crate::estate::NO_COLUMNS,
     };
     let (dir, _) = estate.load(&mut Rejects::new(false))?;
@@ -98,9 +98,9 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
     let ssf_cfg = cfg.clone();
     let jpath = cfg.respond.journal_path(a.journal.as_deref());
     let (inventories, groups, owners, apply) = (
-        a.inventories.clone(),
-        a.groups.clone(),
-        a.owners.clone(),
+        a.estate.inventories.clone(),
+        a.estate.groups.clone(),
+        a.estate.owners.clone(),
         a.apply,
     );
     // One offboarding at a time: the journal is one chain.
