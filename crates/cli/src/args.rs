@@ -367,9 +367,10 @@ pub struct DetectArgs {
     #[command(flatten)]
     pub estate: EstateArgs,
     /// Network tables (repeatable) to enrich source addresses with ASN and country for the network
-    /// baselines (CW-B001, CW-B004): a `prefix,asn,country,name` CSV, or the public ip-location-db
-    /// range CSVs as they come (`start,end,asn,name` and `start,end,country`, IPv4 and IPv6; give
-    /// the ASN and the country tables together).
+    /// baselines (CW-B001, CW-B004): a `prefix,asn,country,name` CSV, the public ip-location-db
+    /// range CSVs as they come (`start,end,asn,name` and `start,end,country`, IPv4 and IPv6), or
+    /// MaxMind DB files (GeoLite2 ASN/Country, ip-location-db MMDB); give ASN and country sources
+    /// together.
     #[arg(long = "networks", value_name = "FILE", num_args = 1..)]
     pub networks: Vec<PathBuf>,
     /// TOML config: `[[log]]` field mappings for other JSON-lines logs (see docs/formats.md).

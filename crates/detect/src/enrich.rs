@@ -31,6 +31,24 @@ pub struct Networks {
     asn_ranges: Vec<(bool, u128, u128, u32, Arc<str>)>,
     /// Address ranges → country, sorted by (v6, start), not overlapping.
     country_ranges: Vec<(bool, u128, u128, Arc<str>)>,
+    /// MaxMind DB files (GeoLite2 ASN / Country, ip-location-db's MMDB packages), asked in order.
+    mmdbs: Vec<maxminddb::Reader<Vec<u8>>>,
+}
+
+/// What an MMDB record may say, in the layouts the common databases use.
+#[derive(serde::Deserialize, Default)]
+struct MmdbRecord {
+    autonomous_system_number: Option<u32>,
+    autonomous_system_organization: Option<String>,
+    /// ip-location-db's MMDB packages.
+    country_code: Option<String>,
+    /// GeoLite2 / GeoIP2.
+    country: Option<MmdbCountry>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct MmdbCountry {
+    iso_code: Option<String>,
 }
 
 /// The entry of a sorted, non-overlapping range list holding `(v6, a)`.
@@ -72,8 +90,21 @@ impl Networks {
     pub fn from_files(paths: &[std::path::PathBuf]) -> Result<Networks, String> {
         let mut net = Networks::default();
         for p in paths {
-            let first = std::fs::read_to_string(p)
-                .map_err(|e| format!("{}: {e}", p.display()))?
+            let bytes = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            // MaxMind DB: binary, with its metadata marker near the end.
+            if bytes
+                .windows(14)
+                .rev()
+                .take(128 * 1024)
+                .any(|w| w == b"\xab\xcd\xefMaxMind.com")
+            {
+                let r = maxminddb::Reader::from_source(bytes)
+                    .map_err(|e| format!("{}: not a MaxMind DB file: {e}", p.display()))?;
+                net.count += r.metadata().node_count as usize;
+                net.mmdbs.push(r);
+                continue;
+            }
+            let first = String::from_utf8_lossy(&bytes)
                 .lines()
                 .next()
                 .unwrap_or("")
@@ -243,9 +274,10 @@ impl Networks {
     }
 
     /// The network of `ip`: the longest prefix of the prefix tables, else the ASN and country
-    /// ranges (joined), if known.
+    /// ranges and MaxMind DBs (joined), if an ASN is known.
     pub fn lookup(&self, ip: &str) -> Option<NetInfo> {
-        let (a, v6) = bits(ip.trim().parse().ok()?);
+        let addr: IpAddr = ip.trim().parse().ok()?;
+        let (a, v6) = bits(addr);
         if let Some(i) = self
             .by_len
             .iter()
@@ -254,42 +286,88 @@ impl Networks {
         {
             return Some(i.as_ref().clone());
         }
-        let asn = in_ranges(&self.asn_ranges, |e| (e.0, e.1, e.2), v6, a);
-        let country = in_ranges(&self.country_ranges, |e| (e.0, e.1, e.2), v6, a);
-        asn.map(|(_, _, _, asn, name)| NetInfo {
-            asn: *asn,
-            country: country.map(|c| c.3.to_string()).unwrap_or_default(),
-            name: name.to_string(),
+        let (asn, name, country) = self.joined(addr, v6, a);
+        asn.map(|asn| NetInfo {
+            asn,
+            country: country.unwrap_or_default(),
+            name: name.unwrap_or_default(),
         })
     }
 
-    /// ASN and country of `ip`, borrowed (the hot path: no allocation).
-    fn asn_country(&self, ip: &str) -> Option<(u32, &str)> {
-        let (a, v6) = bits(ip.trim().parse().ok()?);
+    /// ASN, name and country from the range tables and the MaxMind DBs: the first source that
+    /// knows each wins.
+    fn joined(
+        &self,
+        addr: IpAddr,
+        v6: bool,
+        a: u128,
+    ) -> (Option<u32>, Option<String>, Option<String>) {
+        let mut asn = None;
+        let mut name = None;
+        if let Some((_, _, _, n, nm)) = in_ranges(&self.asn_ranges, |e| (e.0, e.1, e.2), v6, a) {
+            asn = Some(*n);
+            name = Some(nm.to_string());
+        }
+        let mut country =
+            in_ranges(&self.country_ranges, |e| (e.0, e.1, e.2), v6, a).map(|c| c.3.to_string());
+        for r in &self.mmdbs {
+            if asn.is_some() && country.is_some() {
+                break;
+            }
+            let Ok(found) = r.lookup(addr) else { continue };
+            let Ok(Some(rec)) = found.decode::<MmdbRecord>() else {
+                continue;
+            };
+            if asn.is_none() {
+                asn = rec.autonomous_system_number;
+                name = name.or(rec.autonomous_system_organization);
+            }
+            if country.is_none() {
+                country = rec
+                    .country_code
+                    .or_else(|| rec.country.and_then(|c| c.iso_code));
+            }
+        }
+        (asn, name, country)
+    }
+
+    /// Fill the event's ASN and country when the log did not (a country alone when only a
+    /// country table is given).
+    pub fn enrich(&self, e: &mut Event) {
+        if e.src.asn.is_some() {
+            return;
+        }
+        let Some(addr) = e
+            .src
+            .ip
+            .as_deref()
+            .and_then(|ip| ip.trim().parse::<IpAddr>().ok())
+        else {
+            return;
+        };
+        let (a, v6) = bits(addr);
+        // The prefix table first, without allocating.
         if let Some(i) = self
             .by_len
             .iter()
             .filter(|(_, v, _)| *v == v6)
             .find_map(|(len, _, m)| m.get(&mask(a, *len, v6)))
         {
-            return Some((i.asn, i.country.as_str()));
-        }
-        let (_, _, _, asn, _) = in_ranges(&self.asn_ranges, |e| (e.0, e.1, e.2), v6, a)?;
-        let country =
-            in_ranges(&self.country_ranges, |e| (e.0, e.1, e.2), v6, a).map_or("", |c| &*c.3);
-        Some((*asn, country))
-    }
-
-    /// Fill the event's ASN and country when the log did not.
-    pub fn enrich(&self, e: &mut Event) {
-        if e.src.asn.is_some() {
+            e.src.asn = Some(i.asn);
+            if e.src.country.is_none() && !i.country.is_empty() {
+                e.src.country = Some(i.country.clone());
+            }
             return;
         }
-        if let Some((asn, country)) = e.src.ip.as_deref().and_then(|ip| self.asn_country(ip)) {
-            e.src.asn = Some(asn);
-            if e.src.country.is_none() && !country.is_empty() {
-                e.src.country = Some(country.to_string());
-            }
+        if self.asn_ranges.is_empty() && self.country_ranges.is_empty() && self.mmdbs.is_empty() {
+            return;
+        }
+        let (asn, _, country) = self.joined(addr, v6, a);
+        if asn.is_some() {
+            e.src.asn = asn;
+        }
+        if e.src.country.is_none() {
+            e.src.country = country.filter(|c| !c.is_empty());
         }
     }
 }
