@@ -405,7 +405,8 @@ pub struct DetectArgs {
     /// `webhook:URL` (generic JSON batches), `slack:URL` (Slack incoming webhook), `hec:URL` (Splunk
     /// HTTP Event Collector; token in CREDWARDEN_HEC_TOKEN), `elasticsearch:URL/INDEX` or
     /// `opensearch:URL/INDEX` (bulk, one document per finding; API key in CREDWARDEN_ES_API_KEY),
-    /// `syslog:udp://HOST:PORT` or `syslog:tcp://HOST:PORT` (RFC 5424); deliveries retry with
+    /// `syslog:udp://HOST:PORT`, `syslog:tcp://HOST:PORT` or `syslog:tls://HOST:PORT` (RFC 5424;
+    /// TLS checks the collector against the CA in CREDWARDEN_SYSLOG_CA); deliveries retry with
     /// backoff and a failed delivery is an error (exit 2).
     #[arg(long = "sink", value_name = "SPEC", value_parser = parse_sink)]
     pub sinks: Vec<credwarden_sink::SinkSpec>,

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 /// The forms a sink spec may take, quoted in every spec error.
 pub const EXPECTED_FORMS: &str =
-    "expected file:PATH, webhook:URL, slack:URL, hec:URL, elasticsearch:URL/INDEX, opensearch:URL/INDEX (URL starting with http:// or https://), syslog:udp://HOST:PORT or syslog:tcp://HOST:PORT";
+    "expected file:PATH, webhook:URL, slack:URL, hec:URL, elasticsearch:URL/INDEX, opensearch:URL/INDEX (URL starting with http:// or https://), syslog:udp://HOST:PORT, syslog:tcp://HOST:PORT or syslog:tls://HOST:PORT";
 
 /// Why a sink could not be parsed, opened or delivered to.
 #[derive(Debug, thiserror::Error)]

@@ -26,7 +26,8 @@ pub enum SinkSpec {
     /// `elasticsearch:URL/INDEX` or `opensearch:URL/INDEX` — bulk indexing, one document per
     /// finding with its fingerprint as id; API key from `CREDWARDEN_ES_API_KEY`.
     Bulk(SecretUrl),
-    /// `syslog:udp://HOST:PORT` or `syslog:tcp://HOST:PORT` — RFC 5424 messages.
+    /// `syslog:udp://HOST:PORT`, `syslog:tcp://HOST:PORT` or `syslog:tls://HOST:PORT` — RFC 5424
+    /// messages (TLS: CA from `CREDWARDEN_SYSLOG_CA`).
     Syslog(crate::syslog::Transport, String),
 }
 
@@ -53,6 +54,7 @@ impl FromStr for SinkSpec {
                 let (t, addr) = match rest.split_once("://") {
                     Some(("udp", a)) => (crate::syslog::Transport::Udp, a),
                     Some(("tcp", a)) => (crate::syslog::Transport::Tcp, a),
+                    Some(("tls", a)) => (crate::syslog::Transport::Tls, a),
                     _ => {
                         return Err(SinkError::spec(
                             "syslog needs udp://HOST:PORT or tcp://HOST:PORT",
@@ -96,6 +98,7 @@ impl fmt::Display for SinkSpec {
             Self::Bulk(u) => write!(f, "elasticsearch:{u}"),
             Self::Syslog(crate::syslog::Transport::Udp, a) => write!(f, "syslog:udp://{a}"),
             Self::Syslog(crate::syslog::Transport::Tcp, a) => write!(f, "syslog:tcp://{a}"),
+            Self::Syslog(crate::syslog::Transport::Tls, a) => write!(f, "syslog:tls://{a}"),
         }
     }
 }

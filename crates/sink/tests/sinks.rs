@@ -586,3 +586,114 @@ fn syslog_messages_reach_rsyslog_over_udp_and_tcp() {
         assert_eq!(v["class_uid"], 2004);
     }
 }
+
+/// Syslog over TLS (RFC 5425) to a real rsyslog with its OpenSSL driver: the collector's
+/// certificate is checked against the CA in CREDWARDEN_SYSLOG_CA; a collector whose certificate that
+/// CA did not sign is refused (nothing sent).
+#[test]
+fn syslog_over_tls_reaches_rsyslog_and_checks_its_certificate() {
+    let rsyslogd = "/usr/sbin/rsyslogd";
+    let driver = std::path::Path::new("/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_ossl.so");
+    if !std::path::Path::new(rsyslogd).exists() || !driver.exists() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "rsyslogd with its OpenSSL driver is needed under CI (apt-get install rsyslog rsyslog-openssl)"
+        );
+        eprintln!("skipped: rsyslog-openssl not installed");
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let p = |n: &str| d.path().join(n).display().to_string();
+    let sh = |cmd: &str| {
+        let ok = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(cmd)
+            .current_dir(d.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "{cmd}");
+    };
+    for ca in ["ca", "other"] {
+        sh(&format!("openssl req -x509 -newkey rsa:2048 -nodes -keyout {ca}.key -out {ca}.pem -days 2 -subj /CN={ca}"));
+    }
+    sh("openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=collector");
+    std::fs::write(d.path().join("ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    sh("openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile ext");
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = d.path().join("got.log");
+    std::fs::write(
+        d.path().join("rsyslog.conf"),
+        format!(
+            "global(workDirectory=\"{dir}\" DefaultNetstreamDriver=\"ossl\" DefaultNetstreamDriverCAFile=\"{ca}\" DefaultNetstreamDriverCertFile=\"{cert}\" DefaultNetstreamDriverKeyFile=\"{key}\")\nmodule(load=\"imtcp\" StreamDriver.Name=\"ossl\" StreamDriver.Mode=\"1\" StreamDriver.AuthMode=\"anon\")\ninput(type=\"imtcp\" address=\"127.0.0.1\" port=\"{port}\")\ntemplate(name=\"raw\" type=\"string\" string=\"%app-name% %msgid% %structured-data% %msg%\\n\")\n*.* action(type=\"omfile\" file=\"{out}\" template=\"raw\")\n",
+            dir = d.path().display(),
+            ca = p("ca.pem"),
+            cert = p("srv.pem"),
+            key = p("srv.key"),
+            out = out.display()
+        ),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(rsyslogd)
+        .args(["-n", "-f", &p("rsyslog.conf"), "-i", &p("pid")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            t.elapsed() < Duration::from_secs(15),
+            "rsyslogd did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let spec: SinkSpec = format!("syslog:tls://127.0.0.1:{port}").parse().unwrap();
+    // A CA that did not sign the collector's certificate: refused, nothing delivered.
+    std::env::set_var("CREDWARDEN_SYSLOG_CA", p("other.pem"));
+    let e = open(&spec, &fast(0))
+        .unwrap()
+        .send(&findings(1))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("certificate") || e.contains("Certificate"),
+        "{e}"
+    );
+    // The right CA: delivered.
+    std::env::set_var("CREDWARDEN_SYSLOG_CA", p("ca.pem"));
+    let dl = open(&spec, &fast(2)).unwrap().send(&findings(2)).unwrap();
+    assert_eq!(dl.sent, 2);
+    let t = std::time::Instant::now();
+    let text = loop {
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        if text
+            .lines()
+            .filter(|l| l.starts_with("credwarden finding"))
+            .count()
+            >= 2
+            || t.elapsed() > Duration::from_secs(15)
+        {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let ours: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("credwarden finding"))
+        .collect();
+    assert_eq!(ours.len(), 2, "{text}");
+    assert!(
+        ours[0].contains("[credwarden@32473 rule=\"CW-T001\""),
+        "{}",
+        ours[0]
+    );
+}
