@@ -101,6 +101,10 @@ pub enum Command {
     Demo(DemoArgs),
     /// Measure the hot path (parse → normalize → detect) end to end on synthetic CloudTrail, as JSON
     /// lines and as gzipped Records files, and the memory each tracked key costs.
+    ///
+    /// Example:
+    ///   cargo run --release -- bench --size-mb 1000
+    #[command(verbatim_doc_comment)]
     Bench(BenchArgs),
     /// Revoke everything of a leaver across systems and prove it: plan by default, change only with
     /// --apply; every action journaled; what cannot complete stays open.
@@ -114,9 +118,18 @@ pub enum Command {
     /// Serve our SCIM 2.0 service provider (Users, Groups): an HR system or identity provider that
     /// deactivates or deletes a user starts their offboarding. Every request needs a bearer token;
     /// TLS with --tls-cert/--tls-key. See docs/scim.md.
+    ///
+    /// Examples:
+    ///   echo -n "$TOKEN" | credwarden serve --hash-token >> tokens   # then append the holder's name
+    ///   credwarden serve --hr hr.csv --inventory report.csv secrets.csv --tokens-file tokens --config credwarden.toml --apply
+    #[command(verbatim_doc_comment)]
     Serve(ServeArgs),
     /// Check an evidence archive written by `detect --archive`: every part present and unaltered,
     /// the manifest's hash chain unbroken, no unlisted files.
+    ///
+    /// Example:
+    ///   credwarden archive verify evidence/
+    #[command(verbatim_doc_comment)]
     Archive(ArchiveArgs),
     /// The configuration: which file is used (`--config`, `CREDWARDEN_CONFIG`,
     /// `./credwarden.toml`, then `$XDG_CONFIG_HOME/credwarden/credwarden.toml`) and whether it is
@@ -414,9 +427,11 @@ pub struct DetectArgs {
     /// request in the offboarding journal, for a second person to approve with `offboard --sign-approval`).
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub request_offboarding: Option<credwarden_model::Severity>,
-    /// Offboarding journal for --request-offboarding.
+    /// Offboarding journal for --request-offboarding (the same `--journal` as `offboard` and
+    /// `serve`; `--offboard-journal` is accepted too).
     #[arg(
-        long = "offboard-journal",
+        long = "journal",
+        alias = "offboard-journal",
         value_name = "FILE",
         default_value = "credwarden-journal.jsonl"
     )]

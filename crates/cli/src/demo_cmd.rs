@@ -123,11 +123,7 @@ pub fn run(_g: &Global, a: &DemoArgs) -> Result<u8, String> {
         detect_path.display()
     )
     .map_err(|e| e.to_string())?;
-    writeln!(
-        out,
-        "Behavioural baselines are not built yet: scenarios only they can see show as missed.\n"
-    )
-    .map_err(|e| e.to_string())?;
+    writeln!(out).map_err(|e| e.to_string())?;
     let report = eval_cmd::score(
         &a.out.join("labels.csv"),
         &[findings_path.as_path(), detect_path.as_path()],
