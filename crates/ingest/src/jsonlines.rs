@@ -475,7 +475,7 @@ fn read_with(
     // Lines that are not JSON before any that is: a few are damage, more mean the file is not
     // JSON lines at all (a pretty-printed document, a report): one error for the file, not one
     // per line.
-    let mut bad_at_start = 0u32;
+    let mut bad_at_start: Vec<IngestError> = Vec::new();
     while let Some(l) = r.next_line().map_err(|e| IngestError::Io {
         file: file.to_string(),
         reason: e.to_string(),
@@ -501,23 +501,30 @@ fn read_with(
                 continue;
             }
             Err(e) => {
+                let err = IngestError::Syntax {
+                    file: file.to_string(),
+                    line: n,
+                    reason: format!("invalid JSON: {e}"),
+                };
                 if known.is_none() {
-                    bad_at_start += 1;
-                    if bad_at_start >= 3 {
+                    // Held until the file shows it is JSON lines after all: a report or a
+                    // pretty-printed document is one error, not one per line.
+                    bad_at_start.push(err);
+                    if bad_at_start.len() >= 3 {
                         return Err(IngestError::Format {
                             file: file.to_string(),
                             reason: format!("not JSON lines (lines 1 to {n} are not JSON records): not a log credwarden reads"),
                         });
                     }
+                } else {
+                    each(Err(err));
                 }
-                each(Err(IngestError::Syntax {
-                    file: file.to_string(),
-                    line: n,
-                    reason: format!("invalid JSON: {e}"),
-                }));
                 continue;
             }
         };
+        for held in bad_at_start.drain(..) {
+            each(Err(held));
+        }
         if known.is_none() {
             let Some(k) = Kind::sniff(&v) else {
                 return Err(IngestError::Format { file: file.to_string(), reason: format!("line {n}: not a known JSON-lines log (gateway, token issuance, shell, DB access); describe it with a [[log]] mapping in the config") });
@@ -526,6 +533,12 @@ fn read_with(
         }
         let (k, m) = known.as_ref().expect("set above");
         each(normalize(&v, *k, m, file, n));
+    }
+    if known.is_none() && !bad_at_start.is_empty() {
+        return Err(IngestError::Format {
+            file: file.to_string(),
+            reason: "not JSON lines (no line is a JSON record): not a log credwarden reads".into(),
+        });
     }
     known.map(|(k, _)| k).ok_or_else(|| IngestError::Empty {
         file: file.to_string(),
@@ -649,5 +662,17 @@ records = ""
             .unwrap()[0];
         assert!(m.matches_head("{\"audit\":{\"query\":\"select\"}}\n"));
         assert!(!m.matches_head("{\"audit\":{}}\n"));
+    }
+
+    #[test]
+    fn a_document_that_is_not_json_lines_is_one_error() {
+        let (r, got) = run("{\n  \"recall\": 0.9,\n  \"precision\": 0.5\n}\n");
+        assert!(got.is_empty(), "{got:?}");
+        assert!(r.unwrap_err().to_string().contains("not JSON lines"));
+        // A damaged first line of a real log costs that line only.
+        let (r, got) = run("{\"time\":\n{\"time\":\"2025-03-04T00:00:00Z\",\"event\":\"token_issued\",\"sub\":\"1\",\"jti\":\"j1\",\"kid\":\"k\"}\n");
+        assert!(r.is_ok());
+        assert_eq!(got.len(), 2);
+        assert!(got[0].is_err() && got[1].is_ok());
     }
 }
