@@ -23,11 +23,13 @@ pub static META: RuleMeta = RuleMeta {
 };
 
 /// The detector: the HR directory, resolutions already made (the same few actors act millions of
-/// times), and one finding per identity and day.
+/// times), and one finding per identity and credential — a leaver's key still in use is one
+/// persisting condition, not one finding a day (the state's reported fingerprints carry it across
+/// runs).
 pub struct TerminatedIdentityActivity {
     dir: Arc<Directory>,
     resolved: HashMap<String, Option<usize>>,
-    seen: HashSet<(usize, i64)>,
+    seen: HashSet<(usize, String)>,
 }
 
 impl TerminatedIdentityActivity {
@@ -78,7 +80,12 @@ impl Detector for TerminatedIdentityActivity {
             return;
         };
         let days = credwarden_model::days_between(end, day);
-        if !self.seen.insert((i, days)) {
+        let via = ev
+            .credential_id
+            .clone()
+            .or_else(|| ev.principal.clone())
+            .unwrap_or_default();
+        if !self.seen.insert((i, via)) {
             return;
         }
         let mut f = finding_for(
@@ -95,7 +102,6 @@ impl Detector for TerminatedIdentityActivity {
         .fact("days_after_termination", days);
         f.subject.identity_id = Some(who.id.clone());
         f.subject.identity_label = Some(who.label());
-        f.discriminator = Some(day.to_string());
         out.push(f);
     }
 }
@@ -129,7 +135,7 @@ mod tests {
     }
 
     #[test]
-    fn fires_once_a_day_for_a_leaver_acting_after_the_last_day() {
+    fn fires_once_per_leaver_and_credential_after_the_last_day() {
         let evs = [
             ct("ListBuckets", "s3.amazonaws.com", json!({})),
             ct("GetObject", "s3.amazonaws.com", json!({})),
