@@ -88,11 +88,7 @@ pub fn write_findings_to(
             let mut f = std::io::BufWriter::with_capacity(1 << 16, f);
             credwarden_report::write(&mut f, findings, fmt, color)
                 .and_then(|_| f.flush())
-                // Devices and pipes (`-o /dev/null`) cannot be synced: nothing to make durable.
-                .and_then(|_| match f.get_ref().sync_data() {
-                    Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => Ok(()),
-                    other => other,
-                })
+                .and_then(|_| credwarden_sink::sync_to_disk(f.get_ref()))
         }
         None => {
             let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());

@@ -10,6 +10,15 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// Flush `f`'s data to disk, so what was written survives a crash; a device or pipe (`/dev/null`),
+/// which cannot be synced, has nothing to make durable.
+pub fn sync_to_disk(f: &File) -> std::io::Result<()> {
+    match f.sync_data() {
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => Ok(()),
+        other => other,
+    }
+}
+
 /// Appends findings to a file.
 pub(crate) struct FileSink {
     path: PathBuf,
@@ -52,11 +61,7 @@ impl Sink for FileSink {
             .write_all(&buf)
             .and_then(|()| self.file.flush())
             // On disk before the caller records these findings as reported.
-            .and_then(|()| match self.file.sync_data() {
-                // A device or pipe cannot be synced: nothing to make durable.
-                Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => Ok(()),
-                other => other,
-            })
+            .and_then(|()| sync_to_disk(&self.file))
             .map_err(|source| SinkError::File {
                 path: self.path.clone(),
                 source,

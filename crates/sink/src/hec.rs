@@ -5,9 +5,9 @@
 //! 503 (server busy) and other 5xx are retried like the webhook's.
 
 use crate::error::SinkError;
-use crate::http::Poster;
+use crate::http::{HttpSink, Poster};
 use crate::spec::SecretUrl;
-use crate::{Delivery, Options, Sink};
+use crate::Options;
 use credwarden_model::ocsf::DetectionFinding;
 use credwarden_model::Finding;
 
@@ -36,52 +36,19 @@ pub(crate) fn encode(findings: &[Finding]) -> Result<Vec<u8>, serde_json::Error>
     Ok(out)
 }
 
-/// The HEC sink.
-pub(crate) struct HecSink {
-    name: String,
-    batch: usize,
-    poster: Poster,
-}
-
-impl HecSink {
-    pub(crate) fn new(name: String, url: SecretUrl, opts: &Options) -> Result<Self, SinkError> {
-        let token = std::env::var(TOKEN_ENV).map_err(|_| {
-            SinkError::Options(format!(
-                "the Splunk HEC sink needs its token in the environment variable {TOKEN_ENV}"
-            ))
-        })?;
-        Ok(Self {
-            poster: Poster::with(
-                name.clone(),
-                url,
-                opts,
-                "application/json",
-                vec![("Authorization", format!("Splunk {token}"))],
-            ),
-            name,
-            batch: opts.batch,
-        })
-    }
-}
-
-impl Sink for HecSink {
-    fn name(&self) -> String {
-        self.name.clone()
-    }
-
-    fn send(&mut self, findings: &[Finding]) -> Result<Delivery, SinkError> {
-        let total = findings.len();
-        let mut delivery = Delivery::default();
-        for chunk in findings.chunks(self.batch) {
-            let body = encode(chunk)?;
-            match self.poster.post(&body) {
-                Ok(attempts) => {
-                    delivery.attempts += attempts;
-                    delivery.sent += chunk.len();
-                }
-                Err(failure) => return Err(failure.into_error(&self.name, delivery.sent, total)),
-            }
-        }
-        Ok(delivery)
-    }
+/// The HEC sink: the shared HTTP sink, with the token header.
+pub(crate) fn sink(name: String, url: SecretUrl, opts: &Options) -> Result<HttpSink, SinkError> {
+    let token = std::env::var(TOKEN_ENV).map_err(|_| {
+        SinkError::Options(format!(
+            "the Splunk HEC sink needs its token in the environment variable {TOKEN_ENV}"
+        ))
+    })?;
+    let poster = Poster::with(
+        name.clone(),
+        url,
+        opts,
+        "application/json",
+        vec![("Authorization", format!("Splunk {token}"))],
+    );
+    Ok(HttpSink::with_poster(poster, name, opts, encode))
 }

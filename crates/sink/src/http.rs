@@ -37,8 +37,18 @@ pub(crate) struct HttpSink {
 
 impl HttpSink {
     pub(crate) fn new(name: String, url: SecretUrl, opts: &Options, encode: Encode) -> Self {
+        Self::with_poster(Poster::new(name.clone(), url, opts), name, opts, encode)
+    }
+
+    /// A sink posting through `poster` (its own content type and headers).
+    pub(crate) fn with_poster(
+        poster: Poster,
+        name: String,
+        opts: &Options,
+        encode: Encode,
+    ) -> Self {
         Self {
-            poster: Poster::new(name.clone(), url, opts),
+            poster,
             name,
             batch: opts.batch,
             encode,

@@ -20,6 +20,7 @@ pub mod syslog;
 mod webhook;
 
 pub use error::{SinkError, EXPECTED_FORMS};
+pub use file::sync_to_disk;
 pub use http::{MAX_BACKOFF, MAX_RETRY_AFTER};
 pub use slack::MAX_BLOCKS;
 pub use spec::{SecretUrl, SinkSpec};
@@ -94,7 +95,7 @@ pub fn open(spec: &SinkSpec, opts: &Options) -> Result<Box<dyn Sink>, SinkError>
             opts,
             slack::encode,
         )),
-        SinkSpec::Hec(url) => Box::new(hec::HecSink::new(spec.to_string(), url.clone(), opts)?),
+        SinkSpec::Hec(url) => Box::new(hec::sink(spec.to_string(), url.clone(), opts)?),
         SinkSpec::Bulk(url) => Box::new(bulk::BulkSink::new(spec.to_string(), url, opts)?),
         SinkSpec::Syslog(t, addr) => Box::new(syslog::SyslogSink::new(
             spec.to_string(),
