@@ -20,6 +20,34 @@ pub struct Estate<'a> {
     pub hr_columns: &'a std::collections::BTreeMap<String, String>,
 }
 
+/// The same, owned: for daemons whose threads and callbacks read the estate again and again.
+#[derive(Debug, Clone)]
+pub struct EstateFiles {
+    /// HR roster.
+    pub hr: std::path::PathBuf,
+    /// Inventory arguments.
+    pub inventories: Vec<String>,
+    /// Groups file.
+    pub groups: Option<std::path::PathBuf>,
+    /// Owner mapping file.
+    pub owners: Option<std::path::PathBuf>,
+    /// `[hr.columns]`.
+    pub hr_columns: std::collections::BTreeMap<String, String>,
+}
+
+impl EstateFiles {
+    /// Borrowed, to read.
+    pub fn estate(&self) -> Estate<'_> {
+        Estate {
+            hr: &self.hr,
+            inventories: &self.inventories,
+            groups: self.groups.as_deref(),
+            owners: self.owners.as_deref(),
+            hr_columns: &self.hr_columns,
+        }
+    }
+}
+
 /// No `[hr.columns]`.
 pub static NO_COLUMNS: std::collections::BTreeMap<String, String> =
     std::collections::BTreeMap::new();

@@ -5,7 +5,7 @@
 
 use crate::args::ServeArgs;
 use crate::config::Config;
-use crate::estate::Estate;
+use crate::estate::EstateFiles;
 use credwarden_ingest::Rejects;
 use credwarden_respond::connectors::ssf;
 use credwarden_respond::journal::Journal;
@@ -80,48 +80,35 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
         );
         return Ok(0);
     }
-    let hr = a.estate.hr()?.to_path_buf();
     let token_hashes = tokens(
         a.tokens_file
             .as_deref()
             .ok_or("--tokens-file is required")?,
     )?;
-    let estate = Estate {
-        hr: &hr,
-        owners: a.estate.owners.as_deref(),
-        groups: a.estate.groups.as_deref(),
-        inventories: &a.estate.inventories,
-        hr_columns: &crate::estate::NO_COLUMNS,
-    };
-    let (dir, _) = estate.load(&mut Rejects::new(false))?;
     let cfg = Arc::new(Config::load(a.config.as_deref())?);
+    let files = Arc::new(EstateFiles {
+        hr: a.estate.hr()?.to_path_buf(),
+        inventories: a.estate.inventories.clone(),
+        groups: a.estate.groups.clone(),
+        owners: a.estate.owners.clone(),
+        hr_columns: cfg.hr.columns.clone(),
+    });
+    let (dir, _) = files.estate().load(&mut Rejects::new(false))?;
     let ssf_cfg = cfg.clone();
     let jpath = cfg.respond.journal_path(a.journal.as_deref());
-    let (inventories, groups, owners, apply) = (
-        a.estate.inventories.clone(),
-        a.estate.groups.clone(),
-        a.estate.owners.clone(),
-        a.apply,
-    );
+    let apply = a.apply;
     // One offboarding at a time: the journal is one chain.
     let lock = Arc::new(Mutex::new(()));
     if apply {
         // Work left open by a system that was down is retried until it is done.
-        let (lock, cfg, jpath, hr) = (lock.clone(), cfg.clone(), jpath.clone(), hr.clone());
-        let (inventories, groups, owners) = (inventories.clone(), groups.clone(), owners.clone());
+        let (lock, cfg, jpath, files) = (lock.clone(), cfg.clone(), jpath.clone(), files.clone());
         std::thread::spawn(move || {
             let mut retry = Retry::new(&cfg.respond);
             let tick = Retry::tick(&cfg.respond);
             loop {
                 std::thread::sleep(tick);
                 let _g = lock.lock().unwrap_or_else(|p| p.into_inner());
-                let estate = Estate {
-                    hr: &hr,
-                    owners: owners.as_deref(),
-                    groups: groups.as_deref(),
-                    inventories: &inventories,
-                    hr_columns: &cfg.hr.columns,
-                };
+                let estate = files.estate();
                 match Journal::open(&jpath, &format!("serve ({})", service::actor())) {
                     Ok(mut journal) => {
                         crate::offboard_cmd::retry_due(
@@ -137,17 +124,10 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
         });
     }
     let on_offboarding: credwarden_server::OnOffboarding = {
-        let (lock, cfg, jpath, hr) = (lock.clone(), cfg.clone(), jpath.clone(), hr.clone());
-        let (inventories, groups, owners) = (inventories.clone(), groups.clone(), owners.clone());
+        let (lock, cfg, jpath, files) = (lock.clone(), cfg.clone(), jpath.clone(), files.clone());
         Arc::new(move |call: credwarden_server::OffboardingCall| {
             let _g = lock.lock().unwrap_or_else(|p| p.into_inner());
-            let estate = Estate {
-                hr: &hr,
-                owners: owners.as_deref(),
-                groups: groups.as_deref(),
-                inventories: &inventories,
-                hr_columns: &cfg.hr.columns,
-            };
+            let estate = files.estate();
             let leaver = crate::offboard_cmd::leaver_named(&estate, &call.identity)?;
             let id = leaver.identity.id.clone();
             let mut journal = Journal::open(&jpath, &format!("serve ({})", call.principal))
@@ -185,13 +165,7 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
         let _g = lock.lock().unwrap_or_else(|p| p.into_inner());
         info!("deactivation of {} received: offboarding", who.id);
         let run = || -> Result<u8, String> {
-            let estate = Estate {
-                hr: &hr,
-                owners: owners.as_deref(),
-                groups: groups.as_deref(),
-                inventories: &inventories,
-                hr_columns: &cfg.hr.columns,
-            };
+            let estate = files.estate();
             let leaver = crate::offboard_cmd::leaver_for(&estate, &who, &idp_groups)?;
             let mut journal = Journal::open(&jpath, &format!("serve ({})", service::actor()))
                 .map_err(|e| e.to_string())?;
