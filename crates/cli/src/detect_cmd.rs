@@ -43,14 +43,10 @@ fn detectors(loaded: Option<&Loaded>) -> Vec<Box<dyn credwarden_detect::Detector
 
 /// Name the person on every finding the estate can tie to one: the owner of the credential or
 /// principal it is about, by the same owner join the audit uses.
-fn name_owners(findings: &mut [Finding], loaded: Option<&Loaded>) {
-    let Some((dir, credentials)) = loaded else {
+fn name_owners(findings: &mut [Finding], idx: Option<&credwarden_audit::OwnerIndex>) {
+    let Some(idx) = idx else {
         return;
     };
-    let policy = credwarden_audit::Policy::default();
-    let today = jiff::Zoned::now().date();
-    let ctx = credwarden_audit::Context::new(dir, credentials, today, &policy);
-    let idx = credwarden_audit::OwnerIndex::new(&ctx);
     for f in findings
         .iter_mut()
         .filter(|f| f.subject.identity_id.is_none())
@@ -63,6 +59,16 @@ fn name_owners(findings: &mut [Finding], loaded: Option<&Loaded>) {
             f.subject.identity_label = Some(who.label());
         }
     }
+}
+
+/// The owner join of the estate, built once per run (not once per pass).
+fn owner_index<'a>(
+    loaded: Option<&'a Loaded>,
+    policy: &'a credwarden_audit::Policy,
+) -> Option<credwarden_audit::OwnerIndex<'a>> {
+    let (dir, credentials) = loaded?;
+    let ctx = credwarden_audit::Context::new(dir, credentials, jiff::Zoned::now().date(), policy);
+    Some(credwarden_audit::OwnerIndex::new(&ctx))
 }
 
 /// The one line every run says on stderr: files read, skipped and unchanged, events per source,
@@ -249,6 +255,8 @@ pub fn detect(
     min: Severity,
 ) -> Result<Vec<Finding>, String> {
     let loaded = load(ids.as_ref())?;
+    let policy = credwarden_audit::Policy::default();
+    let owners = owner_index(loaded.as_ref(), &policy);
     let mut engine = Engine::new(detectors(loaded.as_ref()));
     engine.set_networks(load_networks(
         &networks
@@ -259,7 +267,7 @@ pub fn detect(
     let (mut findings, stats) = engine
         .run(paths, &Options::default(), &mut |_, _, _| {})
         .map_err(|e| e.to_string())?;
-    name_owners(&mut findings, loaded.as_ref());
+    name_owners(&mut findings, owners.as_ref());
     report_stats(&stats, None);
     Ok(findings.into_iter().filter(|f| f.severity >= min).collect())
 }
@@ -388,6 +396,8 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
         ..Options::default()
     };
     let loaded = load(estate.as_ref())?;
+    let policy = credwarden_audit::Policy::default();
+    let owners = owner_index(loaded.as_ref(), &policy);
     let mut all = detectors(loaded.as_ref());
     for f in &a.rule_files {
         let text = std::fs::read_to_string(f)
@@ -512,7 +522,7 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
             .run(&paths, &opts, &mut |d, t, e| progress.update(d, t, e))
             .map_err(|e| e.to_string())?;
         progress.finish();
-        name_owners(&mut findings, loaded.as_ref());
+        name_owners(&mut findings, owners.as_ref());
         // Nothing readable at all is an error, not "no findings" (a one-shot run; following, a
         // folder may fill later).
         if first && !a.follow {

@@ -6,6 +6,7 @@
 //! addresses (anonymized logs, AWS service names) are left alone.
 
 use credwarden_model::Event;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -273,43 +274,45 @@ impl Networks {
         self.count == 0
     }
 
+    /// The longest prefix of the prefix tables holding `a`.
+    fn prefix(&self, a: u128, v6: bool) -> Option<&NetInfo> {
+        self.by_len
+            .iter()
+            .filter(|(_, v, _)| *v == v6)
+            .find_map(|(len, _, m)| m.get(&mask(a, *len, v6)))
+            .map(|i| i.as_ref())
+    }
+
     /// The network of `ip`: the longest prefix of the prefix tables, else the ASN and country
     /// ranges and MaxMind DBs (joined), if an ASN is known.
     pub fn lookup(&self, ip: &str) -> Option<NetInfo> {
         let addr: IpAddr = ip.trim().parse().ok()?;
         let (a, v6) = bits(addr);
-        if let Some(i) = self
-            .by_len
-            .iter()
-            .filter(|(_, v, _)| *v == v6)
-            .find_map(|(len, _, m)| m.get(&mask(a, *len, v6)))
-        {
-            return Some(i.as_ref().clone());
+        if let Some(i) = self.prefix(a, v6) {
+            return Some(i.clone());
         }
         let (asn, name, country) = self.joined(addr, v6, a);
         asn.map(|asn| NetInfo {
             asn,
-            country: country.unwrap_or_default(),
-            name: name.unwrap_or_default(),
+            country: country.map(Cow::into_owned).unwrap_or_default(),
+            name: name.map(Cow::into_owned).unwrap_or_default(),
         })
     }
 
     /// ASN, name and country from the range tables and the MaxMind DBs: the first source that
-    /// knows each wins.
+    /// knows each wins (borrowed from the tables; owned only when a database had to be decoded).
     fn joined(
         &self,
         addr: IpAddr,
         v6: bool,
         a: u128,
-    ) -> (Option<u32>, Option<String>, Option<String>) {
-        let mut asn = None;
-        let mut name = None;
-        if let Some((_, _, _, n, nm)) = in_ranges(&self.asn_ranges, |e| (e.0, e.1, e.2), v6, a) {
-            asn = Some(*n);
-            name = Some(nm.to_string());
-        }
-        let mut country =
-            in_ranges(&self.country_ranges, |e| (e.0, e.1, e.2), v6, a).map(|c| c.3.to_string());
+    ) -> (Option<u32>, Option<Cow<'_, str>>, Option<Cow<'_, str>>) {
+        let (mut asn, mut name) = match in_ranges(&self.asn_ranges, |e| (e.0, e.1, e.2), v6, a) {
+            Some((_, _, _, n, nm)) => (Some(*n), Some(Cow::Borrowed(&**nm))),
+            None => (None, None),
+        };
+        let mut country = in_ranges(&self.country_ranges, |e| (e.0, e.1, e.2), v6, a)
+            .map(|c| Cow::Borrowed(&*c.3));
         for r in &self.mmdbs {
             if asn.is_some() && country.is_some() {
                 break;
@@ -320,12 +323,13 @@ impl Networks {
             };
             if asn.is_none() {
                 asn = rec.autonomous_system_number;
-                name = name.or(rec.autonomous_system_organization);
+                name = name.or(rec.autonomous_system_organization.map(Cow::Owned));
             }
             if country.is_none() {
                 country = rec
                     .country_code
-                    .or_else(|| rec.country.and_then(|c| c.iso_code));
+                    .or_else(|| rec.country.and_then(|c| c.iso_code))
+                    .map(Cow::Owned);
             }
         }
         (asn, name, country)
@@ -346,28 +350,18 @@ impl Networks {
             return;
         };
         let (a, v6) = bits(addr);
-        // The prefix table first, without allocating.
-        if let Some(i) = self
-            .by_len
-            .iter()
-            .filter(|(_, v, _)| *v == v6)
-            .find_map(|(len, _, m)| m.get(&mask(a, *len, v6)))
-        {
-            e.src.asn = Some(i.asn);
-            if e.src.country.is_none() && !i.country.is_empty() {
-                e.src.country = Some(i.country.clone());
+        let (asn, country) = match self.prefix(a, v6) {
+            Some(i) => (Some(i.asn), Some(Cow::Borrowed(i.country.as_str()))),
+            None => {
+                let (asn, _, country) = self.joined(addr, v6, a);
+                (asn, country)
             }
-            return;
-        }
-        if self.asn_ranges.is_empty() && self.country_ranges.is_empty() && self.mmdbs.is_empty() {
-            return;
-        }
-        let (asn, _, country) = self.joined(addr, v6, a);
+        };
         if asn.is_some() {
             e.src.asn = asn;
         }
         if e.src.country.is_none() {
-            e.src.country = country.filter(|c| !c.is_empty());
+            e.src.country = country.filter(|c| !c.is_empty()).map(Cow::into_owned);
         }
     }
 }
