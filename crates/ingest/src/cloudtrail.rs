@@ -63,10 +63,7 @@ pub fn read(
         }
         Some(Layout::Lines) => {
             let mut lines = crate::lines::LineReader::new(r, crate::lines::MAX_JSON_LINE, 0);
-            while let Some(l) = lines.next_line().map_err(|e| IngestError::Io {
-                file: file.to_string(),
-                reason: e.to_string(),
-            })? {
+            while let Some(l) = lines.next_in(file)? {
                 let n = l.n;
                 let line = match l.text {
                     Ok(t) => t,
@@ -80,10 +77,7 @@ pub fn read(
                 }
                 // An unfinished last line is not consumed until its writer completes it.
                 if !l.terminated && serde_json::from_str::<serde::de::IgnoredAny>(line).is_err() {
-                    emit(Err(IngestError::Incomplete {
-                        file: file.to_string(),
-                        line: n,
-                    }));
+                    emit(Err(l.incomplete(file)));
                     continue;
                 }
                 if let Some(ev) = fast(line, file, n) {

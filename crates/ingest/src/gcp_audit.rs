@@ -340,10 +340,7 @@ fn read_lines(
     each: &mut dyn FnMut(Result<Event, IngestError>),
 ) -> Result<(), IngestError> {
     let mut lines = crate::lines::LineReader::new(r, crate::lines::MAX_JSON_LINE, n);
-    while let Some(l) = lines.next_line().map_err(|e| IngestError::Io {
-        file: file.to_string(),
-        reason: e.to_string(),
-    })? {
+    while let Some(l) = lines.next_in(file)? {
         n = l.n;
         let line = match l.text {
             Ok(t) => t.trim(),
@@ -360,10 +357,7 @@ fn read_lines(
             Ok(v) => route(&v, file, n, stats, each),
             Err(_) if !l.terminated => {
                 stats.rejected += 1;
-                each(Err(IngestError::Incomplete {
-                    file: file.to_string(),
-                    line: n,
-                }))
+                each(Err(l.incomplete(file)))
             }
             Err(e) => {
                 stats.rejected += 1;

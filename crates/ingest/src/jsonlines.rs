@@ -476,10 +476,7 @@ fn read_with(
     // JSON lines at all (a pretty-printed document, a report): one error for the file, not one
     // per line.
     let mut bad_at_start: Vec<IngestError> = Vec::new();
-    while let Some(l) = r.next_line().map_err(|e| IngestError::Io {
-        file: file.to_string(),
-        reason: e.to_string(),
-    })? {
+    while let Some(l) = r.next_in(file)? {
         let n = l.n;
         let line = match l.text {
             Ok(t) => t,
@@ -494,10 +491,7 @@ fn read_with(
         let v: Value = match serde_json::from_str(line) {
             Ok(v) => v,
             Err(_) if !l.terminated => {
-                each(Err(IngestError::Incomplete {
-                    file: file.to_string(),
-                    line: n,
-                }));
+                each(Err(l.incomplete(file)));
                 continue;
             }
             Err(e) => {

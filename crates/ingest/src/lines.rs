@@ -44,6 +44,16 @@ pub struct Line<'a> {
     pub terminated: bool,
 }
 
+impl Line<'_> {
+    /// This line as an unfinished last line of `file` (reported, not consumed).
+    pub fn incomplete(&self, file: &str) -> crate::IngestError {
+        crate::IngestError::Incomplete {
+            file: file.to_string(),
+            line: self.n,
+        }
+    }
+}
+
 /// Reads lines of at most `max` bytes from a buffered reader.
 pub struct LineReader<R> {
     r: R,
@@ -61,6 +71,14 @@ impl<R: BufRead> LineReader<R> {
             n: first_line,
             max,
         }
+    }
+
+    /// The next line, a read error named after `file`.
+    pub fn next_in(&mut self, file: &str) -> Result<Option<Line<'_>>, crate::IngestError> {
+        self.next_line().map_err(|e| crate::IngestError::Io {
+            file: file.to_string(),
+            reason: e.to_string(),
+        })
     }
 
     /// The next line, `None` at the end.

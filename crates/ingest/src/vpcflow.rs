@@ -372,10 +372,7 @@ pub fn read(
     let mut stats = Stats::default();
     let mut layout: Option<Layout> = None;
     let mut any = false;
-    while let Some(l) = r.next_line().map_err(|e| IngestError::Io {
-        file: file.to_string(),
-        reason: e.to_string(),
-    })? {
+    while let Some(l) = r.next_in(file)? {
         let n = l.n;
         let text = match l.text {
             Ok(t) => t,
@@ -426,10 +423,7 @@ pub fn read(
             // An unfinished last line is not consumed until its writer completes it.
             Err(_) if !l.terminated => {
                 stats.rejected += 1;
-                each(Err(IngestError::Incomplete {
-                    file: file.to_string(),
-                    line: n,
-                }))
+                each(Err(l.incomplete(file)))
             }
             Err(e) => {
                 stats.rejected += 1;
