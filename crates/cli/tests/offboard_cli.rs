@@ -404,23 +404,7 @@ fn with_authentication_on_a_key_is_dead_only_when_sts_refuses_it() {
     };
     let mport = free_port();
     let _m = servers::moto_auth(&moto, mport, 6);
-    iam(mport, &[("Action", "CreateUser"), ("UserName", "admin")]);
-    iam(
-        mport,
-        &[
-            ("Action", "PutUserPolicy"),
-            ("UserName", "admin"),
-            ("PolicyName", "admin"),
-            (
-                "PolicyDocument",
-                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
-            ),
-        ],
-    );
-    let admin = key_of(&iam(
-        mport,
-        &[("Action", "CreateAccessKey"), ("UserName", "admin")],
-    ));
+    let admin = admin_key(mport);
     iam(mport, &[("Action", "CreateUser"), ("UserName", "jkim")]);
     let k1 = key_of(&iam(
         mport,

@@ -411,23 +411,7 @@ fn a_scim_deactivation_kills_ten_credentials_across_three_systems_within_five_se
     // Bo holds three IAM users, each with two keys and a console password, and an IdP account.
     let mut report = String::from("user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n");
     let mut owners = String::from("principal,owner\n");
-    iam(mport, &[("Action", "CreateUser"), ("UserName", "admin")]);
-    iam(
-        mport,
-        &[
-            ("Action", "PutUserPolicy"),
-            ("UserName", "admin"),
-            ("PolicyName", "admin"),
-            (
-                "PolicyDocument",
-                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
-            ),
-        ],
-    );
-    let admin = key_of(&iam(
-        mport,
-        &[("Action", "CreateAccessKey"), ("UserName", "admin")],
-    ));
+    let admin = admin_key(mport);
     let mut old_keys = String::new();
     for u in ["bo", "bo-admin", "bo-ci"] {
         iam(mport, &[("Action", "CreateUser"), ("UserName", u)]);

@@ -117,6 +117,24 @@ fn new_key(port: u16, user: &str) -> (String, String) {
     )
 }
 
+/// An IAM user `admin` allowed everything, and its access key, made in moto's free calls (three).
+fn admin_key(port: u16) -> (String, String) {
+    iam_call(port, &[("Action", "CreateUser"), ("UserName", "admin")]);
+    iam_call(
+        port,
+        &[
+            ("Action", "PutUserPolicy"),
+            ("UserName", "admin"),
+            ("PolicyName", "admin"),
+            (
+                "PolicyDocument",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+            ),
+        ],
+    );
+    new_key(port, "admin")
+}
+
 fn webhook_server() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
@@ -166,20 +184,7 @@ fn offboarding_revokes_proves_is_idempotent_and_keeps_a_down_system_open() {
     let (mport, sport) = (free_port(), free_port());
     // Bootstrap in moto's free calls: an admin with a key, the leaver with two keys and a password.
     let _moto = moto(mport, 8);
-    iam_call(mport, &[("Action", "CreateUser"), ("UserName", "admin")]);
-    iam_call(
-        mport,
-        &[
-            ("Action", "PutUserPolicy"),
-            ("UserName", "admin"),
-            ("PolicyName", "admin"),
-            (
-                "PolicyDocument",
-                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
-            ),
-        ],
-    );
-    let admin = new_key(mport, "admin");
+    let admin = admin_key(mport);
     iam_call(mport, &[("Action", "CreateUser"), ("UserName", "jkim")]);
     let k1 = new_key(mport, "jkim");
     let k2 = new_key(mport, "jkim");
@@ -379,20 +384,7 @@ fn ten_credentials_across_three_systems_die_within_five_seconds() {
     let (mport, sport) = (free_port(), free_port());
     // Authentication on after the seeding calls: the keys are proven by STS refusing them.
     let _moto = moto(mport, 15);
-    iam_call(mport, &[("Action", "CreateUser"), ("UserName", "admin")]);
-    iam_call(
-        mport,
-        &[
-            ("Action", "PutUserPolicy"),
-            ("UserName", "admin"),
-            ("PolicyName", "admin"),
-            (
-                "PolicyDocument",
-                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
-            ),
-        ],
-    );
-    let admin = new_key(mport, "admin");
+    let admin = admin_key(mport);
     let mut secrets = Vec::new();
     let mut who = leaver();
     who.credentials.clear();
@@ -638,20 +630,7 @@ fn a_shared_secret_in_secrets_manager_is_rotated_and_the_old_value_refused() {
 /// admin's key and the leaver's.
 fn seeded_moto(mport: u16) -> (Server, (String, String), Vec<(String, String)>) {
     let m = moto(mport, 6);
-    iam_call(mport, &[("Action", "CreateUser"), ("UserName", "admin")]);
-    iam_call(
-        mport,
-        &[
-            ("Action", "PutUserPolicy"),
-            ("UserName", "admin"),
-            ("PolicyName", "admin"),
-            (
-                "PolicyDocument",
-                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
-            ),
-        ],
-    );
-    let admin = new_key(mport, "admin");
+    let admin = admin_key(mport);
     iam_call(mport, &[("Action", "CreateUser"), ("UserName", "jkim")]);
     let keys = vec![new_key(mport, "jkim"), new_key(mport, "jkim")];
     (m, admin, keys)

@@ -487,6 +487,51 @@ fn bulk_resends_only_the_documents_that_failed() {
     assert!(format!("elasticsearch:{base}").parse::<SinkSpec>().is_err());
 }
 
+/// rsyslogd running `conf`, killed when dropped; returned once `tcp_port` listens.
+struct Rsyslog(std::process::Child);
+
+impl Drop for Rsyslog {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn rsyslog(bin: &str, conf: &std::path::Path, pid: &std::path::Path, tcp_port: u16) -> Rsyslog {
+    let child = std::process::Command::new(bin)
+        .arg("-n")
+        .arg("-f")
+        .arg(conf)
+        .arg("-i")
+        .arg(pid)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let r = Rsyslog(child);
+    let t = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", tcp_port)).is_err() {
+        assert!(
+            t.elapsed() < Duration::from_secs(15),
+            "rsyslogd did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    r
+}
+
+/// The text of `out` once `n` of its lines match `ours` (or 15 s have passed).
+fn lines_when(out: &std::path::Path, n: usize, ours: impl Fn(&str) -> bool) -> String {
+    let t = std::time::Instant::now();
+    loop {
+        let text = std::fs::read_to_string(out).unwrap_or_default();
+        if text.lines().filter(|l| ours(l)).count() >= n || t.elapsed() > Duration::from_secs(15) {
+            return text;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// Syslog against a real rsyslog started on loopback: RFC 5424 messages over UDP and TCP (octet
 /// counting) arrive with their structured data and the OCSF finding.
 #[test]
@@ -530,25 +575,7 @@ fn syslog_messages_reach_rsyslog_over_udp_and_tcp() {
         ),
     )
     .unwrap();
-    let mut child = std::process::Command::new(rsyslogd)
-        .arg("-n")
-        .arg("-f")
-        .arg(&conf)
-        .arg("-i")
-        .arg(d.path().join("pid"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    // Wait for the TCP input to listen.
-    let t = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", tp)).is_err() {
-        assert!(
-            t.elapsed() < Duration::from_secs(15),
-            "rsyslogd did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let _rsyslog = rsyslog(rsyslogd, &conf, &d.path().join("pid"), tp);
     let fs = findings(2);
     for spec in [
         format!("syslog:udp://127.0.0.1:{up}"),
@@ -558,18 +585,7 @@ fn syslog_messages_reach_rsyslog_over_udp_and_tcp() {
         let d = open(&spec, &fast(3)).unwrap().send(&fs).unwrap();
         assert_eq!(d.sent, 2);
     }
-    let t = std::time::Instant::now();
-    let text = loop {
-        let text = std::fs::read_to_string(&out).unwrap_or_default();
-        if text.lines().filter(|l| l.contains("credwarden")).count() >= 4
-            || t.elapsed() > Duration::from_secs(15)
-        {
-            break text;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let _ = child.kill();
-    let _ = child.wait();
+    let text = lines_when(&out, 4, |l| l.contains("credwarden"));
     let ours: Vec<&str> = text
         .lines()
         .filter(|l| l.contains("credwarden finding"))
@@ -640,20 +656,12 @@ fn syslog_over_tls_reaches_rsyslog_and_checks_its_certificate() {
         ),
     )
     .unwrap();
-    let mut child = std::process::Command::new(rsyslogd)
-        .args(["-n", "-f", &p("rsyslog.conf"), "-i", &p("pid")])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let t = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            t.elapsed() < Duration::from_secs(15),
-            "rsyslogd did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let _rsyslog = rsyslog(
+        rsyslogd,
+        &d.path().join("rsyslog.conf"),
+        &d.path().join("pid"),
+        port,
+    );
     let spec: SinkSpec = format!("syslog:tls://127.0.0.1:{port}").parse().unwrap();
     // A CA that did not sign the collector's certificate: refused, nothing delivered.
     std::env::set_var("CREDWARDEN_SYSLOG_CA", p("other.pem"));
@@ -670,22 +678,7 @@ fn syslog_over_tls_reaches_rsyslog_and_checks_its_certificate() {
     std::env::set_var("CREDWARDEN_SYSLOG_CA", p("ca.pem"));
     let dl = open(&spec, &fast(2)).unwrap().send(&findings(2)).unwrap();
     assert_eq!(dl.sent, 2);
-    let t = std::time::Instant::now();
-    let text = loop {
-        let text = std::fs::read_to_string(&out).unwrap_or_default();
-        if text
-            .lines()
-            .filter(|l| l.starts_with("credwarden finding"))
-            .count()
-            >= 2
-            || t.elapsed() > Duration::from_secs(15)
-        {
-            break text;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let _ = child.kill();
-    let _ = child.wait();
+    let text = lines_when(&out, 2, |l| l.starts_with("credwarden finding"));
     let ours: Vec<&str> = text
         .lines()
         .filter(|l| l.starts_with("credwarden finding"))

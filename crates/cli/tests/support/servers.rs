@@ -153,3 +153,24 @@ pub fn key_of(answer: &str) -> (String, String) {
         between("<SecretAccessKey>", "<"),
     )
 }
+
+/// An IAM user `admin` allowed everything, and its access key, made in moto's free calls (three).
+pub fn admin_key(port: u16) -> (String, String) {
+    iam(port, &[("Action", "CreateUser"), ("UserName", "admin")]);
+    iam(
+        port,
+        &[
+            ("Action", "PutUserPolicy"),
+            ("UserName", "admin"),
+            ("PolicyName", "admin"),
+            (
+                "PolicyDocument",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+            ),
+        ],
+    );
+    key_of(&iam(
+        port,
+        &[("Action", "CreateAccessKey"), ("UserName", "admin")],
+    ))
+}
