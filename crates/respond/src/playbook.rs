@@ -287,6 +287,24 @@ pub fn offboard(
     Ok(report)
 }
 
+/// When `p` proves `a` done: journaled with its strength, as the outcome.
+fn proven(
+    journal: &mut Journal,
+    a: &Action,
+    p: &Proof,
+    start: Instant,
+) -> Result<Option<Outcome>, RespondError> {
+    let Some(strength) = p.strength() else {
+        return Ok(None);
+    };
+    journal.record_proof(a, strength, &p.how)?;
+    Ok(Some(Outcome::Done {
+        after: start.elapsed(),
+        how: p.how.clone(),
+        strength,
+    }))
+}
+
 fn run_one(
     c: &mut dyn Connector,
     a: &Action,
@@ -297,13 +315,8 @@ fn run_one(
     // Skip the change only on the system's own authoritative word that it is already done; an
     // ambiguous answer never skips it (the revocation is always applied otherwise).
     if let Some(p) = c.already_done(a) {
-        if let Some(strength) = p.strength() {
-            journal.record_proof(a, strength, &p.how)?;
-            return Ok(Outcome::Done {
-                after: start.elapsed(),
-                how: p.how,
-                strength,
-            });
+        if let Some(done) = proven(journal, a, &p, start)? {
+            return Ok(done);
         }
     }
     match with_retries(opts, || c.apply(a)) {
@@ -324,13 +337,8 @@ fn run_one(
         let p = c
             .verify(a)
             .unwrap_or_else(|e| Proof::ambiguous(format!("no answer to the proof: {e}")));
-        if let Some(strength) = p.strength() {
-            journal.record_proof(a, strength, &p.how)?;
-            return Ok(Outcome::Done {
-                after: start.elapsed(),
-                how: p.how,
-                strength,
-            });
+        if let Some(done) = proven(journal, a, &p, start)? {
+            return Ok(done);
         }
         if Instant::now() >= until {
             let why = match p.verdict {

@@ -202,6 +202,15 @@ impl OAuth {
         }
     }
 
+    /// The token value held for a credential id.
+    fn token(&self, id: &str) -> Result<String, RespondError> {
+        self.cfg
+            .tokens
+            .get(id)
+            .cloned()
+            .ok_or_else(|| RespondError::Local(format!("no token value for {id}")))
+    }
+
     /// Introspection of `token` (RFC 7662): (`active`, the token's `client_id`). `active` is
     /// `None` when the answer has no boolean `active` member.
     fn introspect(&mut self, token: &str) -> Result<(Option<bool>, Option<String>), RespondError> {
@@ -332,12 +341,7 @@ impl Connector for OAuth {
         if a.kind == ActionKind::RevokeSubject {
             return self.revoke_subject(&a.target);
         }
-        let token = self
-            .cfg
-            .tokens
-            .get(&a.target)
-            .cloned()
-            .ok_or_else(|| RespondError::Local(format!("no token value for {}", a.target)))?;
+        let token = self.token(&a.target)?;
         let rev = self.endpoints()?.revocation;
         let (status, v) = self.post(&rev, &token)?;
         match status {
@@ -388,12 +392,7 @@ impl Connector for OAuth {
                 "introspection by their own client: all {n} held token(s) of the subject inactive"
             )));
         }
-        let token = self
-            .cfg
-            .tokens
-            .get(&a.target)
-            .cloned()
-            .ok_or_else(|| RespondError::Local(format!("no token value for {}", a.target)))?;
+        let token = self.token(&a.target)?;
         Ok(self.proof_for(&token))
     }
 }
