@@ -197,7 +197,17 @@ pub fn fields_with(
             names.join(", ")
         ));
     }
-    // Leaked once per configuration read: the specs are static for the readers.
+    // Leaked once per distinct mapping (a daemon re-reads the roster on every look): the specs
+    // are static for the readers.
+    type Made = Vec<(
+        std::collections::BTreeMap<String, String>,
+        &'static [FieldSpec],
+    )>;
+    static MADE: std::sync::Mutex<Made> = std::sync::Mutex::new(Vec::new());
+    let mut made = MADE.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, specs)) = made.iter().find(|(c, _)| c == columns) {
+        return Ok(specs);
+    }
     let specs: Vec<FieldSpec> = FIELDS
         .iter()
         .map(|f| {
@@ -212,7 +222,9 @@ pub fn fields_with(
             }
         })
         .collect();
-    Ok(Box::leak(specs.into_boxed_slice()))
+    let specs: &'static [FieldSpec] = Box::leak(specs.into_boxed_slice());
+    made.push((columns.clone(), specs));
+    Ok(specs)
 }
 
 /// [`read`] with the fields `specs` describes (see [`fields_with`]).
