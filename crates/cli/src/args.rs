@@ -207,18 +207,20 @@ pub struct SimOptions {
     /// Days HR takes to record a departure.
     #[arg(long, default_value_t = 0)]
     pub hr_lag_days: u32,
-    /// Scenario a: forged-token requests per day.
-    #[arg(long, default_value_t = 1_500)]
-    pub forged_requests_per_day: u64,
-    /// Scenario a: distinct overseas source addresses.
-    #[arg(long, default_value_t = 300)]
-    pub attacker_addresses: usize,
-    /// Scenarios a/a2/d: when misuse starts, as a fraction of the period.
-    #[arg(long, default_value_t = 0.55)]
-    pub attack_start: f64,
-    /// Scenarios a/a2/d: the attacker's ASN.
-    #[arg(long, default_value_t = 9009)]
-    pub attacker_asn: u32,
+    /// Scenario a: forged-token requests per day [default: drawn per seed, 400–3,000].
+    #[arg(long)]
+    pub forged_requests_per_day: Option<u64>,
+    /// Scenario a: distinct overseas source addresses [default: drawn per seed, 40–600].
+    #[arg(long)]
+    pub attacker_addresses: Option<usize>,
+    /// Scenarios a/a2/d: when misuse starts, as a fraction of the period [default: drawn per
+    /// seed, 0.45–0.7].
+    #[arg(long)]
+    pub attack_start: Option<f64>,
+    /// Scenarios a/a2/d: one ASN for all the attacker's networks [default: providers (hosting or
+    /// residential proxies) and countries drawn per seed].
+    #[arg(long)]
+    pub attacker_asn: Option<u32>,
 }
 
 /// `credwarden simulate`.

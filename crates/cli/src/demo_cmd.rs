@@ -23,10 +23,10 @@ pub fn run(_g: &Global, a: &DemoArgs) -> Result<u8, String> {
         scenarios: "all".into(),
         no_issuance_log: a.no_issuance_log,
         hr_lag_days: a.hr_lag_days,
-        forged_requests_per_day: 1_000,
-        attacker_addresses: 300,
-        attack_start: 0.55,
-        attacker_asn: 9009,
+        forged_requests_per_day: None,
+        attacker_addresses: None,
+        attack_start: None,
+        attacker_asn: None,
     };
     let cfg = sim_cmd::config(&opts)?;
     let mut out = std::io::stdout().lock();

@@ -50,8 +50,8 @@ pub struct Mapping<S = String> {
     pub records: S,
     /// Event id.
     pub id: S,
-    /// Token claims: sub, jti, kid, iat, client.
-    pub claims: [S; 5],
+    /// Token claims: sub, jti, kid, iat, client, exp.
+    pub claims: [S; 6],
 }
 
 impl Mapping<&'static str> {
@@ -92,6 +92,7 @@ impl Mapping {
         "claims.kid",
         "claims.iat",
         "claims.client",
+        "claims.exp",
     ];
 
     /// The slot for a config field name (see [`Mapping::FIELDS`]).
@@ -113,6 +114,7 @@ impl Mapping {
             "claims.kid" => &mut self.claims[2],
             "claims.iat" => &mut self.claims[3],
             "claims.client" => &mut self.claims[4],
+            "claims.exp" => &mut self.claims[5],
             _ => return None,
         })
     }
@@ -248,6 +250,7 @@ impl Kind {
                     "/token/kid",
                     "/token/iat",
                     "/token/client_id",
+                    "/token/exp",
                 ],
             },
             Kind::Issuance => Mapping::<&'static str> {
@@ -262,7 +265,7 @@ impl Kind {
                 bytes: "/bytes",
                 records: "/records",
                 id: "/jti",
-                claims: ["/sub", "/jti", "/kid", "/iat", "/client_id"],
+                claims: ["/sub", "/jti", "/kid", "/iat", "/client_id", "/exp"],
             },
             Kind::Shell => Mapping::<&'static str> {
                 time: "/time",
@@ -276,7 +279,7 @@ impl Kind {
                 bytes: "/bytes",
                 records: "/records",
                 id: "/event_id",
-                claims: ["", "", "", "", ""],
+                claims: ["", "", "", "", "", ""],
             },
             Kind::DbAccess => Mapping::<&'static str> {
                 time: "/time",
@@ -290,7 +293,7 @@ impl Kind {
                 bytes: "/bytes",
                 records: "/rows",
                 id: "/query_id",
-                claims: ["", "", "", "", ""],
+                claims: ["", "", "", "", "", ""],
             },
         };
         m.owned()
@@ -401,6 +404,7 @@ pub fn normalize(
                 kid: text(v, &m.claims[2]),
                 iat: time_of(v, &m.claims[3]).map_err(|e| err(&m.claims[3], e))?,
                 client: text(v, &m.claims[4]),
+                exp: time_of(v, &m.claims[5]).map_err(|e| err(&m.claims[5], e))?,
             })
         },
     );

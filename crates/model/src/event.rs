@@ -34,6 +34,9 @@ pub struct TokenClaims {
     pub iat: Option<Timestamp>,
     /// Client / application id.
     pub client: Option<String>,
+    /// Expiry (`exp`), when logged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exp: Option<Timestamp>,
 }
 
 /// What was acted upon.

@@ -6,7 +6,7 @@
 use crate::company::{Company, Person, ServiceKind, ACCOUNT, REGION, TEAMS};
 use crate::config::SimConfig;
 use crate::net::{self, Block};
-use crate::out::{Claims, CtRecord, GatewayLine, IssuanceLine, Outputs};
+use crate::out::{CtRecord, Outputs};
 use crate::scenarios::{self, Plan};
 use crate::time::{self, rfc3339, DAY};
 use crate::SimError;
@@ -121,16 +121,6 @@ fn office_second(rng: &mut impl Rng) -> i64 {
     (h * 3600.0) as i64
 }
 
-/// Customer activity peaks in the Seoul evening.
-fn customer_second(rng: &mut impl Rng) -> i64 {
-    let local = match rng.random_range(0..10) {
-        0 => rng.random_range(0..7),
-        1..=4 => rng.random_range(7..18),
-        _ => rng.random_range(18..24),
-    };
-    ((local + 24 - 9) % 24) * 3600 + rng.random_range(0..3600)
-}
-
 fn where_from(p: &Person, day: i64, rng: &mut impl Rng) -> Block {
     if let Some((_, _, b)) = p.trips.iter().find(|(s, e, _)| (*s..=*e).contains(&day)) {
         return *b;
@@ -184,6 +174,7 @@ pub fn run(
     out: &mut Outputs,
 ) -> Result<(), SimError> {
     let days = cfg.days as i64;
+    let customers = crate::customers::Customers::new(cfg);
     for day in 0..days {
         let mut rng =
             ChaCha8Rng::seed_from_u64(cfg.seed ^ (day as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
@@ -201,7 +192,7 @@ pub fn run(
         };
         engineers(company, day, midnight, weekend, &mut rng, out);
         services(company, day, date, midnight, weekend, &mut rng, out);
-        customers(cfg, company, midnight, &mut rng, out);
+        customers.day(cfg, &company.secrets[company.login_key].id, day, midnight, !weekend, &mut rng, out);
         network_and_shell(company, day, midnight, weekend, &mut rng, out);
         scenarios::inject(cfg, company, plan, day, midnight, &mut rng, out);
         out.end_day(cfg, day)?;
@@ -414,83 +405,6 @@ fn services(
         }
         if month_end && s.kind == ServiceKind::ReportBot {
             out.drift("month_end_batch_days");
-        }
-    }
-}
-
-const APP_UA: [&str; 3] = ["ShopApp/5.2.1 (iPhone; iOS 17.4; Scale/3.00)", "ShopApp/5.2.0 (Android 14; SM-S918N)", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/123.0 Safari/537.36"];
-const CLIENTS: [&str; 3] = ["shop-ios", "shop-android", "shop-web"];
-
-fn customers(
-    cfg: &SimConfig,
-    company: &Company,
-    midnight: i64,
-    rng: &mut ChaCha8Rng,
-    out: &mut Outputs,
-) {
-    let kid = &company.secrets[company.login_key].id;
-    for _ in 0..cfg.logins_per_day {
-        // A few members are much more active than others.
-        let member = if rng.random_bool(0.3) {
-            rng.random_range(1..=cfg.members / 50 + 1)
-        } else {
-            rng.random_range(1..=cfg.members)
-        };
-        let t0 = midnight + customer_second(rng);
-        let c = rng.random_range(0..3);
-        let ip = net::HOME_KR.choose(rng).expect("non-empty").host(rng);
-        let jti = out.uuid();
-        out.issuance(&IssuanceLine {
-            time: rfc3339(t0),
-            event: "token_issued",
-            sub: member.to_string(),
-            jti: &jti,
-            kid,
-            iat: t0,
-            exp: t0 + 3600,
-            client_id: CLIENTS[c],
-            ip: &ip,
-            auth_method: "password",
-        });
-        let mut t = t0;
-        for _ in 0..rng.random_range(1..8) {
-            t += rng.random_range(2..300);
-            let (path, records) = match rng.random_range(0..10) {
-                0..=3 => (
-                    format!("/api/v1/members/{member}/orders"),
-                    rng.random_range(0..20),
-                ),
-                4..=6 => (format!("/api/v1/members/{member}/profile"), 1),
-                7 | 8 => (
-                    format!("/api/v1/members/{member}/address-book"),
-                    rng.random_range(1..5),
-                ),
-                _ => (
-                    "/api/v1/products/search".to_string(),
-                    rng.random_range(10..50),
-                ),
-            };
-            let rid = out.uuid();
-            out.gateway(&GatewayLine {
-                t,
-                time: rfc3339(t),
-                request_id: &rid,
-                client_ip: &ip,
-                user_agent: APP_UA[c],
-                method: "GET",
-                path: &path,
-                status: 200,
-                bytes: 300 + records * 180,
-                records,
-                latency_ms: rng.random_range(8..120),
-                token: Claims {
-                    sub: member.to_string(),
-                    jti: &jti,
-                    kid,
-                    iat: t0,
-                    client_id: CLIENTS[c],
-                },
-            });
         }
     }
 }

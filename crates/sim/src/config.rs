@@ -31,16 +31,18 @@ pub struct SimConfig {
     /// Days between a departure and HR recording it (0 = same day; the simulator adds 0–3 days of
     /// ordinary jitter on top for some leavers).
     pub hr_lag_days: u32,
-    /// Scenario (a): forged-token requests per day.
-    pub forged_requests_per_day: u64,
-    /// Scenario (a): distinct overseas source addresses.
-    pub attacker_addresses: usize,
-    /// Scenario (a)/(a2): day the misuse starts, as a fraction of the period (0–1).
-    pub attack_start: f64,
+    /// Scenario (a): forged-token requests per day (`None`: drawn per seed, 400–3,000).
+    pub forged_requests_per_day: Option<u64>,
+    /// Scenario (a): distinct overseas source addresses (`None`: drawn per seed, 40–600).
+    pub attacker_addresses: Option<usize>,
+    /// Scenario (a)/(a2): day the misuse starts, as a fraction of the period (`None`: drawn per
+    /// seed, 0.45–0.7).
+    pub attack_start: Option<f64>,
     /// Scenario (a2): customer-export object reads per day.
     pub a2_reads_per_day: u64,
-    /// Scenario (a)/(a2)/(d): attacker ASN.
-    pub attacker_asn: u32,
+    /// Scenario (a)/(a2)/(d): one ASN for all the attacker's networks (`None`: providers and
+    /// countries drawn per seed, see [`crate::attacker`]).
+    pub attacker_asn: Option<u32>,
 }
 
 impl Default for SimConfig {
@@ -55,11 +57,11 @@ impl Default for SimConfig {
             scenarios: ALL_SCENARIOS.iter().map(|s| s.to_string()).collect(),
             issuance_log: true,
             hr_lag_days: 0,
-            forged_requests_per_day: 1_500,
-            attacker_addresses: 300,
-            attack_start: 0.55,
+            forged_requests_per_day: None,
+            attacker_addresses: None,
+            attack_start: None,
             a2_reads_per_day: 40,
-            attacker_asn: 9_009,
+            attacker_asn: None,
         }
     }
 }
@@ -79,10 +81,9 @@ impl SimConfig {
                 self.days
             ));
         }
-        if !(0.2..=0.9).contains(&self.attack_start) {
+        if let Some(a) = self.attack_start.filter(|a| !(0.2..=0.9).contains(a)) {
             return Err(format!(
-                "attack start must be between 0.2 and 0.9 of the period, found {}",
-                self.attack_start
+                "attack start must be between 0.2 and 0.9 of the period, found {a}"
             ));
         }
         if let Some(bad) = self
@@ -95,7 +96,7 @@ impl SimConfig {
                 ALL_SCENARIOS.join(", ")
             ));
         }
-        if self.attacker_addresses == 0 || self.members < 100 {
+        if self.attacker_addresses == Some(0) || self.members < 100 {
             return Err("attacker addresses must be > 0 and members ≥ 100".into());
         }
         Ok(())

@@ -5,15 +5,19 @@
 //! * [`config`] — what to simulate (size, period, seed, scenario switches and parameters).
 //! * [`net`] — the simulated internet: address blocks with ASN and country (written as `networks.csv`).
 //! * [`company`] — people, teams, HR history (with recording lag), credentials and secrets.
-//! * [`activity`] — benign behaviour day by day: engineers, services, customers.
+//! * [`activity`] — benign behaviour day by day: engineers, services.
+//! * [`customers`] — the shop's customers, partners and crawlers at the API gateway, with drift.
+//! * [`attacker`] — the forger's parameters, drawn per seed.
 //! * [`scenarios`] — the labelled attacks.
 //! * [`out`] — writers for the real formats (HR CSV, IAM credential report, CloudTrail, JSON lines, VPC flow).
 //!
 //! Generation is day by day: one simulated day of events is held, sorted and written, then dropped.
 
 pub mod activity;
+pub mod attacker;
 pub mod company;
 pub mod config;
+pub mod customers;
 pub mod net;
 pub mod out;
 pub mod scenarios;

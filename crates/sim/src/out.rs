@@ -133,8 +133,9 @@ pub struct GatewayLine<'a> {
     pub records: u64,
     /// Latency.
     pub latency_ms: u32,
-    /// Token claims.
-    pub token: Claims<'a>,
+    /// Token claims (absent on logins and public pages).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<Claims<'a>>,
 }
 
 /// Token claims as the gateway logs them.
@@ -148,6 +149,9 @@ pub struct Claims<'a> {
     pub kid: &'a str,
     /// Issued at (epoch seconds).
     pub iat: i64,
+    /// Expiry (epoch seconds), when the token has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
     /// Client application.
     pub client_id: &'a str,
 }
@@ -175,7 +179,12 @@ pub struct IssuanceLine<'a> {
     pub ip: &'a str,
     /// How they authenticated.
     pub auth_method: &'a str,
+    /// Which login server wrote the record (filled in by [`Outputs::issuance`]).
+    pub server: &'a str,
 }
+
+/// Login servers writing the issuance log, each into its own daily files, with its own clock.
+pub const LOGIN_SERVERS: [&str; 3] = ["login-1", "login-2", "login-3"];
 
 struct DayBuf {
     lines: Vec<(i64, String)>,
@@ -209,6 +218,10 @@ pub struct Outputs {
     id_counter: u64,
     seed: u64,
     gzip: Gzip,
+    /// Clock offset of each login server against the gateway's, in seconds.
+    skew: [i64; 3],
+    /// Issuance records a server had not flushed at midnight: they land in the next day's file.
+    carry: [Vec<(i64, String)>; 3],
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> SimError + '_ {
@@ -309,6 +322,13 @@ impl Outputs {
             id_counter: 0,
             seed: cfg.seed,
             gzip: Gzip::new(),
+            // One server in step, one a little off, one well off (NTP broken), per seed.
+            skew: [
+                0,
+                (cfg.seed % 7) as i64 - 3,
+                (cfg.seed.wrapping_mul(2_654_435_761) % 91) as i64 - 45,
+            ],
+            carry: Default::default(),
         })
     }
 
@@ -386,12 +406,24 @@ impl Outputs {
         self.push(stream, t, v.to_string());
     }
 
-    /// Add a login-service token-issuance record.
+    /// Add a login-service token-issuance record: a login server is picked, and its clock offset
+    /// applied to the record's times.
     pub fn issuance(&mut self, line: &IssuanceLine) {
+        let server = (self.id_counter % 3) as usize;
+        let skew = self.skew[server];
+        let rec = IssuanceLine {
+            time: rfc3339(line.iat + skew),
+            iat: line.iat + skew,
+            exp: line.exp + skew,
+            server: LOGIN_SERVERS[server],
+            sub: line.sub.clone(),
+            ..*line
+        };
+        // Sort key: the true time; the server is told apart by the line's text.
         self.push(
             "token_issuance",
-            line.iat,
-            serde_json::to_string(line).expect("serializable"),
+            line.iat * 4 + server as i64,
+            serde_json::to_string(&rec).expect("serializable"),
         );
     }
 
@@ -423,6 +455,9 @@ impl Outputs {
             match stream {
                 "cloudtrail" => self.write_cloudtrail(date, &lines)?,
                 "token_issuance" if !cfg.issuance_log => {}
+                "token_issuance" => {
+                    self.write_issuance(&ymd, lines, day + 1 == cfg.days as i64)?
+                }
                 _ => {
                     let (dir, name) = match stream {
                         "gateway" => ("gateway", format!("access-{ymd}.jsonl.gz")),
@@ -445,6 +480,47 @@ impl Outputs {
                     self.gzip.write(&path, body.as_bytes())?;
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Each login server writes its own daily file, as its worker threads flush: records out of
+    /// order within a few minutes, and the last minutes of the day in the next day's file.
+    fn write_issuance(
+        &mut self,
+        ymd: &str,
+        lines: Vec<(i64, String)>,
+        last_day: bool,
+    ) -> Result<(), SimError> {
+        use rand::seq::SliceRandom;
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(self.seed ^ lines.len() as u64);
+        let mut per: [Vec<(i64, String)>; 3] = std::mem::take(&mut self.carry);
+        for (key, l) in lines {
+            per[(key.rem_euclid(4)) as usize % 3].push((key / 4, l));
+        }
+        for (s, recs) in per.iter_mut().enumerate() {
+            let end = recs.iter().map(|(t, _)| *t).max().unwrap_or(0);
+            let cut = end - rng.random_range(60..400);
+            let (now, later): (Vec<_>, Vec<_>) = std::mem::take(recs)
+                .into_iter()
+                .partition(|(t, _)| *t <= cut || last_day);
+            self.carry[s] = later;
+            let mut now = now;
+            for chunk in now.chunks_mut(40) {
+                chunk.shuffle(&mut rng);
+            }
+            let mut body = String::new();
+            for (_, l) in &now {
+                body.push_str(l);
+                body.push('\n');
+            }
+            let path = self
+                .root
+                .join("login")
+                .join(LOGIN_SERVERS[s])
+                .join(format!("token-issuance-{ymd}.jsonl.gz"));
+            self.gzip.write(&path, body.as_bytes())?;
         }
         Ok(())
     }
@@ -732,7 +808,9 @@ impl Outputs {
         let nets = self.root.join("networks.csv");
         let mut w = BufWriter::new(fs::File::create(&nets).map_err(io(&nets))?);
         writeln!(w, "prefix,asn,country,name").map_err(io(&nets))?;
-        for b in crate::net::all_blocks(cfg.attacker_asn) {
+        let mut blocks = crate::net::benign_blocks();
+        blocks.extend(plan.attacker.iter().flat_map(|a| a.blocks.iter().copied()));
+        for b in blocks {
             writeln!(
                 w,
                 "{}.{}.{}.0/24,{},{},{}",

@@ -15,6 +15,7 @@
 //! | h | `aws s3 sync` of the PII bucket from the bastion |
 
 use crate::activity::{ct, Actor};
+use crate::attacker::Attacker;
 use crate::company::{key_id, Company, Kind, OUTSIDE_ACCOUNT};
 use crate::config::SimConfig;
 use crate::net;
@@ -53,6 +54,12 @@ pub struct Planned {
     pub cursor: u64,
     /// When the risk began, if before the first malicious event (a leaver's departure).
     pub exposure: Option<i64>,
+    /// Last malicious event time.
+    pub last: Option<i64>,
+    /// The attack's own entities, never seen in legitimate traffic (or, for an insider acting with
+    /// their own credential, that credential during the attack): the attacker's addresses and /24
+    /// networks, forged token ids (the first 1,000), keys only the attacker used, what it created.
+    pub entities: Vec<String>,
 }
 
 /// All planned scenarios.
@@ -60,11 +67,21 @@ pub struct Planned {
 pub struct Plan {
     /// In scenario order.
     pub items: Vec<Planned>,
+    /// The forger (scenario a) and the networks a2, d and e come from.
+    pub attacker: Option<Attacker>,
 }
 
 impl Plan {
+    fn entity(&mut self, i: usize, name: &str) {
+        let e = &mut self.items[i].entities;
+        if e.len() < 4_000 && !e.iter().rev().take(64).any(|x| x == name) {
+            e.push(name.to_string());
+        }
+    }
+
     fn record(&mut self, i: usize, t: i64, event_id: &str) {
         let p = &mut self.items[i];
+        p.last = Some(p.last.map_or(t, |l| l.max(t)));
         p.first = Some(p.first.map_or(t, |f| f.min(t)));
         p.count += 1;
         if p.event_ids.len() < 50 {
@@ -82,9 +99,11 @@ impl Plan {
             "credential",
             "subjects",
             "first_malicious_time",
+            "last_malicious_time",
             "exposure_start",
             "event_count",
             "event_ids",
+            "attack_entities",
         ])?;
         for p in &self.items {
             w.write_record([
@@ -94,9 +113,16 @@ impl Plan {
                 p.credential.clone(),
                 p.subjects.join(";"),
                 p.first.map(rfc3339).unwrap_or_default(),
+                p.last.map(rfc3339).unwrap_or_default(),
                 p.exposure.or(p.first).map(rfc3339).unwrap_or_default(),
                 p.count.to_string(),
                 p.event_ids.join(";"),
+                {
+                    let mut e = p.entities.clone();
+                    e.sort();
+                    e.dedup();
+                    e.join(";")
+                },
             ])?;
         }
         w.flush()
@@ -121,19 +147,19 @@ fn names(company: &Company, i: usize) -> Vec<String> {
 pub fn plan(cfg: &SimConfig, company: &mut Company) -> Plan {
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_mul(31).wrapping_add(7));
     let days = cfg.days as i64;
-    let attack = ((days as f64) * cfg.attack_start) as i64;
+    let attacker = Attacker::draw(cfg);
+    let attack = ((days as f64) * attacker.start) as i64;
     let mut taken: Vec<usize> = Vec::new();
-    // Pick an engineer of `team` not otherwise involved (no move, trip, ownership or other scenario);
-    // in a small company fall back to any engineering team.
+    // Pick an engineer of `team` not otherwise involved (no ownership or other scenario), whatever
+    // their drift (team moves, trips): victims are not chosen to stand out. In a small company fall
+    // back to any engineering team.
     let pick =
         |company: &Company, team: usize, taken: &mut Vec<usize>, rng: &mut ChaCha8Rng| -> usize {
             let free = |i: usize, p: &crate::company::Person, any_team: bool| {
                 (any_team || p.team == team)
                     && p.start < 0
                     && p.end.is_none()
-                    && p.moved.is_none()
                     && p.iam.is_some()
-                    && p.trips.is_empty()
                     && !taken.contains(&i)
                     && company.secrets.iter().all(|s| s.owner != i)
                     && company.services.iter().all(|s| s.owner != i)
@@ -194,6 +220,8 @@ pub fn plan(cfg: &SimConfig, company: &mut Company) -> Plan {
             event_ids: vec![],
             cursor: 0,
             exposure,
+            last: None,
+            entities: Vec::new(),
         });
     };
     let leave = |company: &mut Company, i: usize, end: i64, close_accounts: bool| {
@@ -351,7 +379,23 @@ pub fn plan(cfg: &SimConfig, company: &mut Company) -> Plan {
             None,
         );
     }
-    Plan { items }
+    let mut plan = Plan {
+        items,
+        attacker: Some(attacker),
+    };
+    // Entities known up front: keys only the attacker uses, an insider's own key during the
+    // attack, what the attacker creates (added as it happens).
+    for i in 0..plan.items.len() {
+        let (id, cred) = (plan.items[i].id, plan.items[i].credential.clone());
+        if id != "a" && !cred.is_empty() {
+            plan.entity(i, &cred);
+        }
+        if id == "g" {
+            plan.entity(i, "customers-manual-export");
+            plan.entity(i, OUTSIDE_ACCOUNT);
+        }
+    }
+    plan
 }
 
 /// The access key person `i` uses on `day` (rotation may have replaced an older one), else their last.
@@ -397,27 +441,45 @@ pub fn inject(
             .unwrap_or_default();
         match plan.items[i].id {
             "a" => {
-                let blocks = net::attacker_blocks(cfg.attacker_asn);
-                // A fixed pool of addresses, each used a little every day: no address stands out.
-                let pool: Vec<String> = (0..cfg.attacker_addresses)
-                    .map(|n| {
-                        let b = blocks[n % blocks.len()];
-                        format!(
-                            "{}.{}.{}.{}",
-                            b.prefix[0],
-                            b.prefix[1],
-                            b.prefix[2],
-                            2 + (n / blocks.len()) % 248
-                        )
-                    })
-                    .collect();
+                let Some(atk) = plan.attacker.clone() else {
+                    continue;
+                };
+                if day == first {
+                    for b in &atk.blocks {
+                        plan.entity(i, &b.cidr());
+                    }
+                    for ip in &atk.addresses {
+                        plan.entity(i, ip);
+                    }
+                }
                 let kid = company.secrets[company.login_key].id.clone();
-                for _ in 0..cfg.forged_requests_per_day {
-                    // Steady, around the clock, with a slight lull.
-                    let t = midnight + rng.random_range(0..DAY);
-                    plan.items[i].cursor += 1;
-                    // Sequential member ids, running past the last real member (ids that do not exist).
-                    let member = plan.items[i].cursor % (cfg.members + cfg.members / 20) + 1;
+                let mut token: Option<(String, u64, i64, u32)> = None;
+                for _ in 0..atk.per_day {
+                    let t = midnight
+                        + if atk.evening {
+                            crate::customers::customer_second(rng)
+                        } else {
+                            rng.random_range(0..DAY)
+                        };
+                    // A forged token serves `reuse` requests, then the next member.
+                    let (jti, member, iat) = match token.take() {
+                        Some((j, m, iat, left)) if left > 0 => {
+                            token = Some((j.clone(), m, iat, left - 1));
+                            (j, m, iat)
+                        }
+                        _ => {
+                            plan.items[i].cursor += 1;
+                            let m = atk.member(plan.items[i].cursor, cfg.members, rng);
+                            let j = out.uuid();
+                            let iat = t - rng.random_range(atk.iat_lag.0..=atk.iat_lag.1);
+                            if plan.items[i].entities.len() < 3_000 {
+                                plan.entity(i, &j);
+                            }
+                            token = Some((j.clone(), m, iat, atk.reuse - 1));
+                            (j, m, iat)
+                        }
+                    };
+                    // Ids past the last real member do not exist (404).
                     let exists = member <= cfg.members;
                     let path = if rng.random_bool(0.75) {
                         format!("/api/v1/members/{member}/address-book")
@@ -425,35 +487,39 @@ pub fn inject(
                         format!("/api/v1/members/{member}/orders")
                     };
                     let rid = out.uuid();
-                    let jti = out.uuid();
-                    let ip = pool.choose(rng).expect("non-empty");
+                    let ip = atk.addresses.choose(rng).expect("non-empty");
                     let records = if exists { rng.random_range(1..5) } else { 0 };
                     out.gateway(&GatewayLine {
                         t,
                         time: rfc3339(t),
                         request_id: &rid,
                         client_ip: ip,
-                        user_agent: CRAWLER_UA.choose(rng).expect("non-empty"),
+                        user_agent: &atk.user_agent,
                         method: "GET",
                         path: &path,
                         status: if exists { 200 } else { 404 },
                         bytes: 200 + records * 180,
                         records,
                         latency_ms: rng.random_range(8..120),
-                        token: Claims {
+                        token: Some(Claims {
                             sub: member.to_string(),
                             jti: &jti,
                             kid: &kid,
-                            iat: t - rng.random_range(5..600),
-                            client_id: "shop-web",
-                        },
+                            iat,
+                            exp: atk.lifetime.map(|l| iat + l),
+                            client_id: atk.client_id,
+                        }),
                     });
                     plan.record(i, t, &rid);
                 }
             }
             "a2" => {
-                let b = net::attacker_blocks(cfg.attacker_asn)[5];
+                let Some(b) = plan.attacker.as_ref().map(|a| a.block(5)) else {
+                    continue;
+                };
                 let ip = b.host(rng);
+                plan.entity(i, &ip);
+                plan.entity(i, &b.cidr());
                 let actor = Actor::User {
                     user: user.clone(),
                     key: key.clone(),
@@ -510,7 +576,10 @@ pub fn inject(
                 }
             }
             "d" => {
-                let b = net::attacker_blocks(cfg.attacker_asn)[9];
+                let Some(b) = plan.attacker.as_ref().map(|a| a.block(9)) else {
+                    continue;
+                };
+                plan.entity(i, &b.cidr());
                 let actor = Actor::User {
                     user: user.clone(),
                     key: key.clone(),
@@ -563,8 +632,12 @@ pub fn inject(
                 plan.record(i, t, &rec.event_id);
                 out.cloudtrail(t, &rec);
                 plan.items[i].subjects.push(new_key.clone());
+                plan.entity(i, &new_key);
                 // The planted key is used the next day from abroad.
-                let b = net::attacker_blocks(cfg.attacker_asn)[13];
+                let Some(b) = plan.attacker.as_ref().map(|a| a.block(13)) else {
+                    continue;
+                };
+                plan.entity(i, &b.cidr());
                 let planted = Actor::User {
                     user: victim.iam.user.clone(),
                     key: new_key,

@@ -16,8 +16,8 @@ fn small(seed: u64) -> SimConfig {
         seed,
         members: 1_000,
         logins_per_day: 80,
-        forged_requests_per_day: 60,
-        attacker_addresses: 40,
+        forged_requests_per_day: Some(60),
+        attacker_addresses: Some(40),
         ..SimConfig::default()
     }
 }
@@ -141,21 +141,31 @@ fn outputs_parse_labels_match_events_and_drift_is_present() {
     // Labels: one row per scenario, each with events that really are in the files.
     let labels = String::from_utf8(all[&PathBuf::from("labels.csv")].clone()).unwrap();
     let mut rdr = csv::Reader::from_reader(labels.as_bytes());
+    let headers = rdr.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
     let mut seen = Vec::new();
     for r in rdr.records() {
         let r = r.unwrap();
         seen.push(r[0].to_string());
         assert!(
-            r[7].parse::<u64>().unwrap() > 0 || &r[0] == "h",
+            r[col("event_count")].parse::<u64>().unwrap() > 0 || &r[0] == "h",
             "scenario {} wrote no events",
             &r[0]
         );
         assert!(
-            !r[5].is_empty(),
+            !r[col("first_malicious_time")].is_empty()
+                && r[col("last_malicious_time")] >= r[col("first_malicious_time")],
             "scenario {} has no first event time",
             &r[0]
         );
-        for id in r[8]
+        // Every scenario names entities of its own; scenario a never the key or the service every
+        // customer token shares.
+        let entities = &r[col("attack_entities")];
+        assert!(!entities.is_empty(), "scenario {} has no attack entities", &r[0]);
+        if &r[0] == "a" {
+            assert!(!entities.contains("login-service") && !entities.contains("login-rs256"));
+        }
+        for id in r[col("event_ids")]
             .split(';')
             .filter(|s| !s.is_empty() && !s.starts_with("shell:"))
             .take(5)
@@ -176,6 +186,8 @@ fn outputs_parse_labels_match_events_and_drift_is_present() {
         "leavers",
         "on_call_nights",
         "key_rotations",
+        "customer_app_updates",
+        "partner_go_live",
     ] {
         assert!(
             summary.drift.get(k).copied().unwrap_or(0) > 0,

@@ -182,6 +182,7 @@ mod tests {
                 kid: Some("kid-2019".into()),
                 iat: None,
                 client: None,
+                exp: None,
             }),
             action: "/api/v1/members/7/orders".into(),
             resource: ResourceRef {

@@ -225,6 +225,7 @@ mod tests {
                 kid: Some("login-rs256-2019".into()),
                 iat: Some(jiff::Timestamp::from_second(1_743_800_000 + secs - 5).unwrap()),
                 client: Some("shop-web".into()),
+                exp: None,
             }),
             action: "GET".into(),
             resource: ResourceRef {
