@@ -66,6 +66,9 @@ pub fn finding_for(meta: &'static RuleMeta, ev: &Event, message: String) -> Find
     f.first_seen = Some(ev.time);
     f.last_seen = Some(ev.time);
     f.evidence = vec![ev.raw.clone()];
+    if let Some(ip) = &ev.src.ip {
+        f.observe("src_endpoint.ip", ip.clone());
+    }
     if let Some(id) = &ev.event_id {
         f = f.fact("event_id", id.clone());
     }

@@ -197,6 +197,10 @@ pub struct Finding {
     /// What makes this condition new for the same subject (e.g. the latest departed reader of a
     /// secret: another leaver is a new reason to rotate). Part of the fingerprint.
     pub discriminator: Option<String>,
+    /// The entities the finding is about beyond its subject — source addresses, networks, token
+    /// ids, request ids — as `(kind, value)`: what an analyst blocks or pivots on (OCSF
+    /// `observables`). Never secret material.
+    pub observables: Vec<(&'static str, String)>,
 }
 
 impl Finding {
@@ -219,6 +223,15 @@ impl Finding {
             evidence: Vec::new(),
             facts: BTreeMap::new(),
             discriminator: None,
+            observables: Vec::new(),
+        }
+    }
+
+    /// Add an observable (kept once).
+    pub fn observe(&mut self, kind: &'static str, value: impl Into<String>) {
+        let value = value.into();
+        if !value.is_empty() && !self.observables.iter().any(|(k, v)| *k == kind && *v == value) {
+            self.observables.push((kind, value));
         }
     }
 

@@ -59,6 +59,9 @@ pub struct DetectionFinding {
     pub metadata: Metadata,
     /// The credential / identity concerned.
     pub resources: Vec<Resource>,
+    /// Entities to pivot on: source addresses, networks, token and request ids.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub observables: Vec<Observable>,
     /// Raw records behind the finding.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub evidences: Vec<Evidence>,
@@ -190,6 +193,20 @@ pub struct User {
     /// Display label.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+
+/// `observables` entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Observable {
+    /// What it is, as a field path (`src_endpoint.ip`, `network`, `token.jti`, `request.uid`).
+    pub name: String,
+    /// OCSF observable type id (2 IP address, 99 other).
+    pub type_id: u8,
+    /// Caption of the type.
+    #[serde(rename = "type")]
+    pub type_: &'static str,
+    /// The value.
+    pub value: String,
 }
 
 /// `evidences` entry: a pointer to the raw record.
@@ -366,6 +383,19 @@ impl DetectionFinding {
                 labels: vec![format!("rule:{}", f.rule.id)],
             },
             resources,
+            observables: f
+                .observables
+                .iter()
+                .map(|(k, v)| {
+                    let ip = *k == "src_endpoint.ip";
+                    Observable {
+                        name: k.to_string(),
+                        type_id: if ip { 2 } else { 99 },
+                        type_: if ip { "IP Address" } else { "Other" },
+                        value: v.clone(),
+                    }
+                })
+                .collect(),
             evidences: f
                 .evidence
                 .iter()

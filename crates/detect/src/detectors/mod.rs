@@ -10,6 +10,7 @@ mod bulk_export_command;
 mod client_many_members;
 mod console_login_without_mfa;
 mod dormant_reactivation;
+mod forged_token_campaign;
 mod instance_credentials_off_instance;
 mod leaver_readable_key_in_use;
 mod log_tampering;
@@ -73,6 +74,7 @@ fn hand_written() -> Vec<Box<dyn Detector>> {
         Box::new(unseen_personal_data::UnseenPersonalData::default()),
         Box::new(personal_data_surge::PersonalDataSurge::default()),
         Box::new(client_many_members::ClientManyMembers::default()),
+        Box::new(forged_token_campaign::ForgedTokenCampaign::default()),
         Box::new(unusual_call::UnusualCall::default()),
         Box::new(member_foreign_country::MemberForeignCountry::default()),
     ]
