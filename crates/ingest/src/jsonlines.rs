@@ -301,7 +301,10 @@ impl Kind {
 
     /// Guess the kind from one record's fields.
     pub fn sniff(v: &Value) -> Option<Kind> {
-        if v.get("token").is_some_and(Value::is_object) {
+        // An access log whose first record is a login or a public page carries no token yet.
+        let http = v.get("status").is_some()
+            && ["path", "uri", "request_uri"].iter().any(|k| v.get(k).is_some());
+        if v.get("token").is_some_and(Value::is_object) || http {
             Some(Kind::Gateway)
         } else if v.get("event").and_then(Value::as_str) == Some("token_issued")
             || (v.get("jti").is_some() && v.get("kid").is_some())
@@ -569,6 +572,19 @@ mod tests {
         assert_eq!(t.iat.unwrap().as_second(), 1_743_811_200);
         assert_eq!(e.volume.records, Some(1));
         assert_eq!(e.event_id.as_deref(), Some("r1"));
+    }
+
+    #[test]
+    fn an_access_log_opening_with_a_login_is_a_gateway_log_with_exp_read() {
+        let (k, got) = run(concat!(
+            r#"{"time":"2025-04-05T00:00:01Z","request_id":"r0","client_ip":"1.2.3.4","method":"POST","path":"/api/v1/auth/login","status":200}"#,
+            "\n",
+            r#"{"time":"2025-04-05T00:00:29Z","request_id":"r1","client_ip":"1.2.3.4","path":"/api/v1/members/17/orders","status":200,"token":{"sub":"17","jti":"j1","kid":"k","iat":1743811200,"exp":1743814800,"client_id":"shop-web"}}"#,
+        ));
+        assert_eq!(k.unwrap(), Kind::Gateway);
+        assert!(got[0].as_ref().unwrap().token.as_ref().unwrap().sub.is_none());
+        let t = got[1].as_ref().unwrap().token.clone().unwrap();
+        assert_eq!(t.exp.unwrap().as_second() - t.iat.unwrap().as_second(), 3600);
     }
 
     #[test]

@@ -5,8 +5,15 @@
 //!
 //! Per fingerprint (hash of user agent + ASN, or + /16 without enrichment): a [`DailySeries`] of
 //! distinct members per day, today's members ([`Distinct`], 1 KiB) and up to 1,024 numeric ids for
-//! the walk measure (8 KiB): under 10 KiB per fingerprint, whatever its traffic. Judged once the gateway log has 3 days. The line: 10 × the fingerprint's usual day,
-//! at least 50 members; one finding per network and day (a script rotating user agents is one story).
+//! the walk measure (8 KiB): under 10 KiB per fingerprint, whatever its traffic. Judged once the
+//! gateway log has 3 days. The line: 10 × the fingerprint's usual day, at least 50 members; one
+//! finding per fingerprint, ever (a partner integration presenting its members every day is one
+//! condition, and its later days become its baseline), and one per network and day.
+//!
+//! Severity: critical with a forger's marks (ids mostly sequential, many refused requests); high
+//! when the tokens carry a client id the shop's own apps use from many other fingerprints (someone
+//! presenting tokens as the app); medium when the client id is the fingerprint's own (an
+//! integration with its own client registration: confirm it is a known partner).
 
 use crate::baseline::{self, DailySeries, Distinct};
 use crate::{finding_for, Detector};
@@ -55,6 +62,9 @@ pub struct ClientManyMembers {
     /// day, however many user agents a script rotates through.
     #[serde(default)]
     networks: HashMap<String, i64>,
+    /// Client id (hash) → fingerprints seen presenting it (up to 8).
+    #[serde(default)]
+    client_fps: HashMap<u64, Vec<u64>>,
 }
 
 fn fingerprint(ev: &Event) -> (u64, String, String) {
@@ -108,7 +118,13 @@ impl Detector for ClientManyMembers {
                 c.numeric.insert(n);
             }
         }
-        if d - first < LEARN_DAYS || c.reported == d {
+        if let Some(client) = ev.token.as_ref().and_then(|t| t.client.as_deref()) {
+            let fps = self.client_fps.entry(baseline::hash(client)).or_default();
+            if fps.len() < 8 && !fps.contains(&fp) {
+                fps.push(fp);
+            }
+        }
+        if d - first < LEARN_DAYS || c.reported != i64::MIN {
             return;
         }
         let usual = c.members_per_day.baseline(1).map_or(0.0, |(m, _)| m);
@@ -148,12 +164,21 @@ impl Detector for ClientManyMembers {
             .credential_id
             .as_ref()
             .map(|_| "signing_key".to_string());
+        let shared_client = ev
+            .token
+            .as_ref()
+            .and_then(|t| t.client.as_deref())
+            .and_then(|cl| self.client_fps.get(&baseline::hash(cl)))
+            .is_some_and(|fps| fps.len() > 3);
         f.severity = if share > 0.5 || c.not_found > 10 {
             Severity::Critical
-        } else {
+        } else if shared_client {
             Severity::High
+        } else {
+            Severity::Medium
         };
-        f.discriminator = Some(format!("{fp:x}:{d}"));
+        f = f.fact("client_id_shared_with_other_clients", shared_client);
+        f.discriminator = Some(format!("{fp:x}"));
         out.push(f);
     }
 }
@@ -205,6 +230,43 @@ mod tests {
         assert_eq!(f[0].severity, Severity::Critical);
         let m = f[0].facts["members_today"].as_u64().unwrap();
         assert!((50..=53).contains(&m), "{m}");
+    }
+
+    fn with_client(mut e: Event, client: &str) -> Event {
+        e.token.as_mut().unwrap().client = Some(client.into());
+        e
+    }
+
+    #[test]
+    fn an_integration_with_its_own_client_is_medium_once_the_app_impersonated_is_high() {
+        // The app on five networks, one client id.
+        let mut ev: Vec<Event> = (0..8)
+            .flat_map(|d| {
+                (0..200u64).map(move |i| {
+                    with_client(req(d, i as i64 * 60, "ShopApp/5.2.1", 4766 + (i % 5) as u32, d as u64 * 1000 + i), "shop-ios")
+                })
+            })
+            .collect();
+        // Days 5–7: a partner goes live with its own client id, 300 members a day.
+        for d in 5..8 {
+            ev.extend((0..300u64).map(|i| with_client(req(d, 40_000 + i as i64, "GiftBox/1.0", 16509, 7 * i + 3), "partner-giftbox")));
+        }
+        // Day 7: someone presents 120 members' tokens as the app, from a hosting network.
+        ev.extend((0..120u64).map(|i| with_client(req(7, 60_000 + i as i64, "ShopApp/5.2.1", 14061, 500_000 + i * 97), "shop-ios")));
+        ev.sort_by_key(|e| e.time);
+        let f = run(&mut ClientManyMembers::default(), &ev);
+        let sev: Vec<(String, Severity)> = f
+            .iter()
+            .map(|f| (f.facts["client"].as_str().unwrap().to_string(), f.severity))
+            .collect();
+        assert_eq!(
+            sev,
+            [
+                ("GiftBox/1.0 @ AS16509".to_string(), Severity::Medium),
+                ("ShopApp/5.2.1 @ AS14061".to_string(), Severity::High)
+            ],
+            "the partner is reported once, not every day"
+        );
     }
 
     #[test]

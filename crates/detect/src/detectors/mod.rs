@@ -14,7 +14,6 @@ mod forged_token_campaign;
 mod instance_credentials_off_instance;
 mod leaver_readable_key_in_use;
 mod log_tampering;
-mod member_foreign_country;
 mod new_network;
 mod personal_data_surge;
 mod privilege_persistence;
@@ -76,7 +75,6 @@ fn hand_written() -> Vec<Box<dyn Detector>> {
         Box::new(client_many_members::ClientManyMembers::default()),
         Box::new(forged_token_campaign::ForgedTokenCampaign::default()),
         Box::new(unusual_call::UnusualCall::default()),
-        Box::new(member_foreign_country::MemberForeignCountry::default()),
     ]
 }
 
