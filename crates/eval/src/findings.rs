@@ -24,6 +24,9 @@ pub struct FindingRef {
     /// Every subject name the finding carries: `resources[].uid`, `resources[].owner.uid` and
     /// `unmapped.subject.{identity_id, credential_id, principal}`, without duplicates.
     pub names: Vec<String>,
+    /// The finding's observables (`observables[].value`): addresses, networks, token and request
+    /// ids it names beyond its subject.
+    pub observables: Vec<String>,
 }
 
 impl FindingRef {
@@ -100,6 +103,14 @@ fn parse_line(text: &str, file: &str, line: u64) -> Result<FindingRef, EvalError
             add(subject.get(key));
         }
     }
+    let observables: Vec<String> = v
+        .get("observables")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|o| o.get("value").and_then(Value::as_str))
+        .map(str::to_string)
+        .collect();
     let since = match v.pointer("/finding_info/first_seen_time") {
         None | Some(Value::Null) => None,
         Some(x) => Some(
@@ -120,6 +131,7 @@ fn parse_line(text: &str, file: &str, line: u64) -> Result<FindingRef, EvalError
         since,
         severity_id,
         names,
+        observables,
     })
 }
 

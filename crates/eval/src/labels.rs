@@ -42,6 +42,14 @@ pub struct Label {
     pub event_count: u64,
     /// Ids of the malicious events (may be empty).
     pub event_ids: Vec<String>,
+    /// When the last malicious event happened (optional column `last_malicious_time`; defaults to
+    /// the first). A misuse finding counts up to a day after it.
+    pub last_malicious_time: Timestamp,
+    /// The attack's own entities (optional column `attack_entities`): addresses, networks (CIDR),
+    /// token ids, keys only the attacker used. When given, only a finding naming one of them (an
+    /// address inside a listed network counts) detects the misuse; the subjects then serve only
+    /// for exposure findings.
+    pub attack_entities: Vec<String>,
 }
 
 /// The simulator's run summary: the simulated window and the population size.
@@ -79,6 +87,8 @@ pub fn read_labels(text: &str, file: &str) -> Result<Vec<Label>, EvalError> {
     }
     let idx = idx.map(|i| i.unwrap_or_default());
     let exposure_col = headers.iter().position(|h| h.trim() == "exposure_start");
+    let last_col = headers.iter().position(|h| h.trim() == "last_malicious_time");
+    let entities_col = headers.iter().position(|h| h.trim() == "attack_entities");
 
     let mut labels = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
@@ -132,7 +142,28 @@ pub fn read_labels(text: &str, file: &str) -> Result<Vec<Label>, EvalError> {
             })?,
             None => first_malicious_time,
         };
+        let last_malicious_time = match last_col
+            .and_then(|i| rec.get(i))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(v) => v.parse::<Timestamp>().map_err(|e| {
+                EvalError::field(
+                    file,
+                    line,
+                    "last_malicious_time",
+                    format!("{} is not an RFC 3339 timestamp: {e}", quote(v)),
+                )
+            })?,
+            None => first_malicious_time,
+        };
+        let attack_entities = entities_col
+            .and_then(|i| rec.get(i))
+            .map(split_list)
+            .unwrap_or_default();
         labels.push(Label {
+            last_malicious_time,
+            attack_entities,
             exposure_start,
             scenario,
             title: get(1).to_string(),

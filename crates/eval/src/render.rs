@@ -11,20 +11,28 @@ impl Report {
         let mut md = String::from("## Scenarios\n\n");
         let _ = writeln!(
             md,
-            "| scenario | title | detected | first rule | time to detect | findings | within {k}/day |"
+            "| scenario | title | detected | first rule | time to detect | findings | within {k}/day | warned by | lead time |"
         );
-        md.push_str("|---|---|---|---|---|--:|---|\n");
+        md.push_str("|---|---|---|---|---|--:|---|---|---|\n");
         for s in &self.scenarios {
             let ttd = s.time_to_detect_seconds.map_or("missed".into(), human_ttd);
+            let lead = s.exposure_lead_seconds.map_or("—".into(), |l| {
+                if l >= 0 {
+                    human_duration(l as u64)
+                } else {
+                    format!("{} after", human_duration(l.unsigned_abs()))
+                }
+            });
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {} | {ttd} | {} | {} |",
+                "| {} | {} | {} | {} | {ttd} | {} | {} | {} | {lead} |",
                 cell(&s.scenario),
                 cell(&s.title),
                 yes_no(s.detected),
                 s.first_rule.as_deref().map_or("—".into(), cell),
                 s.matching_findings,
                 yes_no(s.detected_within_budget),
+                s.first_exposure_rule.as_deref().map_or("—".into(), cell),
             );
         }
         md.push_str("\n## Overall\n\n| metric | value |\n|---|--:|\n");
@@ -154,6 +162,8 @@ mod tests {
             exposure_start: t("2025-03-01T00:00:00Z"),
             event_count: 1,
             event_ids: vec![],
+            last_malicious_time: t("2025-04-30T00:00:00Z"),
+            attack_entities: vec![],
         };
         let labels = [
             label("a", "Leaver key | reuse", "E1", "2025-03-01T00:00:00Z"),
@@ -167,11 +177,12 @@ mod tests {
             since: None,
             severity_id: 5,
             names: vec![name.into()],
+            observables: vec![],
         };
         let findings = [
-            finding("f1", "CW-A002", "2025-03-04T04:00:00Z", "E1"),
+            finding("f1", "CW-D009", "2025-03-04T04:00:00Z", "E1"),
             finding("f2", "CW-A003", "2025-03-08T00:00:00Z", "K1"),
-            finding("f0", "CW-A001", "2025-03-08T00:00:00Z", "zz"),
+            finding("f0", "CW-B001", "2025-03-08T00:00:00Z", "zz"),
         ];
         evaluate(&labels, &findings, None, 1)
     }
@@ -180,19 +191,19 @@ mod tests {
     fn markdown_tables() {
         let md = fixture().to_markdown();
         assert!(
-            md.contains("| a | Leaver key \\| reuse | yes | CW-A002 | 3d 4h | 1 | yes |"),
+            md.contains("| a | Leaver key \\| reuse | yes | CW-D009 | 3d 4h | 1 | yes | — | — |"),
             "{md}"
         );
         assert!(
-            md.contains("| b | Forged JWT | yes | CW-A003 | -12d (before attack) | 1 | no |"),
+            md.contains("| b | Forged JWT | no | — | missed | 0 | no | CW-A003 | 12d |"),
             "{md}"
         );
         assert!(
-            md.contains("| c | Orphaned token | no | — | missed | 0 | no |"),
+            md.contains("| c | Orphaned token | no | — | missed | 0 | no | — | — |"),
             "{md}"
         );
         assert!(
-            md.contains("| recall (scenarios detected) | 2 / 3 (66.7%) |"),
+            md.contains("| recall (scenarios detected) | 1 / 3 (33.3%) |"),
             "{md}"
         );
         assert!(md.contains("| recall at 1/day | 1 / 3 (33.3%) |"), "{md}");
@@ -213,7 +224,8 @@ mod tests {
     #[test]
     fn json_has_nulls_and_signed_ttd() {
         let v = serde_json::to_value(fixture()).unwrap();
-        assert_eq!(v["scenarios"][1]["time_to_detect_seconds"], -12 * 86_400);
+        assert_eq!(v["scenarios"][1]["time_to_detect_seconds"], serde_json::Value::Null);
+        assert_eq!(v["scenarios"][1]["exposure_lead_seconds"], 12 * 86_400);
         assert_eq!(v["scenarios"][2]["first_rule"], serde_json::Value::Null);
         assert_eq!(
             v["scenarios"][0]["first_finding_time"],

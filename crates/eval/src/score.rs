@@ -41,6 +41,47 @@ pub struct ScenarioScore {
     pub matching_findings: usize,
     /// Whether a matching finding is among the top `budget_per_day` findings of its UTC day.
     pub detected_within_budget: bool,
+    /// Rule of the earliest exposure finding (a leaver could read the key, a leaver's key is
+    /// live…) about the scenario's subjects, raised after the exposure began.
+    pub first_exposure_rule: Option<String>,
+    /// How long before the first malicious event that exposure finding came (seconds; negative
+    /// when it came after the misuse began): the warning's lead time.
+    pub exposure_lead_seconds: Option<i64>,
+}
+
+/// Rules whose findings are about exposure (posture: a leaver could read a key, a departed
+/// owner's key is live, a key is over age), not misuse: they give a warning's lead time and never
+/// count as detecting the misuse.
+pub fn is_exposure_rule(rule: &str) -> bool {
+    rule.starts_with("CW-A") || rule == "CW-D013"
+}
+
+/// Does `name` (an address, id…) equal `entity`, or is it an address inside the network `entity`?
+fn names_entity(name: &str, entity: &str) -> bool {
+    if name == entity {
+        return true;
+    }
+    let Some((net, bits)) = entity.split_once('/') else {
+        return false;
+    };
+    let (Ok(net), Ok(bits), Ok(ip)) = (
+        net.parse::<std::net::IpAddr>(),
+        bits.parse::<u32>(),
+        name.parse::<std::net::IpAddr>(),
+    ) else {
+        return false;
+    };
+    match (net, ip) {
+        (std::net::IpAddr::V4(n), std::net::IpAddr::V4(a)) if bits <= 32 => {
+            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+            u32::from(n) & mask == u32::from(a) & mask
+        }
+        (std::net::IpAddr::V6(n), std::net::IpAddr::V6(a)) if bits <= 128 => {
+            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+            u128::from(n) & mask == u128::from(a) & mask
+        }
+        _ => false,
+    }
 }
 
 /// Totals and rates over all findings and scenarios. Rates are `None` when undefined (zero
@@ -83,9 +124,12 @@ pub struct Overall {
     pub recall_at_budget: Option<f64>,
 }
 
-/// Score `findings` (possibly from several runs) against `labels`. A finding matches a label when
-/// any of its subject names equals any of the label's subjects and it was raised at or after the
-/// label's exposure start. Each UTC day, an analyst is assumed
+/// Score `findings` (possibly from several runs) against `labels`. A finding *detects* a scenario's
+/// misuse when it comes from a misuse rule, is raised between the first malicious event and a day
+/// after the last, and names one of the scenario's attack entities (or, for labels without them,
+/// one of its subjects). A finding from an exposure rule ([`is_exposure_rule`]) about the
+/// subjects, raised after the exposure began, is the scenario's *warning* (lead time), never its
+/// detection. Both are true findings; every other finding is false. Each UTC day, an analyst is assumed
 /// to triage the `budget_per_day` most severe new findings (ties: earlier, then lower fingerprint).
 pub fn evaluate(
     labels: &[Label],
@@ -98,20 +142,52 @@ pub fn evaluate(
         .iter()
         .map(|l| l.subjects.iter().map(String::as_str).collect())
         .collect();
-    // matches[i]: the labels finding i matches. A finding is a condition first reported at its
-    // (de-duplicated, earliest) time; one first reported before a scenario's exposure (say, an
-    // old-key hygiene finding re-reported by every daily audit) is not a detection of it.
-    let matches: Vec<Vec<usize>> = unique
+    const GRACE_MS: i64 = 86_400_000;
+    // misuse[i]: the labels finding i detects (the attack's own entities, during the attack);
+    // exposure[i]: the labels finding i warns about (an exposure rule on the subjects, after the
+    // exposure began). A finding first reported before a scenario's exposure (say, an old-key
+    // hygiene finding re-reported by every daily audit) is neither.
+    let misuse: Vec<Vec<usize>> = unique
         .iter()
         .map(|f| {
             (0..labels.len())
                 .filter(|&j| {
-                    f.since.unwrap_or(f.time) >= labels[j].exposure_start
+                    let l = &labels[j];
+                    if is_exposure_rule(&f.rule)
+                        || f.time < l.first_malicious_time
+                        || f.time.as_millisecond()
+                            > l.last_malicious_time.as_millisecond() + GRACE_MS
+                    {
+                        return false;
+                    }
+                    if l.attack_entities.is_empty() {
+                        f.since.unwrap_or(f.time) >= l.exposure_start
+                            && f.names.iter().any(|n| subjects[j].contains(n.as_str()))
+                    } else {
+                        f.names.iter().chain(&f.observables).any(|n| {
+                            l.attack_entities.iter().any(|e| names_entity(n, e))
+                        })
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let exposure: Vec<Vec<usize>> = unique
+        .iter()
+        .map(|f| {
+            (0..labels.len())
+                .filter(|&j| {
+                    let l = &labels[j];
+                    is_exposure_rule(&f.rule)
+                        && f.since.unwrap_or(f.time) >= l.exposure_start
+                        && f.time.as_millisecond()
+                            <= l.last_malicious_time.as_millisecond() + GRACE_MS
                         && f.names.iter().any(|n| subjects[j].contains(n.as_str()))
                 })
                 .collect()
         })
         .collect();
+    let matches = &misuse;
     let in_budget = budget_selection(&unique, budget_per_day);
 
     let scenarios: Vec<ScenarioScore> = labels
@@ -124,7 +200,13 @@ pub fn evaluate(
             // `unique` is sorted by time, so the first hit is the earliest.
             let first = hits.first().map(|&i| &unique[i]);
             let first_time = first.map(|f| f.time);
+            let warned = (0..unique.len()).find(|&i| exposure[i].contains(&j));
             ScenarioScore {
+                first_exposure_rule: warned.map(|i| unique[i].rule.clone()),
+                exposure_lead_seconds: warned.map(|i| {
+                    (label.first_malicious_time.as_millisecond() - unique[i].time.as_millisecond())
+                        / 1000
+                }),
                 scenario: label.scenario.clone(),
                 title: label.title.clone(),
                 first_malicious_time: label.first_malicious_time,
@@ -148,12 +230,13 @@ pub fn evaluate(
             _ => 1,
         },
     };
-    let true_findings = matches.iter().filter(|m| !m.is_empty()).count();
+    let is_true = |i: usize| !misuse[i].is_empty() || !exposure[i].is_empty();
+    let true_findings = (0..unique.len()).filter(|&i| is_true(i)).count();
     let false_findings = unique.len() - true_findings;
     let credential_days = summary.map(|s| s.credentials * days);
     let findings_within_budget = in_budget.iter().filter(|&&b| b).count();
     let true_findings_within_budget = (0..unique.len())
-        .filter(|&i| in_budget[i] && !matches[i].is_empty())
+        .filter(|&i| in_budget[i] && is_true(i))
         .count();
     let detected = scenarios.iter().filter(|s| s.detected).count();
     let detected_within_budget = scenarios
@@ -238,6 +321,8 @@ mod tests {
             exposure_start: ts(start),
             event_count: 1,
             event_ids: vec![],
+            last_malicious_time: ts(start + 60 * DAY),
+            attack_entities: vec![],
         }
     }
 
@@ -249,6 +334,7 @@ mod tests {
             since: None,
             severity_id,
             names: names.iter().map(|s| s.to_string()).collect(),
+            observables: vec![],
         }
     }
 
@@ -266,20 +352,20 @@ mod tests {
     fn detected_and_missed() {
         let labels = [label("a", &["E1", "AKIA1"], T0), label("b", &["E2"], T0)];
         let findings = [
-            finding("f2", "CW-A003", T0 + 5 * DAY, 4, &["AKIA1"]),
+            finding("f2", "CW-B103", T0 + 5 * DAY, 4, &["AKIA1"]),
             finding(
                 "f1",
-                "CW-A002",
+                "CW-B102",
                 T0 + 3 * DAY + 4 * 3600 + 59,
                 5,
                 &["E1", "x"],
             ),
-            finding("f3", "CW-A001", T0 + 3 * DAY, 3, &["E9"]),
+            finding("f3", "CW-B101", T0 + 3 * DAY, 3, &["E9"]),
         ];
         let r = evaluate(&labels, &findings, None, 10);
         let a = &r.scenarios[0];
         assert!(a.detected && a.detected_within_budget);
-        assert_eq!(a.first_rule.as_deref(), Some("CW-A002"));
+        assert_eq!(a.first_rule.as_deref(), Some("CW-B102"));
         assert_eq!(a.first_finding_uid.as_deref(), Some("f1"));
         assert_eq!(a.time_to_detect_seconds, Some(3 * DAY + 4 * 3600 + 59));
         assert_eq!(a.matching_findings, 2);
@@ -322,7 +408,32 @@ mod tests {
     }
 
     #[test]
-    fn negative_time_to_detect_keeps_sign() {
+    fn with_attack_entities_only_the_attacks_own_names_detect() {
+        // Subjects include the signing key every customer token carries; entities are the
+        // attacker's network and a forged token id.
+        let mut l = label("a", &["E1", "login-rs256-2019"], T0);
+        l.attack_entities = vec!["45.133.16.0/24".into(), "jti-forged-1".into()];
+        l.last_malicious_time = ts(T0 + 5 * DAY);
+        let mut shared = finding("k", "CW-B104", T0 + 60, 4, &["login-rs256-2019"]);
+        shared.observables = vec!["121.134.10.7".into()];
+        let mut net = finding("n", "CW-B108", T0 + 600, 4, &["login-rs256-2019"]);
+        net.observables = vec!["45.133.16.77".into()];
+        let mut late = finding("z", "CW-B108", T0 + 9 * DAY, 4, &["x"]);
+        late.observables = vec!["jti-forged-1".into()];
+        let r = evaluate(&[l], &[shared, net, late], None, 5);
+        let s = &r.scenarios[0];
+        assert_eq!(
+            (s.detected, s.first_finding_uid.as_deref(), s.time_to_detect_seconds),
+            (true, Some("n"), Some(600))
+        );
+        // The key-only finding and the one a day past the attack's end are false.
+        assert_eq!((r.overall.true_findings, r.overall.false_findings), (1, 2));
+        assert!(names_entity("2001:db8::1", "2001:db8::/32"));
+        assert!(!names_entity("45.133.17.1", "45.133.16.0/24"));
+    }
+
+    #[test]
+    fn an_exposure_finding_is_a_warning_with_lead_time_never_a_detection() {
         // Exposure (the departure) at T0 - 1 day; misuse 12 days after the finding.
         let mut l = label("a", &["E1"], T0 + 12 * DAY);
         l.exposure_start = ts(T0 - DAY);
@@ -332,11 +443,21 @@ mod tests {
             None,
             5,
         );
-        assert_eq!(r.scenarios[0].time_to_detect_seconds, Some(-12 * DAY));
+        assert!(!r.scenarios[0].detected);
+        assert_eq!(r.scenarios[0].exposure_lead_seconds, Some(12 * DAY));
+        assert_eq!(r.overall.true_findings, 1);
+        // A misuse rule before the misuse began detects nothing and warns of nothing.
+        let r = evaluate(
+            &[l.clone()],
+            &[finding("f", "CW-B101", T0, 5, &["E1"])],
+            None,
+            5,
+        );
+        assert_eq!((r.scenarios[0].detected, r.overall.false_findings), (false, 1));
         // A finding about the same subject from before the exposure is not a detection.
         let r = evaluate(
             &[l],
-            &[finding("g", "CW-A006", T0 - 2 * DAY, 3, &["E1"])],
+            &[finding("g", "CW-B106", T0 - 2 * DAY, 3, &["E1"])],
             None,
             5,
         );
@@ -349,7 +470,7 @@ mod tests {
         let mut l = label("a", &["K1"], T0 + 20 * DAY);
         l.exposure_start = ts(T0 + 5 * DAY);
         // One audit after the attack reports a key that was already too old before it.
-        let mut f = finding("f", "CW-A006", T0 + 25 * DAY, 3, &["K1"]);
+        let mut f = finding("f", "CW-B106", T0 + 25 * DAY, 3, &["K1"]);
         f.since = Some(ts(T0));
         let r = evaluate(std::slice::from_ref(&l), &[f.clone()], None, 5);
         assert!(!r.scenarios[0].detected);
@@ -365,8 +486,8 @@ mod tests {
         l.exposure_start = ts(T0 + 5 * DAY);
         // The daily audit re-reports an old-key finding after the exposure: still the old condition.
         let runs = [
-            finding("f", "CW-A006", T0, 3, &["K1"]),
-            finding("f", "CW-A006", T0 + 7 * DAY, 3, &["K1"]),
+            finding("f", "CW-B106", T0, 3, &["K1"]),
+            finding("f", "CW-B106", T0 + 7 * DAY, 3, &["K1"]),
         ];
         let r = evaluate(&[l], &runs, None, 5);
         assert!(!r.scenarios[0].detected);
@@ -379,10 +500,10 @@ mod tests {
         // A daily audit reports the same condition three times; the first report counts.
         let labels = [label("a", &["E1"], T0)];
         let findings = [
-            finding("f", "CW-A002", T0 + 2 * DAY, 5, &["E1"]),
-            finding("f", "CW-A002", T0 + DAY, 5, &["E1"]),
-            finding("f", "CW-A002", T0 + 3 * DAY, 5, &["E1"]),
-            finding("g", "CW-A009", T0 + 3 * DAY, 2, &["nobody"]),
+            finding("f", "CW-B102", T0 + 2 * DAY, 5, &["E1"]),
+            finding("f", "CW-B102", T0 + DAY, 5, &["E1"]),
+            finding("f", "CW-B102", T0 + 3 * DAY, 5, &["E1"]),
+            finding("g", "CW-B109", T0 + 3 * DAY, 2, &["nobody"]),
         ];
         let r = evaluate(&labels, &findings, Some(&summary(10, 100)), 5);
         assert_eq!(r.scenarios[0].matching_findings, 1);
