@@ -240,12 +240,45 @@ pub struct SimulateArgs {
 /// `credwarden eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// The simulation's labels.csv.
-    #[arg(long, value_name = "FILE")]
-    pub labels: PathBuf,
+    /// The simulation's labels.csv (with --findings: score existing findings).
+    #[arg(long, value_name = "FILE", required_unless_present = "seeds", requires = "findings")]
+    pub labels: Option<PathBuf>,
     /// Findings as OCSF JSON lines (repeatable; runs are de-duplicated by fingerprint).
-    #[arg(long, value_name = "FILE", required = true, num_args = 1..)]
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "seeds")]
     pub findings: Vec<PathBuf>,
+    /// Simulate, audit, detect and score this many seeds (from --first-seed) and report the
+    /// spread: recall, precision, false findings per 1,000 credential-days, time to detect p50/p90
+    /// and exposure lead time per scenario.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub seeds: Option<u64>,
+    /// First seed of --seeds.
+    #[arg(long, default_value_t = 1)]
+    pub first_seed: u64,
+    /// With --seeds: simulated days per seed.
+    #[arg(long, default_value_t = 60)]
+    pub days: u32,
+    /// With --seeds: employees and contractors per seed.
+    #[arg(long, default_value_t = 150)]
+    pub identities: usize,
+    /// With --seeds: customer members per seed.
+    #[arg(long, default_value_t = 20_000)]
+    pub members: u64,
+    /// With --seeds: customer logins per day.
+    #[arg(long, default_value_t = 1_500)]
+    pub logins_per_day: u64,
+    /// With --seeds: do not write the token-issuance log (as at Coupang).
+    #[arg(long)]
+    pub no_issuance_log: bool,
+    /// With --seeds: keep the simulations under this folder (default: a temporary folder).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// With --seeds: compare with this saved report (from --write-baseline); exit 1 when a metric
+    /// is worse than the baseline by more than its spread.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// With --seeds: save the report as a baseline.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
     /// The simulation's summary.json (enables rates per credential-day).
     #[arg(long, value_name = "FILE")]
     pub summary: Option<PathBuf>,
@@ -287,6 +320,10 @@ pub struct DemoArgs {
     /// Do not write the login service's token-issuance log (as at Coupang).
     #[arg(long)]
     pub no_issuance_log: bool,
+    /// Seeds to run (from --seed on): the first in full, the rest for the spread. `--seeds 1`
+    /// is the quick look.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub seeds: u64,
 }
 
 /// Options of every command that emits findings.

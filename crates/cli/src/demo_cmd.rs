@@ -11,12 +11,12 @@ use credwarden_model::Severity;
 use std::io::Write;
 use std::path::PathBuf;
 
-/// Run.
+/// Run: seed `a.seed` in full (its tables), then the other seeds for the spread.
 pub fn run(_g: &Global, a: &DemoArgs) -> Result<u8, String> {
-    let opts = SimOptions {
+    let opts = |seed: u64| SimOptions {
         identities: a.identities,
         days: a.days,
-        seed: a.seed,
+        seed,
         start: "2025-03-03".into(),
         members: 20_000,
         logins_per_day: 1_500,
@@ -28,15 +28,76 @@ pub fn run(_g: &Global, a: &DemoArgs) -> Result<u8, String> {
         attack_start: None,
         attacker_asn: None,
     };
-    let cfg = sim_cmd::config(&opts)?;
     let mut out = std::io::stdout().lock();
     let t = std::time::Instant::now();
-    let summary = credwarden_sim::simulate(&cfg, &a.out, true).map_err(|e| e.to_string())?;
-    sim_cmd::print_summary(&mut out, &summary, &a.out, t.elapsed().as_secs_f64())
-        .map_err(|e| e.to_string())?;
+    let first = run_seed(&opts(a.seed), &a.out, Some(&mut out), 10)?;
+    let _ = t;
+    write!(out, "{}", first.to_markdown()).map_err(|e| e.to_string())?;
+    let eval_json = a.out.join("evaluation.json");
+    std::fs::write(
+        &eval_json,
+        serde_json::to_string_pretty(&first).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| format!("{}: {e}", eval_json.display()))?;
+    writeln!(
+        out,
+        "\nFiles: {} (answer key labels.csv, summary.json, evaluation.json, findings.jsonl, findings-detect.jsonl)",
+        a.out.display()
+    )
+    .map_err(|e| e.to_string())?;
+    if a.seeds > 1 {
+        let seeds: Vec<u64> = (a.seed..a.seed + a.seeds).collect();
+        writeln!(out, "\nThe same over {} seeds (each its own company, attacker and drift):", seeds.len())
+            .map_err(|e| e.to_string())?;
+        let mut reports = vec![first];
+        for &seed in &seeds[1..] {
+            let dir = a.out.join("seeds").join(seed.to_string());
+            let r = run_seed(&opts(seed), &dir, None, 10)?;
+            writeln!(out, "  seed {seed}: {}", one_line(&r)).map_err(|e| e.to_string())?;
+            reports.push(r);
+        }
+        let spread = credwarden_eval::SeedReport::new(seeds, &reports);
+        write!(out, "\n{}", spread.to_markdown()).map_err(|e| e.to_string())?;
+        let p = a.out.join("evaluation-seeds.json");
+        std::fs::write(&p, serde_json::to_string_pretty(&spread).map_err(|e| e.to_string())?)
+            .map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    Ok(0)
+}
 
+/// One seed's headline numbers.
+pub fn one_line(r: &credwarden_eval::Report) -> String {
+    let o = &r.overall;
+    format!(
+        "{}/{} detected, precision {}, {} false per 1,000 credential-days",
+        o.detected,
+        o.scenarios,
+        o.precision.map_or("n/a".into(), |p| format!("{:.1}%", p * 100.0)),
+        o.false_findings_per_1000_credential_days
+            .map_or("n/a".into(), |p| format!("{p:.2}"))
+    )
+}
+
+/// Simulate one company into `dir` (replacing an earlier simulation there), audit each weekly
+/// snapshot as of its day, detect over the activity logs, and score every finding (every
+/// severity) against the answer key. With `progress`, the simulation summary and counts are
+/// printed there.
+pub fn run_seed(
+    opts: &SimOptions,
+    dir: &std::path::Path,
+    mut progress: Option<&mut dyn Write>,
+    budget: usize,
+) -> Result<credwarden_eval::Report, String> {
+    let cfg = sim_cmd::config(opts)?;
+    let t = std::time::Instant::now();
+    let summary = credwarden_sim::simulate(&cfg, dir, true).map_err(|e| e.to_string())?;
+    if let Some(out) = progress.as_deref_mut() {
+        sim_cmd::print_summary(out, &summary, dir, t.elapsed().as_secs_f64())
+            .map_err(|e| e.to_string())?;
+    }
+    let a_out = dir;
     // Audit each weekly snapshot as of its day: what the team would have seen then.
-    let snaps = a.out.join("hr/snapshots");
+    let snaps = a_out.join("hr/snapshots");
     let mut days: Vec<String> = std::fs::read_dir(&snaps)
         .map_err(|e| format!("{}: {e}", snaps.display()))?
         .filter_map(|e| {
@@ -49,7 +110,7 @@ pub fn run(_g: &Global, a: &DemoArgs) -> Result<u8, String> {
         })
         .collect();
     days.sort();
-    let findings_path = a.out.join("findings.jsonl");
+    let findings_path = a_out.join("findings.jsonl");
     let mut f = std::io::BufWriter::new(
         std::fs::File::create(&findings_path)
             .map_err(|e| format!("{}: {e}", findings_path.display()))?,
@@ -59,14 +120,14 @@ pub fn run(_g: &Global, a: &DemoArgs) -> Result<u8, String> {
     for day in &days {
         let hr: PathBuf = snaps.join(format!("roster-{day}.csv"));
         let inventories = vec![
-            a.out
+            a_out
                 .join(format!("iam/credential-report-{day}.csv"))
                 .display()
                 .to_string(),
-            a.out.join("inventory/secrets.csv").display().to_string(),
+            a_out.join("inventory/secrets.csv").display().to_string(),
         ];
-        let groups = a.out.join("inventory/groups.csv");
-        let owners = a.out.join("inventory/owners.csv");
+        let groups = a_out.join("inventory/groups.csv");
+        let owners = a_out.join("inventory/owners.csv");
         let as_of = credwarden_ingest::parse_date(day).map_err(|e| e.to_string())?;
         let estate = Estate {
             hr: &hr,
@@ -79,69 +140,58 @@ pub fn run(_g: &Global, a: &DemoArgs) -> Result<u8, String> {
             &estate,
             as_of,
             &policy,
-            Severity::Medium,
+            Severity::Low,
             &mut Rejects::new(false),
         )?;
         total += findings.len();
         credwarden_report::write_json(&mut f, &findings).map_err(|e| e.to_string())?;
     }
     f.flush().map_err(|e| e.to_string())?;
-    writeln!(
-        out,
-        "\nAudited {} weekly snapshots (medium and above): {total} findings → {}",
-        days.len(),
-        findings_path.display()
-    )
-    .map_err(|e| e.to_string())?;
+    if let Some(out) = progress.as_deref_mut() {
+        writeln!(
+            out,
+            "\nAudited {} weekly snapshots (every severity): {total} findings → {}",
+            days.len(),
+            findings_path.display()
+        )
+        .map_err(|e| e.to_string())?;
+    }
     // Detection over the activity logs the single-event and token-provenance detectors read.
     let logs: Vec<PathBuf> = ["cloudtrail", "gateway", "login", "bastion", "app"]
         .iter()
-        .map(|d| a.out.join(d))
+        .map(|d| a_out.join(d))
         .filter(|p| p.exists())
         .collect();
-    let inventories = vec![a.out.join("inventory/secrets.csv").display().to_string()];
+    let inventories = vec![a_out.join("inventory/secrets.csv").display().to_string()];
     let ids = Estate {
-        hr: &a.out.join("hr/roster.csv"),
-        owners: Some(&a.out.join("inventory/owners.csv")),
-        groups: Some(&a.out.join("inventory/groups.csv")),
+        hr: &a_out.join("hr/roster.csv"),
+        owners: Some(&a_out.join("inventory/owners.csv")),
+        groups: Some(&a_out.join("inventory/groups.csv")),
         inventories: &inventories,
         hr_columns: &crate::estate::NO_COLUMNS,
     };
-    let networks = a.out.join("networks.csv");
-    let detected = crate::detect_cmd::detect(&logs, Some(ids), Some(&networks), Severity::Medium)?;
-    let detect_path = a.out.join("findings-detect.jsonl");
+    let networks = a_out.join("networks.csv");
+    let detected = crate::detect_cmd::detect(&logs, Some(ids), Some(&networks), Severity::Low)?;
+    let detect_path = a_out.join("findings-detect.jsonl");
     let mut f = std::io::BufWriter::new(
         std::fs::File::create(&detect_path)
             .map_err(|e| format!("{}: {e}", detect_path.display()))?,
     );
     credwarden_report::write_json(&mut f, &detected).map_err(|e| e.to_string())?;
     f.flush().map_err(|e| e.to_string())?;
-    writeln!(
-        out,
-        "Detected over the activity logs (medium and above): {} findings → {}",
-        detected.len(),
-        detect_path.display()
-    )
-    .map_err(|e| e.to_string())?;
-    writeln!(out).map_err(|e| e.to_string())?;
-    let report = eval_cmd::score(
-        &a.out.join("labels.csv"),
+    if let Some(out) = progress.as_deref_mut() {
+        writeln!(
+            out,
+            "Detected over the activity logs (every severity): {} findings → {}\n",
+            detected.len(),
+            detect_path.display()
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    eval_cmd::score(
+        &a_out.join("labels.csv"),
         &[findings_path.as_path(), detect_path.as_path()],
-        Some(&a.out.join("summary.json")),
-        10,
-    )?;
-    write!(out, "{}", report.to_markdown()).map_err(|e| e.to_string())?;
-    let eval_json = a.out.join("evaluation.json");
-    std::fs::write(
-        &eval_json,
-        serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?,
+        Some(&a_out.join("summary.json")),
+        budget,
     )
-    .map_err(|e| format!("{}: {e}", eval_json.display()))?;
-    writeln!(
-        out,
-        "\nFiles: {} (answer key labels.csv, summary.json, evaluation.json, findings.jsonl, findings-detect.jsonl)",
-        a.out.display()
-    )
-    .map_err(|e| e.to_string())?;
-    Ok(0)
 }

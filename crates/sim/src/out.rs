@@ -492,7 +492,6 @@ impl Outputs {
         lines: Vec<(i64, String)>,
         last_day: bool,
     ) -> Result<(), SimError> {
-        use rand::seq::SliceRandom;
         use rand::{Rng, SeedableRng};
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(self.seed ^ lines.len() as u64);
         let mut per: [Vec<(i64, String)>; 3] = std::mem::take(&mut self.carry);
@@ -506,10 +505,12 @@ impl Outputs {
                 .into_iter()
                 .partition(|(t, _)| *t <= cut || last_day);
             self.carry[s] = later;
-            let mut now = now;
-            for chunk in now.chunks_mut(40) {
-                chunk.shuffle(&mut rng);
-            }
+            // Worker threads flush a little out of order: up to two minutes of disorder.
+            let mut now: Vec<(i64, String)> = now
+                .into_iter()
+                .map(|(t, l)| (t + rng.random_range(0..120), l))
+                .collect();
+            now.sort_by_key(|(t, _)| *t);
             let mut body = String::new();
             for (_, l) in &now {
                 body.push_str(l);

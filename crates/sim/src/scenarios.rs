@@ -390,6 +390,9 @@ pub fn plan(cfg: &SimConfig, company: &mut Company) -> Plan {
         if id != "a" && !cred.is_empty() {
             plan.entity(i, &cred);
         }
+        if id == "h" {
+            plan.entity(i, "s3://shop-customer-pii/");
+        }
         if id == "g" {
             plan.entity(i, "customers-manual-export");
             plan.entity(i, OUTSIDE_ACCOUNT);

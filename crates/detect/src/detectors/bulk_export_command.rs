@@ -56,6 +56,12 @@ impl Detector for BulkExportCommand {
             ),
         );
         f.subject.system = Some(format!("host:{host}"));
+        // What was copied: the cloud locations the command names.
+        for word in ev.action.split_whitespace() {
+            if ["s3://", "gs://"].iter().any(|p| word.starts_with(p)) {
+                f.observe("file.uri", word.to_string());
+            }
+        }
         f.discriminator = Some(format!("{}:{}", ev.time.as_second(), ev.raw.line));
         out.push(f);
     }
