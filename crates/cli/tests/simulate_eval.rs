@@ -103,9 +103,20 @@ fn simulate_audit_eval_chain() {
             .as_bool()
             .unwrap()
     };
-    // The audit alone sees the two leaver stories (a: signing key readable by a leaver; a2: a
-    // departed contractor's live key) and, honestly, none of the log-only scenarios.
-    assert!(detected("a") && detected("a2"), "{report:#}");
+    let warned = |s: &str| {
+        report["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["scenario"] == s)
+            .unwrap()["exposure_lead_seconds"]
+            .as_i64()
+    };
+    // The audit alone warns of the two leaver stories before their misuse (a: signing key readable
+    // by a leaver; a2: a departed contractor's live key) — a warning, not a detection of the
+    // misuse — and, honestly, detects none of the log-only scenarios.
+    assert!(warned("a").unwrap() > 0 && warned("a2").unwrap() > 0, "{report:#}");
+    assert!(!detected("a") && !detected("a2"), "{report:#}");
     assert!(!detected("f") && !detected("h"), "{report:#}");
     assert!(report["overall"]["false_findings_per_1000_credential_days"].is_number());
     // Markdown by default.
@@ -189,11 +200,19 @@ fn benign_drift_raises_no_high_baseline_finding_and_the_scenarios_are_caught() {
     );
     let labels = std::fs::read_to_string(d("sim/labels.csv")).unwrap();
     let mut rdr = csv::Reader::from_reader(labels.as_bytes());
+    let col = rdr
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "attack_entities")
+        .unwrap();
+    // The attacks' own entities (addresses, token ids, keys only the attacker used), never the
+    // signing key every customer token carries.
     let mut subjects: Vec<(String, String)> = Vec::new();
     for r in rdr.records() {
         let r = r.unwrap();
-        for s in r[4].split(';').filter(|s| s.len() > 3) {
-            subjects.push((s.to_string(), r[0].to_string()));
+        for s in r[col].split(';').filter(|s| s.len() > 3 && !s.contains('/')) {
+            subjects.push((format!("\"{s}\""), r[0].to_string()));
         }
     }
     let mut caught = std::collections::BTreeSet::new();
@@ -218,7 +237,7 @@ fn benign_drift_raises_no_high_baseline_finding_and_the_scenarios_are_caught() {
         );
         caught.extend(hits.into_iter().cloned());
     }
-    for s in ["b", "c", "d"] {
+    for s in ["a", "b", "c", "d"] {
         assert!(
             caught.contains(s),
             "scenario {s} not caught by the baselines: {caught:?}"

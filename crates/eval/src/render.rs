@@ -58,6 +58,15 @@ impl Report {
             ),
             ("precision", pct(o.precision)),
             (
+                "precision of misuse findings (activity rules)",
+                count_pct(o.misuse_true, o.misuse_findings, o.misuse_precision),
+            ),
+            (
+                "false misuse findings per 1,000 credential-days",
+                o.false_misuse_per_1000_credential_days
+                    .map_or("n/a".into(), |r| format!("{r:.2}")),
+            ),
+            (
                 &format!("precision at {k}/day"),
                 count_pct(
                     o.true_findings_within_budget,

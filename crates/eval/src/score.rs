@@ -118,6 +118,14 @@ pub struct Overall {
     pub true_findings_within_budget: usize,
     /// True / all findings inside the daily budget (precision at k = `budget_per_day`).
     pub precision_at_budget: Option<f64>,
+    /// Unique findings of misuse rules (activity, not posture: see [`is_exposure_rule`]).
+    pub misuse_findings: usize,
+    /// Misuse findings that detect some scenario.
+    pub misuse_true: usize,
+    /// Misuse true / misuse findings: the precision an analyst triaging alerts sees.
+    pub misuse_precision: Option<f64>,
+    /// False misuse findings per 1,000 credential-days.
+    pub false_misuse_per_1000_credential_days: Option<f64>,
     /// Detected / labelled scenarios.
     pub recall: Option<f64>,
     /// Scenarios detected within budget / labelled scenarios.
@@ -244,7 +252,17 @@ pub fn evaluate(
         .filter(|s| s.detected_within_budget)
         .count();
 
+    let misuse_idx: Vec<usize> = (0..unique.len())
+        .filter(|&i| !is_exposure_rule(&unique[i].rule))
+        .collect();
+    let misuse_true = misuse_idx.iter().filter(|&&i| !misuse[i].is_empty()).count();
     let overall = Overall {
+        misuse_findings: misuse_idx.len(),
+        misuse_true,
+        misuse_precision: ratio(misuse_true, misuse_idx.len()),
+        false_misuse_per_1000_credential_days: credential_days
+            .filter(|&cd| cd > 0)
+            .map(|cd| (misuse_idx.len() - misuse_true) as f64 * 1000.0 / cd as f64),
         scenarios: labels.len(),
         detected,
         detected_within_budget,

@@ -74,6 +74,12 @@ pub struct SeedReport {
     pub precision_at_budget: Option<Spread>,
     /// False findings per 1,000 credential-days.
     pub false_per_1000_credential_days: Option<Spread>,
+    /// Precision of misuse (activity-rule) findings.
+    #[serde(default)]
+    pub misuse_precision: Option<Spread>,
+    /// False misuse findings per 1,000 credential-days.
+    #[serde(default)]
+    pub false_misuse_per_1000_credential_days: Option<Spread>,
     /// Unique findings per day.
     pub findings_per_day: Option<Spread>,
     /// Per scenario.
@@ -138,6 +144,10 @@ impl SeedReport {
                 r.overall.false_findings_per_1000_credential_days
             }),
             findings_per_day: metric(&|r| Some(r.overall.findings_per_day)),
+            misuse_precision: metric(&|r| r.overall.misuse_precision),
+            false_misuse_per_1000_credential_days: metric(&|r| {
+                r.overall.false_misuse_per_1000_credential_days
+            }),
             scenarios,
         }
     }
@@ -168,6 +178,20 @@ impl SeedReport {
         };
         check("recall", self.recall, base.recall, true, 0.01);
         check("precision", self.precision, base.precision, true, 0.01);
+        check(
+            "precision of misuse findings",
+            self.misuse_precision,
+            base.misuse_precision,
+            true,
+            0.01,
+        );
+        check(
+            "false misuse findings per 1,000 credential-days",
+            self.false_misuse_per_1000_credential_days,
+            base.false_misuse_per_1000_credential_days,
+            false,
+            0.1,
+        );
         check(
             "false findings per 1,000 credential-days",
             self.false_per_1000_credential_days,
@@ -220,6 +244,12 @@ impl SeedReport {
             ("recall", self.recall, true),
             ("precision (every severity)", self.precision, true),
             ("precision at budget", self.precision_at_budget, true),
+            ("precision of misuse findings", self.misuse_precision, true),
+            (
+                "false misuse findings per 1,000 credential-days",
+                self.false_misuse_per_1000_credential_days,
+                false,
+            ),
             (
                 "false findings per 1,000 credential-days",
                 self.false_per_1000_credential_days,
@@ -290,6 +320,8 @@ mod tests {
             precision_at_budget: None,
             false_per_1000_credential_days: Spread::of(&[2.0, 3.0]),
             findings_per_day: None,
+            misuse_precision: None,
+            false_misuse_per_1000_credential_days: None,
             scenarios: vec![ScenarioSpread {
                 scenario: "a".into(),
                 detection_rate: if ttd.is_some() { 1.0 } else { 0.0 },

@@ -135,7 +135,12 @@ impl TokenNeverIssued {
             .fact("forged_requests", n);
         if let Some(id) = &p.event_id {
             f = f.fact("event_id", id.clone());
+            f.observe("request.uid", id.clone());
         }
+        if let Some(ip) = &p.ip {
+            f.observe("src_endpoint.ip", ip.clone());
+        }
+        f.observe("token.jti", p.jti.clone());
         out.push(f);
     }
 
