@@ -1,6 +1,6 @@
 //! The detection figures cannot quietly regress: `credwarden eval --seeds 10` on a small company
 //! (every seed its own company, attacker and drift), compared with the saved baseline
-//! `tests/data/eval-baseline.json`. The test fails when recall, precision, false findings per
+//! `tests/data/eval-baseline.json`, without an issuance log (as at Coupang). The test fails when recall, precision, false findings per
 //! 1,000 credential-days, a scenario's detection rate or its median time to detect is worse than
 //! the baseline by more than the baseline's own spread. After an intended change, regenerate the
 //! baseline with `UPDATE_EVAL_BASELINE=1 cargo test -p credwarden --test eval_seeds` and say why in
@@ -27,6 +27,9 @@ fn ten_seeds_do_not_regress() {
         "2000",
         "--logins-per-day",
         "250",
+        // The Coupang case: no issuance log, so the forged tokens are found from the gateway
+        // alone (with it, CW-D007 finds them at the first request; its own tests cover that).
+        "--no-issuance-log",
         "--format",
         "json",
         "--out",
