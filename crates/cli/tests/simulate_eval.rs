@@ -112,10 +112,11 @@ fn simulate_audit_eval_chain() {
             .unwrap()["exposure_lead_seconds"]
             .as_i64()
     };
-    // The audit alone warns of the two leaver stories before their misuse (a: signing key readable
-    // by a leaver; a2: a departed contractor's live key) — a warning, not a detection of the
-    // misuse — and, honestly, detects none of the log-only scenarios.
-    assert!(warned("a").unwrap() > 0 && warned("a2").unwrap() > 0, "{report:#}");
+    // The audit alone (here one audit, at the period's end: after the misuse began, so the lead is
+    // negative) warns of the two leaver stories (a: signing key readable by a leaver; a2: a
+    // departed contractor's live key) — a warning, not a detection of the misuse — and, honestly,
+    // detects none of the log-only scenarios.
+    assert!(warned("a").is_some() && warned("a2").is_some(), "{report:#}");
     assert!(!detected("a") && !detected("a2"), "{report:#}");
     assert!(!detected("f") && !detected("h"), "{report:#}");
     assert!(report["overall"]["false_findings_per_1000_credential_days"].is_number());

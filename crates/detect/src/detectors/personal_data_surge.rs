@@ -39,6 +39,10 @@ struct Net {
     members: Distinct,
     addresses: Distinct,
     reported: i64,
+    /// The last distinct addresses seen today (up to 16): named on the finding, so the analyst
+    /// (and the block list) gets the surge's own addresses, not only the network.
+    #[serde(default)]
+    recent: std::collections::VecDeque<String>,
 }
 
 /// The detector.
@@ -84,6 +88,7 @@ impl Detector for PersonalDataSurge {
         if n.views.today.0 != d {
             n.members.clear();
             n.addresses.clear();
+            n.recent.clear();
         }
         let views = n.views.add(d, 1);
         if let Some(sub) = ev
@@ -96,6 +101,12 @@ impl Detector for PersonalDataSurge {
         }
         if let Some(ip) = ev.src.ip.as_deref() {
             n.addresses.insert(baseline::hash(ip));
+            if !n.recent.iter().any(|r| r == ip) {
+                if n.recent.len() == 16 {
+                    n.recent.pop_front();
+                }
+                n.recent.push_back(ip.to_string());
+            }
         }
         if d - first < LEARN_DAYS || n.reported == d {
             return;
@@ -131,6 +142,10 @@ impl Detector for PersonalDataSurge {
             .as_ref()
             .map(|_| "signing_key".to_string());
         f.discriminator = Some(format!("{net_key}:{d}"));
+        f.observe("network", net_key.clone());
+        for ip in &n.recent {
+            f.observe("src_endpoint.ip", ip.clone());
+        }
         out.push(f);
     }
 }
