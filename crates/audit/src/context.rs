@@ -2,24 +2,13 @@
 //! the policy. Built once; rules only read it.
 
 use crate::Policy;
-use credwarden_model::{Credential, CredentialKind, Directory, Identity, Resolution};
+use credwarden_model::{Credential, Directory, Identity};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use std::collections::HashMap;
 
-/// Who owns a credential, after resolution.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Owner<'a> {
-    /// Resolved to one identity, and how (`alias`, `mapping`, `email local part`).
-    Identity(&'a Identity, &'static str),
-    /// Several identities match.
-    Ambiguous(Vec<String>),
-    /// Nothing matches; lists the names tried (empty if the inventory names no owner at all).
-    Unresolved(Vec<String>),
-    /// Account-level credential (cloud root): owned by the account, not a person.
-    Account,
-}
+pub use credwarden_model::exposure::{is_readable_secret, Owner};
 
 /// A credential with its owner.
 #[derive(Debug, Clone)]
@@ -170,48 +159,20 @@ fn reader_entries<'c>(
         if map.contains_key(entry.as_str()) {
             continue;
         }
-        let mut e = ReaderEntry::default();
-        for name in dir.expand_reader(entry) {
-            match dir.resolve(&name) {
-                Resolution::Found(i, _) if dir.get(i).is_departed(as_of) => e.departed.push(i),
-                Resolution::Found(..) => {}
-                _ => e.unresolved.push(name),
-            }
-        }
+        let r = credwarden_model::exposure::reader_entry(dir, entry);
+        let e = ReaderEntry {
+            departed: r
+                .found
+                .into_iter()
+                .filter(|&i| dir.get(i).is_departed(as_of))
+                .collect(),
+            unresolved: r.unresolved,
+        };
         map.insert(entry.as_str(), e);
     }
     map
 }
 
-/// Kinds whose secret material a person could read and keep: whoever owns or reads them holds a copy.
-pub fn is_readable_secret(kind: CredentialKind) -> bool {
-    matches!(
-        kind,
-        CredentialKind::SigningKey
-            | CredentialKind::KmsKey
-            | CredentialKind::SharedSecret
-            | CredentialKind::ServiceAccountKey
-            | CredentialKind::ApiKey
-    )
-}
-
 fn resolve_owner<'a>(dir: &'a Directory, c: &Credential) -> Owner<'a> {
-    if c.account_level {
-        return Owner::Account;
-    }
-    let mut tried = Vec::new();
-    // An explicit mapping for the credential id wins; then the stated owner; then the principal.
-    let names = [
-        dir.mapped(&c.id).then_some(c.id.as_str()),
-        c.owner.as_deref(),
-        c.principal.as_deref(),
-    ];
-    for name in names.into_iter().flatten() {
-        match dir.resolve(name) {
-            Resolution::Found(i, how) => return Owner::Identity(dir.get(i), how),
-            Resolution::Ambiguous(ids) => return Owner::Ambiguous(ids),
-            Resolution::NotFound => tried.push(name.to_string()),
-        }
-    }
-    Owner::Unresolved(tried)
+    credwarden_model::exposure::owner(dir, c)
 }

@@ -241,7 +241,12 @@ pub struct SimulateArgs {
 #[derive(Debug, Args)]
 pub struct EvalArgs {
     /// The simulation's labels.csv (with --findings: score existing findings).
-    #[arg(long, value_name = "FILE", required_unless_present = "seeds", requires = "findings")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "seeds",
+        requires = "findings"
+    )]
     pub labels: Option<PathBuf>,
     /// Findings as OCSF JSON lines (repeatable; runs are de-duplicated by fingerprint).
     #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "seeds")]

@@ -47,8 +47,12 @@ pub fn run(_g: &Global, a: &DemoArgs) -> Result<u8, String> {
     .map_err(|e| e.to_string())?;
     if a.seeds > 1 {
         let seeds: Vec<u64> = (a.seed..a.seed + a.seeds).collect();
-        writeln!(out, "\nThe same over {} seeds (each its own company, attacker and drift):", seeds.len())
-            .map_err(|e| e.to_string())?;
+        writeln!(
+            out,
+            "\nThe same over {} seeds (each its own company, attacker and drift):",
+            seeds.len()
+        )
+        .map_err(|e| e.to_string())?;
         let mut reports = vec![first];
         for &seed in &seeds[1..] {
             let dir = a.out.join("seeds").join(seed.to_string());
@@ -59,8 +63,11 @@ pub fn run(_g: &Global, a: &DemoArgs) -> Result<u8, String> {
         let spread = credwarden_eval::SeedReport::new(seeds, &reports);
         write!(out, "\n{}", spread.to_markdown()).map_err(|e| e.to_string())?;
         let p = a.out.join("evaluation-seeds.json");
-        std::fs::write(&p, serde_json::to_string_pretty(&spread).map_err(|e| e.to_string())?)
-            .map_err(|e| format!("{}: {e}", p.display()))?;
+        std::fs::write(
+            &p,
+            serde_json::to_string_pretty(&spread).map_err(|e| e.to_string())?,
+        )
+        .map_err(|e| format!("{}: {e}", p.display()))?;
     }
     Ok(0)
 }
@@ -72,7 +79,8 @@ pub fn one_line(r: &credwarden_eval::Report) -> String {
         "{}/{} detected, precision {}, {} false per 1,000 credential-days",
         o.detected,
         o.scenarios,
-        o.precision.map_or("n/a".into(), |p| format!("{:.1}%", p * 100.0)),
+        o.precision
+            .map_or("n/a".into(), |p| format!("{:.1}%", p * 100.0)),
         o.false_findings_per_1000_credential_days
             .map_or("n/a".into(), |p| format!("{p:.2}"))
     )

@@ -37,7 +37,10 @@ pub fn run(_g: &Global, a: &EvalArgs) -> Result<u8, String> {
     if let Some(n) = a.seeds {
         return seeds(a, n);
     }
-    let labels = a.labels.as_deref().ok_or("--labels is required without --seeds")?;
+    let labels = a
+        .labels
+        .as_deref()
+        .ok_or("--labels is required without --seeds")?;
     let findings: Vec<&Path> = a.findings.iter().map(|p| p.as_path()).collect();
     let report = score(labels, &findings, a.summary.as_deref(), a.budget)?;
     match a.format {
@@ -92,8 +95,11 @@ fn seeds(a: &EvalArgs, n: u64) -> Result<u8, String> {
         ),
     }
     if let Some(p) = &a.write_baseline {
-        std::fs::write(p, serde_json::to_string_pretty(&spread).map_err(|e| e.to_string())? + "\n")
-            .map_err(|e| format!("{}: {e}", p.display()))?;
+        std::fs::write(
+            p,
+            serde_json::to_string_pretty(&spread).map_err(|e| e.to_string())? + "\n",
+        )
+        .map_err(|e| format!("{}: {e}", p.display()))?;
     }
     if let Some(p) = &a.baseline {
         let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;

@@ -87,14 +87,11 @@ fn leaver_from(
     // (no connector revokes a shared secret; left out, it would outlive its owner silently).
     let readable = credentials
         .iter()
-        .filter(|c| credwarden_audit::is_readable_secret(c.kind))
+        .filter(|c| credwarden_model::exposure::is_readable_secret(c.kind))
         .filter(|c| {
-            owned.iter().any(|o| o.id == c.id && o.system == c.system)
-                || c.readers.iter().any(|entry| {
-                    dir.expand_reader(entry)
-                        .iter()
-                        .any(|n| matches!(dir.resolve(n), Resolution::Found(i, _) if i == idx))
-                })
+            credwarden_model::exposure::readers(dir, c)
+                .found
+                .contains(&idx)
         })
         .cloned()
         .collect();

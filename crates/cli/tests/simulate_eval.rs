@@ -116,7 +116,10 @@ fn simulate_audit_eval_chain() {
     // negative) warns of the two leaver stories (a: signing key readable by a leaver; a2: a
     // departed contractor's live key) — a warning, not a detection of the misuse — and, honestly,
     // detects none of the log-only scenarios.
-    assert!(warned("a").is_some() && warned("a2").is_some(), "{report:#}");
+    assert!(
+        warned("a").is_some() && warned("a2").is_some(),
+        "{report:#}"
+    );
     assert!(!detected("a") && !detected("a2"), "{report:#}");
     assert!(!detected("f") && !detected("h"), "{report:#}");
     assert!(report["overall"]["false_findings_per_1000_credential_days"].is_number());
@@ -212,7 +215,10 @@ fn benign_drift_raises_no_high_baseline_finding_and_the_scenarios_are_caught() {
     let mut subjects: Vec<(String, String)> = Vec::new();
     for r in rdr.records() {
         let r = r.unwrap();
-        for s in r[col].split(';').filter(|s| s.len() > 3 && !s.contains('/')) {
+        for s in r[col]
+            .split(';')
+            .filter(|s| s.len() > 3 && !s.contains('/'))
+        {
             subjects.push((format!("\"{s}\""), r[0].to_string()));
         }
     }

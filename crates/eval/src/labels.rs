@@ -87,7 +87,9 @@ pub fn read_labels(text: &str, file: &str) -> Result<Vec<Label>, EvalError> {
     }
     let idx = idx.map(|i| i.unwrap_or_default());
     let exposure_col = headers.iter().position(|h| h.trim() == "exposure_start");
-    let last_col = headers.iter().position(|h| h.trim() == "last_malicious_time");
+    let last_col = headers
+        .iter()
+        .position(|h| h.trim() == "last_malicious_time");
     let entities_col = headers.iter().position(|h| h.trim() == "attack_entities");
 
     let mut labels = Vec::new();

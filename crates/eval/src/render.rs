@@ -233,7 +233,10 @@ mod tests {
     #[test]
     fn json_has_nulls_and_signed_ttd() {
         let v = serde_json::to_value(fixture()).unwrap();
-        assert_eq!(v["scenarios"][1]["time_to_detect_seconds"], serde_json::Value::Null);
+        assert_eq!(
+            v["scenarios"][1]["time_to_detect_seconds"],
+            serde_json::Value::Null
+        );
         assert_eq!(v["scenarios"][1]["exposure_lead_seconds"], 12 * 86_400);
         assert_eq!(v["scenarios"][2]["first_rule"], serde_json::Value::Null);
         assert_eq!(

@@ -73,11 +73,19 @@ fn names_entity(name: &str, entity: &str) -> bool {
     };
     match (net, ip) {
         (std::net::IpAddr::V4(n), std::net::IpAddr::V4(a)) if bits <= 32 => {
-            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
             u32::from(n) & mask == u32::from(a) & mask
         }
         (std::net::IpAddr::V6(n), std::net::IpAddr::V6(a)) if bits <= 128 => {
-            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
             u128::from(n) & mask == u128::from(a) & mask
         }
         _ => false,
@@ -172,9 +180,10 @@ pub fn evaluate(
                         f.since.unwrap_or(f.time) >= l.exposure_start
                             && f.names.iter().any(|n| subjects[j].contains(n.as_str()))
                     } else {
-                        f.names.iter().chain(&f.observables).any(|n| {
-                            l.attack_entities.iter().any(|e| names_entity(n, e))
-                        })
+                        f.names
+                            .iter()
+                            .chain(&f.observables)
+                            .any(|n| l.attack_entities.iter().any(|e| names_entity(n, e)))
                     }
                 })
                 .collect()
@@ -255,7 +264,10 @@ pub fn evaluate(
     let misuse_idx: Vec<usize> = (0..unique.len())
         .filter(|&i| !is_exposure_rule(&unique[i].rule))
         .collect();
-    let misuse_true = misuse_idx.iter().filter(|&&i| !misuse[i].is_empty()).count();
+    let misuse_true = misuse_idx
+        .iter()
+        .filter(|&&i| !misuse[i].is_empty())
+        .count();
     let overall = Overall {
         misuse_findings: misuse_idx.len(),
         misuse_true,
@@ -441,7 +453,11 @@ mod tests {
         let r = evaluate(&[l], &[shared, net, late], None, 5);
         let s = &r.scenarios[0];
         assert_eq!(
-            (s.detected, s.first_finding_uid.as_deref(), s.time_to_detect_seconds),
+            (
+                s.detected,
+                s.first_finding_uid.as_deref(),
+                s.time_to_detect_seconds
+            ),
             (true, Some("n"), Some(600))
         );
         // The key-only finding and the one a day past the attack's end are false.
@@ -471,7 +487,10 @@ mod tests {
             None,
             5,
         );
-        assert_eq!((r.scenarios[0].detected, r.overall.false_findings), (false, 1));
+        assert_eq!(
+            (r.scenarios[0].detected, r.overall.false_findings),
+            (false, 1)
+        );
         // A finding about the same subject from before the exposure is not a detection.
         let r = evaluate(
             &[l],

@@ -156,7 +156,11 @@ impl SeedReport {
     /// at least `slack` of the metric's scale): one sentence each; empty when nothing regressed.
     pub fn regressions(&self, base: &SeedReport) -> Vec<String> {
         let mut out = Vec::new();
-        let mut check = |name: &str, now: Option<Spread>, was: Option<Spread>, higher_better: bool, slack: f64| {
+        let mut check = |name: &str,
+                         now: Option<Spread>,
+                         was: Option<Spread>,
+                         higher_better: bool,
+                         slack: f64| {
             let (Some(now), Some(was)) = (now, was) else {
                 if was.is_some() {
                     out.push(format!("{name}: no longer measured"));

@@ -303,7 +303,9 @@ impl Kind {
     pub fn sniff(v: &Value) -> Option<Kind> {
         // An access log whose first record is a login or a public page carries no token yet.
         let http = v.get("status").is_some()
-            && ["path", "uri", "request_uri"].iter().any(|k| v.get(k).is_some());
+            && ["path", "uri", "request_uri"]
+                .iter()
+                .any(|k| v.get(k).is_some());
         if v.get("token").is_some_and(Value::is_object) || http {
             Some(Kind::Gateway)
         } else if v.get("event").and_then(Value::as_str) == Some("token_issued")
@@ -582,9 +584,19 @@ mod tests {
             r#"{"time":"2025-04-05T00:00:29Z","request_id":"r1","client_ip":"1.2.3.4","path":"/api/v1/members/17/orders","status":200,"token":{"sub":"17","jti":"j1","kid":"k","iat":1743811200,"exp":1743814800,"client_id":"shop-web"}}"#,
         ));
         assert_eq!(k.unwrap(), Kind::Gateway);
-        assert!(got[0].as_ref().unwrap().token.as_ref().unwrap().sub.is_none());
+        assert!(got[0]
+            .as_ref()
+            .unwrap()
+            .token
+            .as_ref()
+            .unwrap()
+            .sub
+            .is_none());
         let t = got[1].as_ref().unwrap().token.clone().unwrap();
-        assert_eq!(t.exp.unwrap().as_second() - t.iat.unwrap().as_second(), 3600);
+        assert_eq!(
+            t.exp.unwrap().as_second() - t.iat.unwrap().as_second(),
+            3600
+        );
     }
 
     #[test]

@@ -230,7 +230,12 @@ impl Finding {
     /// Add an observable (kept once).
     pub fn observe(&mut self, kind: &'static str, value: impl Into<String>) {
         let value = value.into();
-        if !value.is_empty() && !self.observables.iter().any(|(k, v)| *k == kind && *v == value) {
+        if !value.is_empty()
+            && !self
+                .observables
+                .iter()
+                .any(|(k, v)| *k == kind && *v == value)
+        {
             self.observables.push((kind, value));
         }
     }

@@ -11,6 +11,7 @@
 mod credential;
 mod directory;
 mod event;
+pub mod exposure;
 mod finding;
 mod identity;
 pub mod ocsf;

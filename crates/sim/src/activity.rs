@@ -192,7 +192,15 @@ pub fn run(
         };
         engineers(company, day, midnight, weekend, &mut rng, out);
         services(company, day, date, midnight, weekend, &mut rng, out);
-        customers.day(cfg, &company.secrets[company.login_key].id, day, midnight, !weekend, &mut rng, out);
+        customers.day(
+            cfg,
+            &company.secrets[company.login_key].id,
+            day,
+            midnight,
+            !weekend,
+            &mut rng,
+            out,
+        );
         network_and_shell(company, day, midnight, weekend, &mut rng, out);
         scenarios::inject(cfg, company, plan, day, midnight, &mut rng, out);
         out.end_day(cfg, day)?;

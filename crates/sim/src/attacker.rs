@@ -64,7 +64,8 @@ const SCRIPT_UA: [&str; 4] = [
 impl Attacker {
     /// Draw the attacker for `cfg.seed`, honouring the overrides in `cfg`.
     pub fn draw(cfg: &SimConfig) -> Self {
-        let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_mul(0x9E37_79B9).wrapping_add(13));
+        let mut rng =
+            ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_mul(0x9E37_79B9).wrapping_add(13));
         let kind = if rng.random_bool(0.6) {
             "hosting"
         } else {

@@ -76,7 +76,8 @@ pub struct Customers {
 
 /// splitmix64 of `(seed, a, b)`: a member's stable random draws.
 fn h(seed: u64, a: u64, b: u64) -> u64 {
-    let mut z = seed ^ a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+    let mut z =
+        seed ^ a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -183,7 +184,13 @@ impl Customers {
     }
 
     /// Where member with `p` connects from on `day` at second-of-day `sod` (UTC).
-    fn address(p: &Profile, day: i64, sod: i64, weekday: bool, rng: &mut impl Rng) -> (String, Block) {
+    fn address(
+        p: &Profile,
+        day: i64,
+        sod: i64,
+        weekday: bool,
+        rng: &mut impl Rng,
+    ) -> (String, Block) {
         if let Some((s, e, b)) = p.trip {
             if (s..=e).contains(&day) {
                 return (b.host(rng), b);
@@ -202,7 +209,9 @@ impl Customers {
         }
         if rng.random_bool(0.55) {
             // Home addresses change now and then.
-            let host = p.home_host.wrapping_add((day / 9) as u8 * u8::from(p.home_host % 5 == 0));
+            let host = p
+                .home_host
+                .wrapping_add((day / 9) as u8 * u8::from(p.home_host % 5 == 0));
             (p.home.nth(host), p.home)
         } else if p.cgnat {
             (p.mobile.shared_host(6, rng), p.mobile)
@@ -308,12 +317,31 @@ impl Customers {
                 break;
             }
             let (path, records, status) = match rng.random_range(0..40) {
-                0..=15 => (format!("/api/v1/members/{member}/orders"), rng.random_range(0..20), 200),
+                0..=15 => (
+                    format!("/api/v1/members/{member}/orders"),
+                    rng.random_range(0..20),
+                    200,
+                ),
                 16..=27 => (format!("/api/v1/members/{member}/profile"), 1, 200),
-                28..=35 => (format!("/api/v1/members/{member}/address-book"), rng.random_range(1..5), 200),
+                28..=35 => (
+                    format!("/api/v1/members/{member}/address-book"),
+                    rng.random_range(1..5),
+                    200,
+                ),
                 // A stale link to an order that is gone.
-                36 => (format!("/api/v1/members/{member}/orders/{}", rng.random_range(1..99_999)), 0, 404),
-                _ => ("/api/v1/products/search".to_string(), rng.random_range(10..50), 200),
+                36 => (
+                    format!(
+                        "/api/v1/members/{member}/orders/{}",
+                        rng.random_range(1..99_999)
+                    ),
+                    0,
+                    404,
+                ),
+                _ => (
+                    "/api/v1/products/search".to_string(),
+                    rng.random_range(10..50),
+                    200,
+                ),
             };
             let from = match &hop {
                 Some(h) if k >= n / 2 => h.as_str(),
@@ -361,7 +389,14 @@ impl Customers {
             let t0 = midnight + b * (DAY / p.batches) + rng.random_range(0..300);
             let ip = p.block.shared_host(3, rng);
             let start = (b as usize * per_batch + day as usize * 7) % p.linked.len();
-            for (k, &member) in p.linked.iter().cycle().skip(start).take(per_batch).enumerate() {
+            for (k, &member) in p
+                .linked
+                .iter()
+                .cycle()
+                .skip(start)
+                .take(per_batch)
+                .enumerate()
+            {
                 let t = t0 + k as i64 / 4;
                 let jti = out.uuid();
                 out.issuance(&IssuanceLine {
@@ -473,7 +508,10 @@ mod tests {
         assert!((80..250).contains(&vpn), "{vpn}");
         assert!((150..450).contains(&trips), "{trips}");
         // Deterministic.
-        assert_eq!(c.profile(17).home_host, Customers::new(&cfg).profile(17).home_host);
+        assert_eq!(
+            c.profile(17).home_host,
+            Customers::new(&cfg).profile(17).home_host
+        );
         assert!(c.partners.iter().all(|p| !p.linked.is_empty()));
         assert!(c.partners[2].from_day > 0);
     }

@@ -186,7 +186,11 @@ pub const ATTACKER_PROVIDERS: [(u32, &str, &str, &[&str]); 8] = [
 /// The attacker's `i`-th /24 of a provider in a country: 45.x.y.0/24 for hosting, elsewhere for
 /// residential, never a block benign customers use.
 pub fn attacker_block(slot: u8, asn: u32, country: &'static str, kind: &str) -> Block {
-    let first = if kind == "hosting" { 45 } else { 100 + slot / 64 };
+    let first = if kind == "hosting" {
+        45
+    } else {
+        100 + slot / 64
+    };
     Block {
         prefix: [first, 133 + (slot / 16) % 64, 16 * (slot % 16)],
         asn,

@@ -455,9 +455,7 @@ impl Outputs {
             match stream {
                 "cloudtrail" => self.write_cloudtrail(date, &lines)?,
                 "token_issuance" if !cfg.issuance_log => {}
-                "token_issuance" => {
-                    self.write_issuance(&ymd, lines, day + 1 == cfg.days as i64)?
-                }
+                "token_issuance" => self.write_issuance(&ymd, lines, day + 1 == cfg.days as i64)?,
                 _ => {
                     let (dir, name) = match stream {
                         "gateway" => ("gateway", format!("access-{ymd}.jsonl.gz")),

@@ -161,7 +161,11 @@ fn outputs_parse_labels_match_events_and_drift_is_present() {
         // Every scenario names entities of its own; scenario a never the key or the service every
         // customer token shares.
         let entities = &r[col("attack_entities")];
-        assert!(!entities.is_empty(), "scenario {} has no attack entities", &r[0]);
+        assert!(
+            !entities.is_empty(),
+            "scenario {} has no attack entities",
+            &r[0]
+        );
         if &r[0] == "a" {
             assert!(!entities.contains("login-service") && !entities.contains("login-rs256"));
         }

@@ -243,16 +243,41 @@ mod tests {
         let mut ev: Vec<Event> = (0..8)
             .flat_map(|d| {
                 (0..200u64).map(move |i| {
-                    with_client(req(d, i as i64 * 60, "ShopApp/5.2.1", 4766 + (i % 5) as u32, d as u64 * 1000 + i), "shop-ios")
+                    with_client(
+                        req(
+                            d,
+                            i as i64 * 60,
+                            "ShopApp/5.2.1",
+                            4766 + (i % 5) as u32,
+                            d as u64 * 1000 + i,
+                        ),
+                        "shop-ios",
+                    )
                 })
             })
             .collect();
         // Days 5–7: a partner goes live with its own client id, 300 members a day.
         for d in 5..8 {
-            ev.extend((0..300u64).map(|i| with_client(req(d, 40_000 + i as i64, "GiftBox/1.0", 16509, 7 * i + 3), "partner-giftbox")));
+            ev.extend((0..300u64).map(|i| {
+                with_client(
+                    req(d, 40_000 + i as i64, "GiftBox/1.0", 16509, 7 * i + 3),
+                    "partner-giftbox",
+                )
+            }));
         }
         // Day 7: someone presents 120 members' tokens as the app, from a hosting network.
-        ev.extend((0..120u64).map(|i| with_client(req(7, 60_000 + i as i64, "ShopApp/5.2.1", 14061, 500_000 + i * 97), "shop-ios")));
+        ev.extend((0..120u64).map(|i| {
+            with_client(
+                req(
+                    7,
+                    60_000 + i as i64,
+                    "ShopApp/5.2.1",
+                    14061,
+                    500_000 + i * 97,
+                ),
+                "shop-ios",
+            )
+        }));
         ev.sort_by_key(|e| e.time);
         let f = run(&mut ClientManyMembers::default(), &ev);
         let sev: Vec<(String, Severity)> = f

@@ -303,7 +303,9 @@ fn walked(ids: &mut [u64]) -> Option<u64> {
             *gaps.entry(w[1] - w[0]).or_insert(0) += 1;
         }
     }
-    let (&gap, &n) = gaps.iter().max_by_key(|(g, n)| (**n, std::cmp::Reverse(**g)))?;
+    let (&gap, &n) = gaps
+        .iter()
+        .max_by_key(|(g, n)| (**n, std::cmp::Reverse(**g)))?;
     (n >= 3 && n * 2 >= ids.len().saturating_sub(1) && gap <= 1_000).then_some(gap)
 }
 
@@ -334,19 +336,27 @@ impl ForgedTokenCampaign {
         let mut marks = Vec::new();
         if abroad * 2 >= n && abroad >= 3 {
             score += 1.5;
-            marks.push(format!("{abroad} members whose known countries are elsewhere"));
+            marks.push(format!(
+                "{abroad} members whose known countries are elsewhere"
+            ));
         }
         if odd >= 2 {
             score += 4.0;
-            marks.push(format!("{odd} tokens shaped unlike what the login service mints"));
+            marks.push(format!(
+                "{odd} tokens shaped unlike what the login service mints"
+            ));
         }
         if failed >= 2 {
             score += 1.5;
-            marks.push(format!("{failed} requests refused (members that do not exist)"));
+            marks.push(format!(
+                "{failed} requests refused (members that do not exist)"
+            ));
         }
         if twice >= 1 {
             score += 2.0;
-            marks.push(format!("{twice} members' tokens in two countries within 30 minutes"));
+            marks.push(format!(
+                "{twice} members' tokens in two countries within 30 minutes"
+            ));
         }
         if score + 2.0 >= LINE {
             let mut ids: Vec<u64> = g.window.iter().filter_map(|e| e.number).collect();
@@ -552,10 +562,13 @@ impl Detector for ForgedTokenCampaign {
             return;
         }
 
-        let shape = self.shapes.entry(baseline::hash(kid)).or_insert_with(|| Shape {
-            first_day: day,
-            ..Shape::default()
-        });
+        let shape = self
+            .shapes
+            .entry(baseline::hash(kid))
+            .or_insert_with(|| Shape {
+                first_day: day,
+                ..Shape::default()
+            });
         let odd = shape.odd(day, client_h, lifetime);
         let m = self.members.get(&member_h).copied().unwrap_or_default();
         let novel = !m.knows(net);
@@ -571,8 +584,10 @@ impl Detector for ForgedTokenCampaign {
         if !odd {
             shape.learn(client_h, lifetime);
         }
-        let abroad = m.seen() && country != 0 && m.countries[0] != 0 && !m.countries.contains(&country);
-        let twice = m.last_country != 0 && country != 0 && m.last_country != country && t - m.last < 1_800;
+        let abroad =
+            m.seen() && country != 0 && m.countries[0] != 0 && !m.countries.contains(&country);
+        let twice =
+            m.last_country != 0 && country != 0 && m.last_country != country && t - m.last < 1_800;
         let entry = Entry {
             t,
             member: member_h,
@@ -590,7 +605,10 @@ impl Detector for ForgedTokenCampaign {
         };
         let mut keys = vec![(net as u64, net_label)];
         if country != 0 {
-            keys.push(((1u64 << 40) | country as u64, format!("country {country_s}")));
+            keys.push((
+                (1u64 << 40) | country as u64,
+                format!("country {country_s}"),
+            ));
         }
         let mut fp_labels = HashMap::new();
         fp_labels.insert(fp, fp_label);
@@ -645,12 +663,34 @@ mod tests {
                 let m = 1 + (k * 7 + day as u64 * 13) % 2_000;
                 let asn = [4766, 9644, 17858][(m % 3) as usize];
                 let ip = format!("121.{}.{}.{}", m % 3, (m / 250) % 250, m % 250);
-                d.on_event(&ev(day, (k * 21) as i64 % 86_000, m, &ip, asn, "KR", "ShopApp/5.2.1"), out);
+                d.on_event(
+                    &ev(
+                        day,
+                        (k * 21) as i64 % 86_000,
+                        m,
+                        &ip,
+                        asn,
+                        "KR",
+                        "ShopApp/5.2.1",
+                    ),
+                    out,
+                );
             }
             // A traveller or two abroad.
             for k in 0..2u64 {
                 let m = 1 + (day as u64 * 31 + k) % 2_000;
-                d.on_event(&ev(day, 40_000 + k as i64, m, "73.162.16.9", 7922, "US", "ShopApp/5.2.1"), out);
+                d.on_event(
+                    &ev(
+                        day,
+                        40_000 + k as i64,
+                        m,
+                        "73.162.16.9",
+                        7922,
+                        "US",
+                        "ShopApp/5.2.1",
+                    ),
+                    out,
+                );
             }
         }
     }
@@ -660,12 +700,24 @@ mod tests {
         let mut d = ForgedTokenCampaign::default();
         let mut out = vec![];
         history(&mut d, &mut out);
-        assert!(out.is_empty(), "{:?}", out.iter().map(|f| &f.message).collect::<Vec<_>>());
+        assert!(
+            out.is_empty(),
+            "{:?}",
+            out.iter().map(|f| &f.message).collect::<Vec<_>>()
+        );
         // The forger: one request a minute, each for the next member, from 300 addresses.
         let start = 10 * 86_400 + 3_600;
         for k in 0..60u64 {
             let ip = format!("45.133.{}.{}", k % 16, 2 + k % 200);
-            let mut e = ev(0, start + k as i64 * 60, 100 + k, &ip, 14061, "NL", "ShopApp/5.2.1");
+            let mut e = ev(
+                0,
+                start + k as i64 * 60,
+                100 + k,
+                &ip,
+                14061,
+                "NL",
+                "ShopApp/5.2.1",
+            );
             e.time = jiff::Timestamp::from_second(1_743_465_600 + start + k as i64 * 60).unwrap();
             d.on_event(&e, &mut out);
             if !out.is_empty() {
@@ -673,11 +725,22 @@ mod tests {
                 break;
             }
         }
-        assert_eq!(out.len(), 1, "{:?}", out.iter().map(|f| &f.message).collect::<Vec<_>>());
+        assert_eq!(
+            out.len(),
+            1,
+            "{:?}",
+            out.iter().map(|f| &f.message).collect::<Vec<_>>()
+        );
         let f = &out[0];
         assert_eq!(f.severity, Severity::High);
-        assert!(f.observables.iter().any(|(k, v)| *k == "network" && v == "AS14061"));
-        assert!(f.observables.iter().any(|(k, v)| *k == "src_endpoint.ip" && v.starts_with("45.133.")));
+        assert!(f
+            .observables
+            .iter()
+            .any(|(k, v)| *k == "network" && v == "AS14061"));
+        assert!(f
+            .observables
+            .iter()
+            .any(|(k, v)| *k == "src_endpoint.ip" && v.starts_with("45.133.")));
         assert!(f.message.contains("walked"), "{}", f.message);
     }
 
@@ -698,10 +761,15 @@ mod tests {
         for k in 0..20u64 {
             let ip = format!("126.75.34.{}", 2 + k);
             let mut e = ev(0, 0, 500 + k * 11, &ip, 17676, "JP", "ShopApp/5.2.1");
-            e.time = jiff::Timestamp::from_second(1_743_465_600 + base + 7_200 + k as i64 * 400).unwrap();
+            e.time = jiff::Timestamp::from_second(1_743_465_600 + base + 7_200 + k as i64 * 400)
+                .unwrap();
             d.on_event(&e, &mut out);
         }
-        assert!(out.is_empty(), "{:?}", out.iter().map(|f| &f.message).collect::<Vec<_>>());
+        assert!(
+            out.is_empty(),
+            "{:?}",
+            out.iter().map(|f| &f.message).collect::<Vec<_>>()
+        );
     }
 
     #[test]

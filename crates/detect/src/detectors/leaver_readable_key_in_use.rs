@@ -4,9 +4,7 @@
 
 use crate::{finding_for, Detector};
 use credwarden_model::refs::*;
-use credwarden_model::{
-    Credential, Directory, Event, Finding, Identity, Resolution, RuleMeta, Severity,
-};
+use credwarden_model::{Credential, Directory, Event, Finding, Identity, RuleMeta, Severity};
 use jiff::civil::Date;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -42,20 +40,13 @@ impl LeaverReadableKeyInUse {
     pub fn new(dir: Arc<Directory>, credentials: &[Credential]) -> Self {
         let mut keys = HashMap::new();
         for c in credentials.iter().filter(|c| c.kind.is_signing()) {
-            let mut readers: Vec<&Identity> = Vec::new();
-            let names = c
-                .readers
-                .iter()
-                .flat_map(|r| dir.expand_reader(r))
-                .chain(c.owner.clone());
-            for n in names {
-                if let Resolution::Found(i, _) = dir.resolve(&n) {
-                    let who = dir.get(i);
-                    if !readers.iter().any(|r| r.id == who.id) {
-                        readers.push(who);
-                    }
-                }
-            }
+            // The one exposure join: readers (groups expanded) and the owner, resolved as the
+            // audit and the offboarding resolve them.
+            let readers: Vec<&Identity> = credwarden_model::exposure::readers(&dir, c)
+                .found
+                .into_iter()
+                .map(|i| dir.get(i))
+                .collect();
             let leavers = readers
                 .iter()
                 .filter(|r| r.status == credwarden_model::IdentityStatus::Terminated)

@@ -53,19 +53,11 @@ pub struct UnknownOwnerActivity {
 /// Does the inventory's owner of `c` resolve to one identity? Same order as the audit: an explicit
 /// mapping for the credential id, then the stated owner, then the principal; ambiguity is not an owner.
 fn owner_resolves(dir: &Directory, c: &Credential) -> bool {
-    let names = [
-        dir.mapped(&c.id).then_some(c.id.as_str()),
-        c.owner.as_deref(),
-        c.principal.as_deref(),
-    ];
-    for name in names.into_iter().flatten() {
-        match dir.resolve(name) {
-            Resolution::Found(..) => return true,
-            Resolution::Ambiguous(_) => return false,
-            Resolution::NotFound => {}
-        }
-    }
-    false
+    matches!(
+        credwarden_model::exposure::owner(dir, c),
+        credwarden_model::exposure::Owner::Identity(..)
+            | credwarden_model::exposure::Owner::Account
+    )
 }
 
 impl UnknownOwnerActivity {
