@@ -157,8 +157,10 @@ impl Attacker {
         }
     }
 
-    /// A block of the attacker's networks other than the forger's pool (for a2, d, e).
+    /// A /24 of the attacker's first network (same provider and country as the forger) but outside
+    /// the forger's pool, for a2, d and e: each scenario's entities stay its own.
     pub fn block(&self, i: usize) -> Block {
-        self.blocks[i % self.blocks.len()]
+        let first = self.blocks[0];
+        net::attacker_block(200 + (i % 50) as u8, first.asn, first.country, self.kind)
     }
 }

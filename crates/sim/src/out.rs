@@ -808,7 +808,10 @@ impl Outputs {
         let mut w = BufWriter::new(fs::File::create(&nets).map_err(io(&nets))?);
         writeln!(w, "prefix,asn,country,name").map_err(io(&nets))?;
         let mut blocks = crate::net::benign_blocks();
-        blocks.extend(plan.attacker.iter().flat_map(|a| a.blocks.iter().copied()));
+        if let Some(a) = &plan.attacker {
+            blocks.extend(a.blocks.iter().copied());
+            blocks.extend([5, 9, 13].map(|i| a.block(i)));
+        }
         for b in blocks {
             writeln!(
                 w,
