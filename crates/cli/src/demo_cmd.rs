@@ -187,7 +187,7 @@ pub fn run_seed(
     );
     credwarden_report::write_json(&mut f, &detected).map_err(|e| e.to_string())?;
     f.flush().map_err(|e| e.to_string())?;
-    if let Some(out) = progress.as_deref_mut() {
+    if let Some(out) = progress {
         writeln!(
             out,
             "Detected over the activity logs (every severity): {} findings → {}\n",

@@ -211,7 +211,7 @@ impl Customers {
             // Home addresses change now and then.
             let host = p
                 .home_host
-                .wrapping_add((day / 9) as u8 * u8::from(p.home_host % 5 == 0));
+                .wrapping_add((day / 9) as u8 * u8::from(p.home_host.is_multiple_of(5)));
             (p.home.nth(host), p.home)
         } else if p.cgnat {
             (p.mobile.shared_host(6, rng), p.mobile)
