@@ -122,12 +122,24 @@ struct Group {
     window: VecDeque<Entry>,
     members: HashMap<u64, u32>,
     ips: HashMap<String, u32>,
+    /// Marks in the window, kept as entries come and go (judging is O(1), not O(window)).
+    #[serde(default)]
+    marks: [usize; 4],
+}
+
+impl Entry {
+    fn marks(&self) -> [usize; 4] {
+        [self.abroad, self.odd, self.failed, self.twice].map(usize::from)
+    }
 }
 
 impl Group {
     fn push(&mut self, e: Entry) {
         *self.members.entry(e.member).or_insert(0) += 1;
         *self.ips.entry(e.ip.clone()).or_insert(0) += 1;
+        for (m, x) in self.marks.iter_mut().zip(e.marks()) {
+            *m += x;
+        }
         self.window.push_back(e);
     }
 
@@ -141,6 +153,9 @@ impl Group {
             let e = self.window.pop_front().expect("non-empty");
             dec(&mut self.members, &e.member);
             dec(&mut self.ips, &e.ip);
+            for (m, x) in self.marks.iter_mut().zip(e.marks()) {
+                *m -= x;
+            }
             gone.push(e);
         }
         gone
@@ -326,13 +341,7 @@ impl ForgedTokenCampaign {
         }
         let expected = g.expected(day);
         let mut score = poisson_surprise(n, expected);
-        let count = |f: fn(&Entry) -> bool| g.window.iter().filter(|e| f(e)).count();
-        let (abroad, odd, failed, twice) = (
-            count(|e| e.abroad),
-            count(|e| e.odd),
-            count(|e| e.failed),
-            count(|e| e.twice),
-        );
+        let [abroad, odd, failed, twice] = g.marks;
         let mut marks = Vec::new();
         if abroad * 2 >= n && abroad >= 3 {
             score += 1.5;
