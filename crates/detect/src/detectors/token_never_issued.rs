@@ -35,6 +35,8 @@ pub const SKEW_SECS: i64 = 300;
 /// Most gateway tokens kept waiting for the issuance log (bounded memory); past it, the oldest are
 /// judged at once, with lower severity and a note that the log had not caught up.
 pub const MAX_PENDING: usize = 2_000_000;
+/// Without any issuance record yet, how long gateway requests wait for the log to start.
+const NO_LOG_HORIZON_HOURS: i64 = 2;
 /// Campaign sizes at which the finding is raised again.
 const MILESTONES: [u64; 4] = [1, 100, 10_000, 1_000_000];
 
@@ -197,6 +199,15 @@ impl Detector for TokenNeverIssued {
                     raw: ev.raw.clone(),
                     event_id: ev.event_id.clone(),
                 });
+                // No issuance record seen at all (no issuance log, as at Coupang): nothing can be
+                // judged, so only the last hours wait for a log that may start late in the merge;
+                // older requests are let go instead of growing the queue with every request.
+                if self.issued_min.is_none() {
+                    let horizon = ev.time - jiff::SignedDuration::from_hours(NO_LOG_HORIZON_HOURS);
+                    while self.pending.front().is_some_and(|p| p.time < horizon) {
+                        self.pending.pop_front();
+                    }
+                }
                 self.settle(out);
             }
             _ => {}
@@ -253,6 +264,21 @@ mod tests {
         let mut f = run(d, evs);
         d.finish(true, &mut f);
         f
+    }
+
+    #[test]
+    fn without_an_issuance_log_the_queue_stays_bounded() {
+        let mut d = TokenNeverIssued::default();
+        let mut out = vec![];
+        for k in 0..10_000i64 {
+            let mut e = crate::detectors::testkit::gateway(0, k * 10, k as u64);
+            e.token.as_mut().unwrap().jti = Some(format!("j{k}"));
+            d.on_event(&e, &mut out);
+        }
+        // 100,000 s of requests, two hours kept.
+        assert!(d.pending.len() <= 721, "{}", d.pending.len());
+        d.finish(true, &mut out);
+        assert!(out.is_empty(), "nothing is judged without an issuance log");
     }
 
     #[test]
