@@ -43,6 +43,10 @@ struct Net {
     /// (and the block list) gets the surge's own addresses, not only the network.
     #[serde(default)]
     recent: std::collections::VecDeque<String>,
+    /// The current surge: (first day, last day over the line). A surge that goes on day after day
+    /// is one finding (with its first day), not one a day; its days stay out of the baseline.
+    #[serde(default)]
+    surge: Option<(i64, i64)>,
 }
 
 /// The detector.
@@ -118,6 +122,15 @@ impl Detector for PersonalDataSurge {
         }
         n.reported = d;
         n.views.mark_anomalous();
+        // Still the same surge (over the line yesterday too): already reported.
+        let start = match n.surge {
+            Some((start, last)) if last + 1 >= d => start,
+            _ => d,
+        };
+        n.surge = Some((start, d));
+        if start != d {
+            return;
+        }
         let mut f = finding_for(
             &META,
             ev,
@@ -141,7 +154,7 @@ impl Detector for PersonalDataSurge {
             .credential_id
             .as_ref()
             .map(|_| "signing_key".to_string());
-        f.discriminator = Some(format!("{net_key}:{d}"));
+        f.discriminator = Some(format!("{net_key}:{start}"));
         f.observe("network", net_key.clone());
         for ip in &n.recent {
             f.observe("src_endpoint.ip", ip.clone());
@@ -177,6 +190,32 @@ mod tests {
                 })
             })
             .collect()
+    }
+
+    #[test]
+    fn a_surge_that_goes_on_is_one_finding_a_new_one_after_a_quiet_day_is_another() {
+        let mut ev = customers(6);
+        let surge = |d: i64| {
+            (0..400).map(move |i| {
+                view(
+                    d,
+                    3600 + i,
+                    666,
+                    10_000 + i as u64,
+                    &format!("45.133.{}.{}", i % 256, i % 200),
+                )
+            })
+        };
+        for d in [6, 7, 8, 10] {
+            ev.extend(surge(d));
+        }
+        ev.sort_by_key(|e| e.time);
+        let f = run(&mut PersonalDataSurge::default(), &ev);
+        let days: Vec<i64> = f
+            .iter()
+            .map(|f| baseline::day(f.time) - baseline::day(ev[0].time))
+            .collect();
+        assert_eq!(days, [6, 10], "days 7 and 8 continue the surge of day 6");
     }
 
     #[test]
