@@ -223,6 +223,28 @@ pub struct SimOptions {
     pub attacker_asn: Option<u32>,
 }
 
+impl SimOptions {
+    /// The demo's company for `seed` (150 people, 60 days, 20,000 members, every scenario, the
+    /// attacker drawn per seed): what `demo` and `eval --seeds` start from.
+    pub fn demo(seed: u64) -> Self {
+        Self {
+            identities: 150,
+            days: 60,
+            seed,
+            start: "2025-03-03".into(),
+            members: 20_000,
+            logins_per_day: 1_500,
+            scenarios: "all".into(),
+            no_issuance_log: false,
+            hr_lag_days: 0,
+            forged_requests_per_day: None,
+            attacker_addresses: None,
+            attack_start: None,
+            attacker_asn: None,
+        }
+    }
+}
+
 /// `credwarden simulate`.
 #[derive(Debug, Args)]
 pub struct SimulateArgs {

@@ -16,22 +16,12 @@ pub fn run(_g: &Global, a: &DemoArgs) -> Result<u8, String> {
     let opts = |seed: u64| SimOptions {
         identities: a.identities,
         days: a.days,
-        seed,
-        start: "2025-03-03".into(),
-        members: 20_000,
-        logins_per_day: 1_500,
-        scenarios: "all".into(),
         no_issuance_log: a.no_issuance_log,
         hr_lag_days: a.hr_lag_days,
-        forged_requests_per_day: None,
-        attacker_addresses: None,
-        attack_start: None,
-        attacker_asn: None,
+        ..SimOptions::demo(seed)
     };
     let mut out = std::io::stdout().lock();
-    let t = std::time::Instant::now();
     let first = run_seed(&opts(a.seed), &a.out, Some(&mut out), 10)?;
-    let _ = t;
     write!(out, "{}", first.to_markdown()).map_err(|e| e.to_string())?;
     let eval_json = a.out.join("evaluation.json");
     std::fs::write(

@@ -70,17 +70,10 @@ fn seeds(a: &EvalArgs, n: u64) -> Result<u8, String> {
         let opts = SimOptions {
             identities: a.identities,
             days: a.days,
-            seed,
-            start: "2025-03-03".into(),
             members: a.members,
             logins_per_day: a.logins_per_day,
-            scenarios: "all".into(),
             no_issuance_log: a.no_issuance_log,
-            hr_lag_days: 0,
-            forged_requests_per_day: None,
-            attacker_addresses: None,
-            attack_start: None,
-            attacker_asn: None,
+            ..SimOptions::demo(seed)
         };
         let r = crate::demo_cmd::run_seed(&opts, &root.join(seed.to_string()), None, a.budget)?;
         eprintln!("seed {seed}: {}", crate::demo_cmd::one_line(&r));

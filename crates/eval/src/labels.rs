@@ -129,36 +129,26 @@ pub fn read_labels(text: &str, file: &str) -> Result<Vec<Label>, EvalError> {
                 format!("{} is not a non-negative integer", quote(get(6))),
             )
         })?;
-        let exposure_start = match exposure_col
-            .and_then(|i| rec.get(i))
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            Some(v) => v.parse::<Timestamp>().map_err(|e| {
-                EvalError::field(
-                    file,
-                    line,
-                    "exposure_start",
-                    format!("{} is not an RFC 3339 timestamp: {e}", quote(v)),
-                )
-            })?,
-            None => first_malicious_time,
+        // Optional time columns default to the first malicious event.
+        let optional_time = |col: Option<usize>, name: &str| -> Result<Timestamp, EvalError> {
+            match col
+                .and_then(|i| rec.get(i))
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
+                Some(v) => v.parse::<Timestamp>().map_err(|e| {
+                    EvalError::field(
+                        file,
+                        line,
+                        name,
+                        format!("{} is not an RFC 3339 timestamp: {e}", quote(v)),
+                    )
+                }),
+                None => Ok(first_malicious_time),
+            }
         };
-        let last_malicious_time = match last_col
-            .and_then(|i| rec.get(i))
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            Some(v) => v.parse::<Timestamp>().map_err(|e| {
-                EvalError::field(
-                    file,
-                    line,
-                    "last_malicious_time",
-                    format!("{} is not an RFC 3339 timestamp: {e}", quote(v)),
-                )
-            })?,
-            None => first_malicious_time,
-        };
+        let exposure_start = optional_time(exposure_col, "exposure_start")?;
+        let last_malicious_time = optional_time(last_col, "last_malicious_time")?;
         let attack_entities = entities_col
             .and_then(|i| rec.get(i))
             .map(split_list)

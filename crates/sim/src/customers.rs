@@ -131,8 +131,7 @@ impl Customers {
     }
 
     fn profile(&self, m: u64) -> Profile {
-        let (s, r1, r2, r3, r4) = (
-            self.seed,
+        let (r1, r2, r3, r4) = (
             h(self.seed, m, 1),
             h(self.seed, m, 2),
             h(self.seed, m, 3),
@@ -169,7 +168,6 @@ impl Customers {
             };
             (start, start + len, b)
         });
-        let _ = s;
         Profile {
             home,
             home_host: (r4 >> 16) as u8,

@@ -234,9 +234,7 @@ struct Campaign {
     first_member: String,
     networks: BTreeSet<String>,
     addresses: BTreeSet<String>,
-    address_count: u64,
     requests: u64,
-    members: u64,
 }
 
 /// The detector.
@@ -342,30 +340,35 @@ impl ForgedTokenCampaign {
         let expected = g.expected(day);
         let mut score = poisson_surprise(n, expected);
         let [abroad, odd, failed, twice] = g.marks;
+        // (present, weight, what it says), one row per forger's mark.
+        let table = [
+            (
+                abroad * 2 >= n && abroad >= 3,
+                1.5,
+                format!("{abroad} members whose known countries are elsewhere"),
+            ),
+            (
+                odd >= 2,
+                4.0,
+                format!("{odd} tokens shaped unlike what the login service mints"),
+            ),
+            (
+                failed >= 2,
+                1.5,
+                format!("{failed} requests refused (members that do not exist)"),
+            ),
+            (
+                twice >= 1,
+                2.0,
+                format!("{twice} members' tokens in two countries within 30 minutes"),
+            ),
+        ];
         let mut marks = Vec::new();
-        if abroad * 2 >= n && abroad >= 3 {
-            score += 1.5;
-            marks.push(format!(
-                "{abroad} members whose known countries are elsewhere"
-            ));
-        }
-        if odd >= 2 {
-            score += 4.0;
-            marks.push(format!(
-                "{odd} tokens shaped unlike what the login service mints"
-            ));
-        }
-        if failed >= 2 {
-            score += 1.5;
-            marks.push(format!(
-                "{failed} requests refused (members that do not exist)"
-            ));
-        }
-        if twice >= 1 {
-            score += 2.0;
-            marks.push(format!(
-                "{twice} members' tokens in two countries within 30 minutes"
-            ));
+        for (present, weight, what) in table {
+            if present {
+                score += weight;
+                marks.push(what);
+            }
         }
         if score + 2.0 >= LINE {
             let mut ids: Vec<u64> = g.window.iter().filter_map(|e| e.number).collect();
@@ -401,7 +404,6 @@ impl ForgedTokenCampaign {
         ev: &Event,
         kid: &str,
         fp_labels: &HashMap<u64, String>,
-        day: i64,
         out: &mut Vec<Finding>,
     ) {
         let g = self.groups.get_mut(&gk).expect("judged");
@@ -435,9 +437,7 @@ impl ForgedTokenCampaign {
                     first_member: first.member.to_string(),
                     networks: BTreeSet::new(),
                     addresses: BTreeSet::new(),
-                    address_count: 0,
                     requests: 0,
-                    members: 0,
                 });
                 self.campaigns.len() - 1
             }
@@ -450,12 +450,10 @@ impl ForgedTokenCampaign {
         let c = &mut self.campaigns[idx];
         for e in &entries {
             c.requests += 1;
-            c.members += 1;
             if c.addresses.len() < 50 {
                 c.addresses.insert(e.ip.clone());
             }
         }
-        c.address_count = c.address_count.max(c.addresses.len() as u64);
         for (id, l) in nets {
             c.networks.insert(l);
             self.suspects.insert((id, fp), idx);
@@ -473,7 +471,7 @@ impl ForgedTokenCampaign {
                 jiff::Timestamp::from_second(self.campaigns[idx].first_time).map(|t| t.to_string()).unwrap_or_default(),
                 self.campaigns[idx].first_ip,
             );
-            out.push(self.finding(idx, ev, msg, day, 0));
+            out.push(self.finding(idx, ev, msg, 0));
         }
     }
 
@@ -484,7 +482,7 @@ impl ForgedTokenCampaign {
             .unwrap_or_default()
     }
 
-    fn finding(&self, idx: usize, ev: &Event, msg: String, _day: i64, milestone: u64) -> Finding {
+    fn finding(&self, idx: usize, ev: &Event, msg: String, milestone: u64) -> Finding {
         let c = &self.campaigns[idx];
         let mut f = finding_for(&META, ev, msg)
             .fact("fingerprint", c.fingerprint.clone())
@@ -566,7 +564,7 @@ impl Detector for ForgedTokenCampaign {
                     ev.src.ip.as_deref().unwrap_or("?")
                 );
                 let n = c.requests;
-                out.push(self.finding(idx, ev, msg, day, n));
+                out.push(self.finding(idx, ev, msg, n));
             }
             return;
         }
@@ -641,7 +639,7 @@ impl Detector for ForgedTokenCampaign {
                 continue;
             }
             if let Some(v) = self.judge(g, day) {
-                self.found(gk, &v, ev, kid, &fp_labels, day, out);
+                self.found(gk, &v, ev, kid, &fp_labels, out);
             }
         }
     }
