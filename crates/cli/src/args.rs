@@ -125,12 +125,32 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Serve(ServeArgs),
     /// Check an evidence archive written by `detect --archive`: every part present and unaltered,
-    /// the manifest's hash chain unbroken, no unlisted files.
+    /// the manifest's hash chain unbroken, its signature valid, no unlisted files.
     ///
     /// Example:
-    ///   credwarden archive verify evidence/
+    ///   credwarden archive verify evidence/ --public-key 3b6a27bc…
     #[command(verbatim_doc_comment)]
     Archive(ArchiveArgs),
+    /// What a credential, identity, signing key, client or network touched, from the evidence
+    /// archive: timeline, actions, objects by sensitivity, members whose data came back, bytes out,
+    /// addresses and networks, findings; for a signing key, the requests with tokens the login
+    /// service never issued.
+    ///
+    /// Examples:
+    ///   credwarden scope --archive evidence/ --credential AKIAEXAMPLE
+    ///   credwarden scope --archive evidence/ --signing-key login-rs256-2019 --format json
+    ///   credwarden scope --archive evidence/ --network AS14061 --from 2025-06-01 --format html -o scope.html
+    #[command(verbatim_doc_comment)]
+    Scope(ScopeArgs),
+    /// Copy the raw records behind a scope into a signed bundle (SHA-256 manifest, Merkle root,
+    /// Ed25519 signature); `evidence verify DIR` checks one.
+    ///
+    /// Examples:
+    ///   credwarden offboard --keygen evidence.key
+    ///   credwarden evidence --archive evidence/ --credential AKIAEXAMPLE --key evidence.key --out case-4711/
+    ///   credwarden evidence verify case-4711/ --public-key 3b6a27bc…
+    #[command(verbatim_doc_comment, args_conflicts_with_subcommands = true)]
+    Evidence(EvidenceArgs),
     /// The configuration: which file is used (`--config`, `CREDWARDEN_CONFIG`,
     /// `./credwarden.toml`, then `$XDG_CONFIG_HOME/credwarden/credwarden.toml`) and whether it is
     /// valid.
@@ -476,10 +496,15 @@ pub struct DetectArgs {
     /// Write each bad record's location and error to this file as JSON lines.
     #[arg(long, value_name = "FILE")]
     pub quarantine: Option<PathBuf>,
-    /// Keep every normalized event in this evidence archive (gzip parts per day, hash-chained
-    /// manifest; check it with `credwarden archive verify DIR`).
+    /// Keep every normalized event in this evidence archive (Parquet parts per log kind and day,
+    /// a copy of every raw input, the findings, a hash-chained manifest; check it with
+    /// `credwarden archive verify DIR`, query it with `credwarden scope`).
     #[arg(long, value_name = "DIR")]
     pub archive: Option<PathBuf>,
+    /// Sign the archive manifest's head after every pass with this Ed25519 key (PKCS#8 PEM, as
+    /// `credwarden offboard --keygen` writes it): removing the newest parts is then detected too.
+    #[arg(long, value_name = "FILE", requires = "archive")]
+    pub archive_key: Option<PathBuf>,
     /// Also send findings to a sink (repeatable): `file:PATH` (OCSF JSON lines appended),
     /// `webhook:URL` (generic JSON batches), `slack:URL` (Slack incoming webhook), `hec:URL` (Splunk
     /// HTTP Event Collector; token in CREDWARDEN_HEC_TOKEN), `elasticsearch:URL/INDEX` or
@@ -692,6 +717,104 @@ pub enum ArchiveAction {
         /// The archive folder.
         #[arg(value_name = "DIR")]
         dir: PathBuf,
+        /// Require `manifest.sig` made by this Ed25519 public key (64 hex digits).
+        #[arg(long, value_name = "HEX")]
+        public_key: Option<String>,
+    },
+}
+
+/// The subject of a scope or evidence bundle: exactly one.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct SubjectArgs {
+    /// A credential (access key id, credential id as logged).
+    #[arg(long, value_name = "ID")]
+    pub credential: Option<String>,
+    /// A person or principal: the acting user name (or the last part of its ARN).
+    #[arg(long, value_name = "ID")]
+    pub identity: Option<String>,
+    /// A token-signing key id (`kid`).
+    #[arg(long, value_name = "KID")]
+    pub signing_key: Option<String>,
+    /// A client: token client id or exact user agent.
+    #[arg(long, value_name = "FP")]
+    pub client: Option<String>,
+    /// A network: CIDR, address, or ASN (AS64500).
+    #[arg(long, value_name = "CIDR|ASN")]
+    pub network: Option<String>,
+}
+
+/// Where and when a scope looks.
+#[derive(Debug, Args)]
+pub struct ScopeBounds {
+    /// The evidence archive (`detect --archive DIR`).
+    #[arg(long, value_name = "DIR")]
+    pub archive: PathBuf,
+    #[command(flatten)]
+    pub subject: SubjectArgs,
+    /// Earliest event time (RFC 3339 or a date), inclusive.
+    #[arg(long, value_name = "T")]
+    pub from: Option<String>,
+    /// Latest event time (RFC 3339 or a date), exclusive.
+    #[arg(long, value_name = "T")]
+    pub to: Option<String>,
+    /// Also look for findings on the subject in these findings files (detect's OCSF JSON lines).
+    #[arg(long, value_name = "FILE")]
+    pub findings: Vec<PathBuf>,
+}
+
+/// `credwarden scope`.
+#[derive(Debug, Args)]
+pub struct ScopeArgs {
+    #[command(flatten)]
+    pub bounds: ScopeBounds,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ScopeFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Scope output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScopeFormat {
+    /// Text for a terminal.
+    Table,
+    /// JSON (stable top-level keys).
+    Json,
+    /// One self-contained HTML page with charts.
+    Html,
+}
+
+/// `credwarden evidence`.
+#[derive(Debug, Args)]
+pub struct EvidenceArgs {
+    /// `verify DIR` checks a bundle.
+    #[command(subcommand)]
+    pub action: Option<EvidenceAction>,
+    #[command(flatten)]
+    pub bounds: Option<ScopeBounds>,
+    /// Ed25519 private key to sign with (PKCS#8 PEM; `credwarden offboard --keygen FILE` makes one).
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// The bundle folder to create (new or empty).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// `credwarden evidence` actions.
+#[derive(Debug, Subcommand)]
+pub enum EvidenceAction {
+    /// Check a bundle: signature, every file's hash, Merkle root, nothing added or removed; exit 1
+    /// naming each problem.
+    Verify {
+        /// The bundle folder.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// Require the signature to be made by this Ed25519 public key (64 hex digits).
+        #[arg(long, value_name = "HEX")]
+        public_key: Option<String>,
     },
 }
 

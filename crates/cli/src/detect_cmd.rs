@@ -490,6 +490,14 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
                     dir.display()
                 );
             }
+            let mut ar = ar;
+            if let Some(k) = &a.archive_key {
+                let text =
+                    std::fs::read_to_string(k).map_err(|e| format!("{}: {e}", k.display()))?;
+                let pair = credwarden_respond::approval::load_key(&text)
+                    .map_err(|e| format!("{}: {e}", k.display()))?;
+                ar.set_signer(pair);
+            }
             Some(Arc::new(std::sync::Mutex::new(ar)))
         }
         None => None,
@@ -553,11 +561,13 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
             if let Some(e) = archive_error.lock().expect("not poisoned").take() {
                 return Err(e);
             }
-            sealed = ar
-                .lock()
-                .expect("not poisoned")
-                .seal_parts()
+            let mut ar = ar.lock().expect("not poisoned");
+            // The pass's findings are kept with its events (what scope lists on a subject).
+            let mut jsonl = Vec::new();
+            credwarden_report::write_json(&mut jsonl, &findings).map_err(|e| e.to_string())?;
+            ar.add_findings(&jsonl, findings.len() as u64)
                 .map_err(|e| e.to_string())?;
+            sealed = ar.seal_parts().map_err(|e| e.to_string())?;
         }
         findings.retain(|f| f.severity >= a.out.min_severity);
         let list = incidents::group(&mut findings);

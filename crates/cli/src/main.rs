@@ -12,6 +12,7 @@ mod eval_cmd;
 mod offboard_cmd;
 mod output;
 mod rules_cmd;
+mod scope_cmd;
 mod serve_cmd;
 mod sim_cmd;
 
@@ -49,6 +50,8 @@ fn main() -> ExitCode {
         args::Command::Rules(a) => rules_cmd::run(&cli.global, a),
         args::Command::Detect(a) => detect_cmd::run(&cli.global, a),
         args::Command::Archive(a) => archive_cmd::run(a),
+        args::Command::Scope(a) => scope_cmd::run(a),
+        args::Command::Evidence(a) => scope_cmd::evidence(a),
         args::Command::Bench(a) => bench_cmd::run(a),
         args::Command::Offboard(a) => offboard_cmd::run(a),
         args::Command::Serve(a) => serve_cmd::run(a),

@@ -22,6 +22,7 @@ mod json_split;
 pub mod jsonlines;
 pub mod lines;
 pub mod mapping;
+pub mod raw;
 mod records;
 pub mod vpcflow;
 

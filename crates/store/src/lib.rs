@@ -7,6 +7,7 @@
 //! error when written by an incompatible version instead of being misread.
 
 pub mod archive;
+pub mod sign;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};

@@ -1,9 +1,8 @@
 //! Evidence archive: round trip, later sessions, and tampering that `verify` must catch.
 
 use credwarden_model::{Event, EventOutcome, Network, ResourceRef, SourceRef, Volume};
-use credwarden_store::archive::{
-    read_day, verify, Archive, ManifestEntry, GENESIS, MAX_OPEN_PARTS,
-};
+use credwarden_store::archive::columns::{self, Filter, ScanStats};
+use credwarden_store::archive::{parts, Archive, ManifestEntry, GENESIS, MAX_OPEN_PARTS};
 use credwarden_store::StoreError;
 use jiff::civil::Date;
 use serde_json::json;
@@ -35,7 +34,7 @@ fn ev(time: &str, id: &str) -> Event {
         },
         event_id: Some(id.into()),
         detail: json!({"eventSource": "s3.amazonaws.com", "requestParameters": {"key": "k\nv"}}),
-        raw: SourceRef::new("ct.json", 1),
+        raw: SourceRef::new(raw_input(), 1),
     }
 }
 
@@ -43,11 +42,60 @@ fn day(s: &str) -> Date {
     s.parse().unwrap()
 }
 
-fn read(dir: &Path, d: &str) -> Vec<Event> {
-    read_day(dir, day(d))
-        .unwrap()
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap()
+/// An input file the events point at (its copy goes into the archive).
+fn raw_input() -> &'static str {
+    static P: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    P.get_or_init(|| {
+        let p = std::env::temp_dir().join(format!(
+            "credwarden-archive-test-{}.json",
+            std::process::id()
+        ));
+        fs::write(&p, b"{\"Records\":[]}\n").unwrap();
+        p.display().to_string()
+    })
+}
+
+fn verify(dir: &Path) -> Result<credwarden_store::archive::VerifyReport, StoreError> {
+    credwarden_store::archive::verify(dir, None)
+}
+
+/// Event ids archived for day `d`, in time order.
+fn read(dir: &Path, d: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in parts(dir).unwrap().into_iter().filter(|p| p.day == day(d)) {
+        columns::scan(
+            &dir.join(&p.entry.path),
+            &[
+                columns::col::TIME,
+                columns::col::EVENT_UID,
+                columns::col::RAW_FILE,
+            ],
+            &Filter::default(),
+            &mut ScanStats::default(),
+            &mut |b| {
+                for i in 0..b.rows {
+                    let raw = b.s(columns::col::RAW_FILE)[i].clone().unwrap();
+                    assert!(raw.starts_with("raw/"), "{raw}");
+                    out.push((
+                        b.i(columns::col::TIME)[i].unwrap(),
+                        b.s(columns::col::EVENT_UID)[i].clone().unwrap().to_string(),
+                    ));
+                }
+            },
+        )
+        .unwrap();
+    }
+    out.sort();
+    out.into_iter().map(|x| x.1).collect()
+}
+
+fn ids(evs: &[Event]) -> Vec<String> {
+    let mut v: Vec<_> = evs
+        .iter()
+        .map(|e| (e.time, e.event_id.clone().unwrap()))
+        .collect();
+    v.sort();
+    v.into_iter().map(|x| x.1).collect()
 }
 
 fn manifest(dir: &Path) -> Vec<String> {
@@ -81,7 +129,9 @@ fn two_days(dir: &Path) -> (Vec<Event>, Vec<Event>) {
         a.append(e).unwrap();
     }
     let r = a.seal().unwrap();
-    assert_eq!(r.entries.len(), 2);
+    // The raw input's copy, then the two parts.
+    assert_eq!(r.entries.len(), 3);
+    assert!(r.entries[0].path.starts_with("raw/"));
     assert_eq!(r.events, 5);
     assert_eq!(r.head, a.head());
     (d1, d2)
@@ -107,9 +157,9 @@ fn has(problems: &[String], needles: &[&str]) -> bool {
         .any(|p| needles.iter().all(|n| p.contains(n)))
 }
 
-const P1: &str = "events/day=2025-04-01/part-000001.jsonl.gz";
-const P2: &str = "events/day=2025-04-02/part-000001.jsonl.gz";
-const P3: &str = "events/day=2025-04-01/part-000002.jsonl.gz";
+const P1: &str = "events/source=cloudtrail/eventDay=20250401/part-000001.parquet";
+const P2: &str = "events/source=cloudtrail/eventDay=20250402/part-000001.parquet";
+const P3: &str = "events/source=cloudtrail/eventDay=20250401/part-000002.parquet";
 
 #[test]
 fn round_trip_two_days() {
@@ -118,16 +168,25 @@ fn round_trip_two_days() {
     let (d1, d2) = two_days(&dir);
     assert!(dir.join(P1).is_file() && dir.join(P2).is_file());
     let es = entries(&dir);
-    assert_eq!(es.len(), 2);
-    assert_eq!((es[0].seq, es[0].path.as_str(), es[0].events), (1, P1, 3));
-    assert_eq!((es[1].seq, es[1].path.as_str(), es[1].events), (2, P2, 2));
-    assert_eq!(es[0].prev, GENESIS);
+    assert_eq!(es.len(), 3);
+    let raw = &es[0];
+    assert_eq!((raw.seq, raw.events, raw.bytes), (1, 0, 15));
+    assert_eq!(
+        fs::read(dir.join(&raw.path)).unwrap(),
+        fs::read(raw_input()).unwrap(),
+        "the raw input is kept byte for byte"
+    );
+    let es = &es[1..];
+    assert_eq!((es[0].seq, es[0].path.as_str(), es[0].events), (2, P1, 3));
+    assert_eq!((es[1].seq, es[1].path.as_str(), es[1].events), (3, P2, 2));
+    assert_eq!(raw.prev, GENESIS);
+    assert_eq!(es[0].prev, raw.hash);
     assert_eq!(es[1].prev, es[0].hash);
     assert_eq!(es[0].first, "2025-04-01T01:00:00Z");
     assert_eq!(es[0].last, "2025-04-01T23:59:59.5Z");
     assert_eq!(es[0].bytes, fs::metadata(dir.join(P1)).unwrap().len());
-    assert_eq!(read(&dir, "2025-04-01"), d1);
-    assert_eq!(read(&dir, "2025-04-02"), d2);
+    assert_eq!(read(&dir, "2025-04-01"), ids(&d1));
+    assert_eq!(read(&dir, "2025-04-02"), ids(&d2));
     assert!(read(&dir, "2025-04-03").is_empty());
     // The lock is released when the writer is dropped: another writer may open it.
     drop(Archive::open(&dir).unwrap());
@@ -149,7 +208,10 @@ fn second_session_appends_next_part() {
     let r = a.seal().unwrap();
     assert_eq!(r.entries.len(), 1);
     assert_eq!(r.entries[0].path, P3);
-    assert_eq!(r.entries[0].seq, 3);
+    assert_eq!(
+        r.entries[0].seq, 4,
+        "the raw input, already copied, is not copied again"
+    );
     // Sealing with nothing open writes nothing.
     assert!(a.seal().unwrap().entries.is_empty());
     drop(a);
@@ -159,11 +221,11 @@ fn second_session_appends_next_part() {
         "sealed parts are never rewritten"
     );
     let es = entries(dir);
-    assert_eq!(es.len(), 3);
-    assert_eq!(es[2].prev, es[1].hash);
+    assert_eq!(es.len(), 4);
+    assert_eq!(es[3].prev, es[2].hash);
     let mut want = d1;
     want.push(e6);
-    assert_eq!(read(dir, "2025-04-01"), want);
+    assert_eq!(read(dir, "2025-04-01"), ids(&want));
     let r = verify(dir).unwrap();
     assert!(r.ok(), "{:?}", r.problems);
     assert_eq!((r.parts, r.events), (3, 6));
@@ -205,11 +267,11 @@ fn many_days_bound_open_parts() {
     // Day 1 was sealed early to make room: its next event starts part 2.
     a.append(&ev("2025-03-01T11:00:00Z", "b")).unwrap();
     let r = a.seal().unwrap();
-    assert_eq!(r.entries.len(), days + 1);
+    assert_eq!(r.entries.len(), days + 1 + 1);
     assert_eq!(r.events as usize, days + 1);
     drop(a);
     assert!(dir
-        .join("events/day=2025-03-01/part-000002.jsonl.gz")
+        .join("events/source=cloudtrail/eventDay=20250301/part-000002.parquet")
         .is_file());
     assert_eq!(read(dir, "2025-03-01").len(), 2);
     assert!(verify(dir).unwrap().ok());
@@ -221,14 +283,8 @@ fn detects_deleted_part() {
     two_days(t.path());
     fs::remove_file(t.path().join(P1)).unwrap();
     let p = problems(t.path());
-    assert!(has(&p, &[P1, "missing part"]), "{p:?}");
+    assert!(has(&p, &[P1, "missing file"]), "{p:?}");
     assert_eq!(p.len(), 1, "{p:?}");
-    // Reading the day says so too.
-    let r: Vec<_> = read_day(t.path(), day("2025-04-01")).unwrap().collect();
-    assert!(
-        matches!(&r[..], [Err(e)] if e.to_string().contains("missing part")),
-        "{r:?}"
-    );
 }
 
 #[test]
@@ -241,9 +297,7 @@ fn detects_modified_part() {
     bytes[mid] ^= 0x01;
     fs::write(&path, bytes).unwrap();
     let p = problems(t.path());
-    assert!(has(&p, &[P2, "altered part"]), "{p:?}");
-    let r: Vec<_> = read_day(t.path(), day("2025-04-02")).unwrap().collect();
-    assert!(r.iter().any(|x| x.is_err()), "{r:?}");
+    assert!(has(&p, &[P2, "altered file"]), "{p:?}");
 }
 
 #[test]
@@ -251,15 +305,15 @@ fn detects_edited_manifest_line() {
     let t = tempfile::tempdir().unwrap();
     two_days(t.path());
     let lines = manifest(t.path());
-    assert!(lines[0].contains("\"events\":3,"));
-    let edited = lines[0].replace("\"events\":3,", "\"events\":4,");
+    assert!(lines[1].contains("\"events\":3,"));
+    let edited = lines[1].replace("\"events\":3,", "\"events\":4,");
     fs::write(
         t.path().join("manifest.jsonl"),
-        format!("{edited}\n{}\n", lines[1]),
+        format!("{}\n{edited}\n{}\n", lines[0], lines[2]),
     )
     .unwrap();
     let p = problems(t.path());
-    assert!(has(&p, &["line 1", "does not match its hash"]), "{p:?}");
+    assert!(has(&p, &["line 2", "does not match its hash"]), "{p:?}");
     assert!(has(&p, &[P1, "3 events, manifest says 4"]), "{p:?}");
 }
 
@@ -268,14 +322,14 @@ fn detects_removed_middle_manifest_line() {
     let t = tempfile::tempdir().unwrap();
     three_parts(t.path());
     let lines = manifest(t.path());
-    assert_eq!(lines.len(), 3);
+    assert_eq!(lines.len(), 4);
     fs::write(
         t.path().join("manifest.jsonl"),
-        format!("{}\n{}\n", lines[0], lines[2]),
+        format!("{}\n{}\n{}\n", lines[0], lines[1], lines[3]),
     )
     .unwrap();
     let p = problems(t.path());
-    assert!(has(&p, &["line 2", "chain broken"]), "{p:?}");
+    assert!(has(&p, &["line 3", "chain broken"]), "{p:?}");
     assert!(has(&p, &[P2, "unlisted"]), "{p:?}");
 }
 
@@ -286,7 +340,7 @@ fn detects_reordered_manifest_lines() {
     let lines = manifest(t.path());
     fs::write(
         t.path().join("manifest.jsonl"),
-        format!("{}\n{}\n{}\n", lines[0], lines[2], lines[1]),
+        format!("{}\n{}\n{}\n{}\n", lines[0], lines[1], lines[3], lines[2]),
     )
     .unwrap();
     let p = problems(t.path());
@@ -297,7 +351,7 @@ fn detects_reordered_manifest_lines() {
 fn detects_unlisted_part_file() {
     let t = tempfile::tempdir().unwrap();
     two_days(t.path());
-    let extra = "events/day=2025-04-02/part-000009.jsonl.gz";
+    let extra = "events/source=cloudtrail/eventDay=20250402/part-000009.parquet";
     fs::copy(t.path().join(P2), t.path().join(extra)).unwrap();
     let p = problems(t.path());
     assert!(has(&p, &[extra, "unlisted file"]), "{p:?}");
@@ -310,7 +364,7 @@ fn detects_unlisted_part_file() {
     let r = a.seal().unwrap();
     assert_eq!(
         r.entries[0].path,
-        "events/day=2025-04-02/part-000002.jsonl.gz"
+        "events/source=cloudtrail/eventDay=20250402/part-000002.parquet"
     );
     drop(a);
     assert!(
@@ -335,7 +389,7 @@ fn a_run_killed_between_the_two_phases_recovers() {
         a.append(&ev("2025-04-01T03:00:00Z", "e1")).unwrap();
         a.append(&ev("2025-04-02T03:00:00Z", "e2")).unwrap();
         let lines = a.seal_parts().unwrap();
-        assert_eq!(lines.len(), 2);
+        assert_eq!(lines.len(), 3, "the raw copy and two parts");
         drop(a); // killed before commit
         let p = problems(t.path());
         assert!(has(&p, &["unlisted"]), "{p:?}");
@@ -343,10 +397,10 @@ fn a_run_killed_between_the_two_phases_recovers() {
         let (a, rec) = Archive::open_with(t.path(), &pending).unwrap();
         drop(a);
         if kept {
-            assert_eq!((rec.rolled_forward, rec.moved_aside.len()), (2, 0));
+            assert_eq!((rec.rolled_forward, rec.moved_aside.len()), (3, 0));
             assert_eq!(verify(t.path()).unwrap().events, 2);
         } else {
-            assert_eq!((rec.rolled_forward, rec.moved_aside.len()), (0, 2));
+            assert_eq!((rec.rolled_forward, rec.moved_aside.len()), (0, 3));
             assert_eq!(verify(t.path()).unwrap().events, 0);
         }
         assert!(
@@ -366,6 +420,12 @@ fn unsealed_part_is_reported() {
     let mut a = Archive::open(t.path()).unwrap();
     a.append(&ev("2025-04-01T03:00:00Z", "e1")).unwrap();
     drop(a);
+    // Rows not sealed were never on disk: nothing to report.
+    assert!(verify(t.path()).unwrap().ok());
+    // A seal killed while writing leaves a temporary part.
+    let tmp = t.path().join(format!("{P1}.tmp"));
+    fs::create_dir_all(tmp.parent().unwrap()).unwrap();
+    fs::write(&tmp, b"PAR1").unwrap();
     let p = problems(t.path());
     assert!(has(&p, &[&format!("{P1}.tmp"), "unsealed"]), "{p:?}");
     // The next writer moves it aside; the archive verifies.
@@ -391,4 +451,58 @@ fn truncated_manifest_refuses_to_open() {
     );
     let p = problems(t.path());
     assert!(has(&p, &["incomplete"]), "{p:?}");
+}
+
+/// The manifest's head signed: verify checks it, pins the key when asked, and sees lines removed
+/// from the end (which the hash chain alone cannot).
+#[test]
+fn signed_head_detects_a_truncated_manifest() {
+    let t = tempfile::tempdir().unwrap();
+    let rng = ring::rand::SystemRandom::new();
+    let der = ring::signature::Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+    let pair = ring::signature::Ed25519KeyPair::from_pkcs8(der.as_ref()).unwrap();
+    let public = credwarden_store::sign::public_hex(&pair);
+    let mut a = Archive::open(t.path()).unwrap();
+    a.set_signer(pair);
+    a.append(&ev("2025-04-01T03:00:00Z", "e1")).unwrap();
+    a.seal().unwrap();
+    a.append(&ev("2025-04-02T03:00:00Z", "e2")).unwrap();
+    a.seal().unwrap();
+    drop(a);
+    let r = credwarden_store::archive::verify(t.path(), Some(&public)).unwrap();
+    assert!(r.ok(), "{:?}", r.problems);
+    assert_eq!(r.signed_by.as_deref(), Some(public.as_str()));
+    // Another key is not trusted.
+    let r = credwarden_store::archive::verify(t.path(), Some(&"ab".repeat(32))).unwrap();
+    assert!(
+        has(&r.problems, &["manifest.sig", "not the trusted key"]),
+        "{:?}",
+        r.problems
+    );
+    // The last line and its part removed: the chain is valid, the signature says otherwise.
+    let lines = manifest(t.path());
+    let last: ManifestEntry = serde_json::from_str(lines.last().unwrap()).unwrap();
+    fs::remove_file(t.path().join(&last.path)).unwrap();
+    fs::write(
+        t.path().join("manifest.jsonl"),
+        lines[..lines.len() - 1].join("\n") + "\n",
+    )
+    .unwrap();
+    let p = problems(t.path());
+    assert!(
+        has(
+            &p,
+            &["manifest.sig", "lines removed or added after signing"]
+        ),
+        "{p:?}"
+    );
+    // The signature deleted: only a verifier that expects one notices.
+    fs::remove_file(t.path().join("manifest.sig")).unwrap();
+    assert!(verify(t.path()).unwrap().ok());
+    let r = credwarden_store::archive::verify(t.path(), Some(&public)).unwrap();
+    assert!(
+        has(&r.problems, &["manifest.sig", "missing"]),
+        "{:?}",
+        r.problems
+    );
 }
