@@ -725,7 +725,7 @@ pub enum ArchiveAction {
 
 /// The subject of a scope or evidence bundle: exactly one.
 #[derive(Debug, Args)]
-#[group(required = true, multiple = false)]
+#[group(multiple = false)]
 pub struct SubjectArgs {
     /// A credential (access key id, credential id as logged).
     #[arg(long, value_name = "ID")]
@@ -747,9 +747,9 @@ pub struct SubjectArgs {
 /// Where and when a scope looks.
 #[derive(Debug, Args)]
 pub struct ScopeBounds {
-    /// The evidence archive (`detect --archive DIR`).
+    /// The evidence archive (`detect --archive DIR`); required.
     #[arg(long, value_name = "DIR")]
-    pub archive: PathBuf,
+    pub archive: Option<PathBuf>,
     #[command(flatten)]
     pub subject: SubjectArgs,
     /// Earliest event time (RFC 3339 or a date), inclusive.
@@ -794,7 +794,7 @@ pub struct EvidenceArgs {
     #[command(subcommand)]
     pub action: Option<EvidenceAction>,
     #[command(flatten)]
-    pub bounds: Option<ScopeBounds>,
+    pub bounds: ScopeBounds,
     /// Ed25519 private key to sign with (PKCS#8 PEM; `credwarden offboard --keygen FILE` makes one).
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,

@@ -20,6 +20,12 @@ fn time(flag: &str, s: &Option<String>) -> Result<Option<jiff::Timestamp>, Strin
         .transpose()
 }
 
+fn archive(b: &ScopeBounds) -> Result<&std::path::Path, String> {
+    b.archive.as_deref().ok_or_else(|| {
+        "--archive DIR is required (the folder `detect --archive` writes)".to_string()
+    })
+}
+
 fn query(b: &ScopeBounds) -> Result<Query, String> {
     let s = &b.subject;
     let subject = if let Some(v) = &s.credential {
@@ -54,7 +60,7 @@ fn query(b: &ScopeBounds) -> Result<Query, String> {
 /// `credwarden scope`.
 pub fn run(a: &ScopeArgs) -> Result<u8, String> {
     let q = query(&a.bounds)?;
-    let r = credwarden_scope::scope(&a.bounds.archive, &q).map_err(|e| e.to_string())?;
+    let r = credwarden_scope::scope(archive(&a.bounds)?, &q).map_err(|e| e.to_string())?;
     let text = match a.format {
         ScopeFormat::Table => credwarden_scope::render::table(&r),
         ScopeFormat::Json => credwarden_scope::render::json(&r),
@@ -88,18 +94,15 @@ pub fn evidence(a: &EvidenceArgs) -> Result<u8, String> {
         }
         return Ok(crate::EXIT_FINDINGS);
     }
-    let b = a
-        .bounds
-        .as_ref()
-        .ok_or("evidence: give --archive DIR, a subject, --key FILE and --out DIR (or `evidence verify DIR`)")?;
+    let b = &a.bounds;
     let key = a.key.as_ref().ok_or("evidence: --key FILE is required (an Ed25519 PKCS#8 PEM key; `credwarden offboard --keygen FILE` makes one)")?;
     let out = a.out.as_ref().ok_or("evidence: --out DIR is required")?;
     let text = std::fs::read_to_string(key).map_err(|e| format!("{}: {e}", key.display()))?;
     let pair = credwarden_respond::approval::load_key(&text)
         .map_err(|e| format!("{}: {e}", key.display()))?;
     let q = query(b)?;
-    let r = credwarden_scope::scope(&b.archive, &q).map_err(|e| e.to_string())?;
-    let c = credwarden_scope::evidence::create(&b.archive, &r, out, &pair)
+    let r = credwarden_scope::scope(archive(b)?, &q).map_err(|e| e.to_string())?;
+    let c = credwarden_scope::evidence::create(archive(b)?, &r, out, &pair)
         .map_err(|e| e.to_string())?;
     println!(
         "{}: {} raw record(s) of {} event(s) in {} file(s); Merkle root {}; signed by {}",

@@ -99,12 +99,12 @@ fn archive_keeps_every_event_and_verify_finds_tampering() {
     // Remove one part: verification fails with exit 1 and names it.
     let part = walk(Path::new(&arch))
         .into_iter()
-        .find(|f| f.to_string_lossy().ends_with(".jsonl.gz"))
+        .find(|f| f.to_string_lossy().ends_with(".parquet"))
         .unwrap();
     std::fs::remove_file(&part).unwrap();
     let v = credwarden(&["archive", "verify", &arch]);
     assert_eq!(v.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&v.stdout).contains("missing part"));
+    assert!(String::from_utf8_lossy(&v.stdout).contains("missing file"));
 }
 
 fn walk(d: &Path) -> Vec<PathBuf> {
