@@ -24,11 +24,7 @@ pub fn run(_g: &Global, a: &DemoArgs) -> Result<u8, String> {
     let first = run_seed(&opts(a.seed), &a.out, Some(&mut out), 10)?;
     write!(out, "{}", first.to_markdown()).map_err(|e| e.to_string())?;
     let eval_json = a.out.join("evaluation.json");
-    std::fs::write(
-        &eval_json,
-        serde_json::to_string_pretty(&first).map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| format!("{}: {e}", eval_json.display()))?;
+    crate::output::write_json_file(&eval_json, &first)?;
     writeln!(
         out,
         "\nFiles: {} (answer key labels.csv, summary.json, evaluation.json, findings.jsonl, findings-detect.jsonl)",
@@ -53,11 +49,7 @@ pub fn run(_g: &Global, a: &DemoArgs) -> Result<u8, String> {
         let spread = credwarden_eval::SeedReport::new(seeds, &reports);
         write!(out, "\n{}", spread.to_markdown()).map_err(|e| e.to_string())?;
         let p = a.out.join("evaluation-seeds.json");
-        std::fs::write(
-            &p,
-            serde_json::to_string_pretty(&spread).map_err(|e| e.to_string())?,
-        )
-        .map_err(|e| format!("{}: {e}", p.display()))?;
+        crate::output::write_json_file(&p, &spread)?;
     }
     Ok(0)
 }

@@ -492,11 +492,7 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
             }
             let mut ar = ar;
             if let Some(k) = &a.archive_key {
-                let text =
-                    std::fs::read_to_string(k).map_err(|e| format!("{}: {e}", k.display()))?;
-                let pair = credwarden_respond::approval::load_key(&text)
-                    .map_err(|e| format!("{}: {e}", k.display()))?;
-                ar.set_signer(pair);
+                ar.set_signer(credwarden_respond::approval::load_key_file(k)?);
             }
             Some(Arc::new(std::sync::Mutex::new(ar)))
         }

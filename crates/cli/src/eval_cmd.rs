@@ -88,11 +88,7 @@ fn seeds(a: &EvalArgs, n: u64) -> Result<u8, String> {
         ),
     }
     if let Some(p) = &a.write_baseline {
-        std::fs::write(
-            p,
-            serde_json::to_string_pretty(&spread).map_err(|e| e.to_string())? + "\n",
-        )
-        .map_err(|e| format!("{}: {e}", p.display()))?;
+        crate::output::write_json_file(p, &spread)?;
     }
     if let Some(p) = &a.baseline {
         let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;

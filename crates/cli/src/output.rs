@@ -119,3 +119,12 @@ pub fn exit_code(o: &FindingsOutput, findings: &[Finding]) -> u8 {
         _ => 0,
     }
 }
+
+/// `value` as pretty JSON (and a newline) in the file at `path`; errors name the file.
+pub fn write_json_file(
+    path: &std::path::Path,
+    value: &impl serde::Serialize,
+) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())? + "\n";
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}

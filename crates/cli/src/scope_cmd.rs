@@ -7,15 +7,8 @@ use credwarden_scope::{Query, Subject};
 fn time(flag: &str, s: &Option<String>) -> Result<Option<jiff::Timestamp>, String> {
     s.as_deref()
         .map(|t| {
-            credwarden_ingest::parse_timestamp(t)
-                .or_else(|_| {
-                    credwarden_ingest::parse_date(t).map(|d| {
-                        d.to_zoned(jiff::tz::TimeZone::UTC)
-                            .expect("a date at midnight UTC")
-                            .timestamp()
-                    })
-                })
-                .map_err(|e| format!("{flag} {t:?}: {e}"))
+            // A bare date is midnight UTC.
+            credwarden_ingest::parse_timestamp(t).map_err(|e| format!("{flag} {t:?}: {e}"))
         })
         .transpose()
 }
@@ -97,9 +90,7 @@ pub fn evidence(a: &EvidenceArgs) -> Result<u8, String> {
     let b = &a.bounds;
     let key = a.key.as_ref().ok_or("evidence: --key FILE is required (an Ed25519 PKCS#8 PEM key; `credwarden offboard --keygen FILE` makes one)")?;
     let out = a.out.as_ref().ok_or("evidence: --out DIR is required")?;
-    let text = std::fs::read_to_string(key).map_err(|e| format!("{}: {e}", key.display()))?;
-    let pair = credwarden_respond::approval::load_key(&text)
-        .map_err(|e| format!("{}: {e}", key.display()))?;
+    let pair = credwarden_respond::approval::load_key_file(key)?;
     let q = query(b)?;
     let r = credwarden_scope::scope(archive(b)?, &q).map_err(|e| e.to_string())?;
     let c = credwarden_scope::evidence::create(archive(b)?, &r, out, &pair)

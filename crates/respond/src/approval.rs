@@ -179,6 +179,13 @@ pub fn load_key(text: &str) -> Result<Ed25519KeyPair, String> {
         .map_err(|_| "not an Ed25519 private key (PKCS#8)".to_string())
 }
 
+/// The Ed25519 private key in the PKCS#8 PEM file at `path`; errors name the file.
+pub fn load_key_file(path: &std::path::Path) -> Result<Ed25519KeyPair, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    load_key(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// The name `[respond.approvers]` gives `pair`'s public key.
 pub fn name_of(approvers: &BTreeMap<String, Vec<u8>>, pair: &Ed25519KeyPair) -> Option<String> {
     approvers
@@ -200,9 +207,7 @@ impl Signer {
         path: &std::path::Path,
         approvers: &BTreeMap<String, Vec<u8>>,
     ) -> Result<Signer, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-        let pair = load_key(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let pair = load_key_file(path)?;
         let name = name_of(approvers, &pair).ok_or_else(|| {
             format!(
                 "{}: its public key is not in [respond.approvers]",

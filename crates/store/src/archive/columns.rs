@@ -11,6 +11,7 @@
 use credwarden_model::{Event, EventOutcome};
 use jiff::Timestamp;
 use parquet::basic::{Compression, Encoding};
+use parquet::column::reader::ColumnReader;
 use parquet::data_type::{ByteArray, ByteArrayType, Int32Type, Int64Type};
 use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
 use parquet::file::reader::{FileReader, RowGroupReader};
@@ -180,8 +181,9 @@ fn ms(t: Timestamp) -> i64 {
 }
 
 impl Row {
-    /// The row of `e`; `raw_file` is where its raw record is kept.
-    pub fn from_event(e: &Event, raw_file: &str) -> Row {
+    /// The row of `e`; `raw_file` names the input as read until the part is sealed, which points it
+    /// at the archive's copy.
+    pub fn from_event(e: &Event) -> Row {
         let source = source_of(e);
         let token = e.token.as_ref();
         let detail = &e.detail;
@@ -228,7 +230,7 @@ impl Row {
             records: e.volume.records.and_then(|b| i64::try_from(b).ok()),
             event_uid: e.event_id.clone(),
             unmapped: (!detail.is_null()).then(|| detail.to_string()),
-            raw_file: raw_file.to_string(),
+            raw_file: e.raw.file.to_string(),
             raw_line: i64::try_from(e.raw.line).unwrap_or(i64::MAX),
         }
     }
@@ -558,7 +560,6 @@ pub fn scan(
             .with_reader_properties(props)
             .build(),
     )?;
-    let mut names: std::collections::HashMap<Vec<u8>, Arc<str>> = Default::default();
     for g in 0..reader.num_row_groups() {
         stats.row_groups += 1;
         let rg = reader.get_row_group(g)?;
@@ -575,79 +576,49 @@ pub fn scan(
         };
         for &c in columns {
             let mut defs: Vec<i16> = Vec::with_capacity(n);
-            let reader = rg.get_column_reader(c)?;
-            if is_int(c) {
-                let mut out = Vec::with_capacity(n);
-                match reader {
-                    parquet::column::reader::ColumnReader::Int64ColumnReader(mut r) => {
-                        let mut vals: Vec<i64> = Vec::with_capacity(n);
-                        r.read_records(n, Some(&mut defs), None, &mut vals)?;
-                        let mut it = vals.into_iter();
-                        for d in &defs {
-                            out.push(if *d > 0 { it.next() } else { None });
-                        }
-                        if defs.is_empty() {
-                            out.extend(it.map(Some));
-                        }
-                    }
-                    parquet::column::reader::ColumnReader::Int32ColumnReader(mut r) => {
-                        let mut vals: Vec<i32> = Vec::with_capacity(n);
-                        r.read_records(n, Some(&mut defs), None, &mut vals)?;
-                        let mut it = vals.into_iter().map(i64::from);
-                        for d in &defs {
-                            out.push(if *d > 0 { it.next() } else { None });
-                        }
-                        if defs.is_empty() {
-                            out.extend(it.map(Some));
-                        }
-                    }
-                    _ => {
-                        return Err(parquet::errors::ParquetError::General(format!(
-                            "column {} is not an integer column",
-                            names_of(c)
-                        )))
-                    }
+            let not = |kind: &str| {
+                parquet::errors::ParquetError::General(format!(
+                    "column {} is not {kind} column",
+                    names_of(c)
+                ))
+            };
+            match rg.get_column_reader(c)? {
+                ColumnReader::Int64ColumnReader(mut r) if is_int(c) => {
+                    let mut vals: Vec<i64> = Vec::with_capacity(n);
+                    r.read_records(n, Some(&mut defs), None, &mut vals)?;
+                    batch.ints[c] = Some(spread(&defs, vals, |v| v));
                 }
-                batch.ints[c] = Some(out);
-            } else {
-                let parquet::column::reader::ColumnReader::ByteArrayColumnReader(mut r) = reader
-                else {
-                    return Err(parquet::errors::ParquetError::General(format!(
-                        "column {} is not a string column",
-                        names_of(c)
-                    )));
-                };
-                let mut vals: Vec<ByteArray> = Vec::with_capacity(n);
-                r.read_records(n, Some(&mut defs), None, &mut vals)?;
-                let mut intern = |b: ByteArray| -> Arc<str> {
-                    if let Some(s) = names.get(b.data()) {
-                        return s.clone();
-                    }
-                    let s: Arc<str> = String::from_utf8_lossy(b.data()).into();
-                    if names.len() < 1 << 16 {
-                        names.insert(b.data().to_vec(), s.clone());
-                    }
-                    s
-                };
-                let mut out = Vec::with_capacity(n);
-                let mut it = vals.into_iter();
-                if defs.is_empty() {
-                    out.extend(it.map(|b| Some(intern(b))));
-                } else {
-                    for d in &defs {
-                        out.push(if *d > 0 {
-                            it.next().map(&mut intern)
-                        } else {
-                            None
-                        });
-                    }
+                ColumnReader::Int32ColumnReader(mut r) if is_int(c) => {
+                    let mut vals: Vec<i32> = Vec::with_capacity(n);
+                    r.read_records(n, Some(&mut defs), None, &mut vals)?;
+                    batch.ints[c] = Some(spread(&defs, vals, i64::from));
                 }
-                batch.strs[c] = Some(out);
+                ColumnReader::ByteArrayColumnReader(mut r) if !is_int(c) => {
+                    let mut vals: Vec<ByteArray> = Vec::with_capacity(n);
+                    r.read_records(n, Some(&mut defs), None, &mut vals)?;
+                    batch.strs[c] = Some(spread(&defs, vals, |b| {
+                        Arc::from(String::from_utf8_lossy(b.data()))
+                    }));
+                }
+                _ if is_int(c) => return Err(not("an integer")),
+                _ => return Err(not("a string")),
             }
         }
         each(&batch);
     }
     Ok(())
+}
+
+/// Values of a column chunk (non-null values, in order) spread over its rows by the definition
+/// levels (0 = null); a required column has no levels and every row has a value.
+fn spread<V, T>(defs: &[i16], vals: Vec<V>, f: impl Fn(V) -> T) -> Vec<Option<T>> {
+    let mut it = vals.into_iter().map(f);
+    if defs.is_empty() {
+        return it.map(Some).collect();
+    }
+    defs.iter()
+        .map(|d| if *d > 0 { it.next() } else { None })
+        .collect()
 }
 
 fn names_of(c: usize) -> &'static str {

@@ -230,7 +230,12 @@ fn parse_part_rel(rel: &str) -> Option<(String, Date, u64)> {
 }
 
 fn parse_part_name(file: &str, suffix: &str) -> Option<u64> {
-    let digits = file.strip_prefix("part-")?.strip_suffix(suffix)?;
+    parse_numbered(file, "part-", suffix)
+}
+
+/// `PREFIX` + digits + `SUFFIX` → the number.
+fn parse_numbered(file: &str, prefix: &str, suffix: &str) -> Option<u64> {
+    let digits = file.strip_prefix(prefix)?.strip_suffix(suffix)?;
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -251,9 +256,7 @@ fn is_raw_rel(rel: &str) -> bool {
 fn is_findings_rel(rel: &str) -> bool {
     rel.strip_prefix(FINDINGS_DIR)
         .and_then(|r| r.strip_prefix('/'))
-        .is_some_and(|name| {
-            parse_part_name(&name.replacen("pass-", "part-", 1), ".jsonl").is_some()
-        })
+        .is_some_and(|name| parse_numbered(name, "pass-", ".jsonl").is_some())
 }
 
 /// Hashes and counts what passes through a writer.
@@ -540,19 +543,7 @@ impl Archive {
             return Ok(());
         }
         let folder = self.dir.join(FINDINGS_DIR);
-        fs::create_dir_all(&folder).map_err(|e| io(&folder, e))?;
-        let mut num = self.last_num.get(FINDINGS_DIR).copied().unwrap_or(0);
-        for entry in fs::read_dir(&folder).map_err(|e| io(&folder, e))?.flatten() {
-            let name = entry
-                .file_name()
-                .to_string_lossy()
-                .replacen("pass-", "part-", 1);
-            if let Some(n) = parse_part_name(&name, ".jsonl") {
-                num = num.max(n);
-            }
-        }
-        num += 1;
-        self.last_num.insert(FINDINGS_DIR.to_string(), num);
+        let num = self.next_num(FINDINGS_DIR, "pass-", &[".jsonl"])?;
         let rel = format!("{FINDINGS_DIR}/pass-{num:06}.jsonl");
         let path = self.dir.join(&rel);
         let write = || -> std::io::Result<()> {
@@ -612,7 +603,7 @@ impl Archive {
             self.seal_key(&lru)?;
         }
         self.clock += 1;
-        let row = columns::Row::from_event(ev, &ev.raw.file);
+        let row = columns::Row::from_event(ev);
         let size = row.size();
         let part = self.open.entry(key.clone()).or_insert_with(|| OpenPart {
             rows: Vec::new(),
@@ -673,8 +664,9 @@ impl Archive {
     pub fn commit(&mut self, entries: &[ManifestEntry]) -> Result<(), StoreError> {
         let listed = read_manifest(&self.manifest)?;
         let last = listed.last().map_or(0, |e| e.seq);
+        let fresh: Vec<&ManifestEntry> = entries.iter().filter(|e| e.seq > last).collect();
         let mut buf = Vec::new();
-        for e in entries.iter().filter(|e| e.seq > last) {
+        for e in &fresh {
             serde_json::to_writer(&mut buf, e).expect("a manifest entry serializes");
             buf.push(b'\n');
         }
@@ -687,9 +679,11 @@ impl Archive {
             append().map_err(|e| io(&self.manifest, format!("{e}; sealed parts are unlisted")))?;
         }
         if let Some(pair) = &self.signer {
-            let all = read_manifest(&self.manifest)?;
-            let (seq, head) = all
+            // The manifest now ends with the fresh lines, or is as it was.
+            let (seq, head) = fresh
                 .last()
+                .copied()
+                .or(listed.last())
                 .map_or((0, GENESIS.to_string()), |e| (e.seq, e.hash.clone()));
             let sig = HeadSignature {
                 seq,
@@ -710,7 +704,13 @@ impl Archive {
         Ok(())
     }
 
-    fn next_num(&mut self, folder: &str) -> Result<u64, StoreError> {
+    /// The next number for `PREFIX`-numbered files in `folder` (created if absent).
+    fn next_num(
+        &mut self,
+        folder: &str,
+        prefix: &str,
+        suffixes: &[&str],
+    ) -> Result<u64, StoreError> {
         let dir = self.dir.join(folder);
         fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
         // Never reuse a number: count sealed, unlisted and leftover temporary files too.
@@ -719,8 +719,9 @@ impl Archive {
             let entry = entry.map_err(|e| io(&dir, e))?;
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if let Some(n) =
-                parse_part_name(&name, PART_EXT).or_else(|| parse_part_name(&name, ".parquet.tmp"))
+            if let Some(n) = suffixes
+                .iter()
+                .find_map(|x| parse_numbered(&name, prefix, x))
             {
                 num = num.max(n);
             }
@@ -835,7 +836,7 @@ impl Archive {
             names.insert(std::mem::replace(&mut r.raw_file, rel.clone()), rel);
         }
         let folder = part_dir(key);
-        let num = self.next_num(&folder)?;
+        let num = self.next_num(&folder, "part-", &[PART_EXT, ".parquet.tmp"])?;
         let rel = format!("{folder}/part-{num:06}{PART_EXT}");
         let path = self.dir.join(&rel);
         let tmp = PathBuf::from(format!("{}.tmp", path.display()));
@@ -1030,14 +1031,15 @@ pub fn verify(dir: &Path, trusted: Option<&str>) -> Result<VerifyReport, StoreEr
             }
         }
     }
-    report.head = prev.clone().map(|(_, h)| h).filter(|_| last_seq > 0);
+    // The chain's head (empty when a line could not be read).
+    let head = prev.as_ref().map_or(String::new(), |(_, h)| h.clone());
+    report.head = prev.map(|(_, h)| h).filter(|_| last_seq > 0);
 
     // The head's signature.
     let sig_path = dir.join(MANIFEST_SIG);
     match fs::read(&sig_path) {
         Ok(b) => match serde_json::from_slice::<HeadSignature>(&b) {
             Ok(s) => {
-                let head = prev.map_or(String::new(), |(_, h)| h);
                 match s.signature.check(&head_message(s.seq, &s.head), trusted) {
                     Err(why) => report.problems.push(format!("{MANIFEST_SIG}: {why}")),
                     Ok(()) if s.seq != last_seq || s.head != head => {
