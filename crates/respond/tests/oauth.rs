@@ -11,7 +11,7 @@ use credwarden_respond::Strength;
 use credwarden_respond::{ActionKind, Connector, Leaver, RespondError};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[path = "support/people.rs"]
 mod people;
@@ -54,31 +54,37 @@ fn token(port: u16) -> String {
     v["access_token"].as_str().unwrap().to_string()
 }
 
-/// The provider on a free loopback port, once it listens.
+/// The provider on a free loopback port it binds itself (a port picked here and handed over could be
+/// taken by another test's listener in between), once it listens: its first stdout line names the port.
 fn provider(dir: &std::path::Path) -> (Server, u16) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let p = Server(
-        Command::new("node")
-            .arg("server.mjs")
-            .arg(port.to_string())
-            .current_dir(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let t = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            t.elapsed() < Duration::from_secs(20),
-            "provider did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    use std::io::BufRead;
+    let mut child = Command::new("node")
+        .arg("server.mjs")
+        .arg("0")
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let p = Server(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut out = std::io::BufReader::new(out);
+        let mut line = String::new();
+        let _ = out.read_line(&mut line);
+        let _ = tx.send(line);
+        // Keep draining: a closed pipe would kill the provider on its next write.
+        let _ = std::io::copy(&mut out, &mut std::io::sink());
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("provider did not start");
+    let port = line
+        .trim()
+        .strip_prefix("listening on ")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("provider said {line:?}, not `listening on PORT`"));
     (p, port)
 }
 

@@ -1,4 +1,5 @@
-// Test provider: `node server.mjs PORT [SUBJECT_EMAIL]`. Clients: `relying-app` (client credentials;
+// Test provider: `node server.mjs PORT [SUBJECT_EMAIL]`; PORT 0 takes a free loopback port, and the
+// first line on stdout, `listening on N`, names the port once it accepts connections. Clients: `relying-app` (client credentials;
 // its tokens stand for the leaver's, SUBJECT_EMAIL, default lee@shop.example) with revocation and
 // introspection enabled. It also offers OAuth 2.0 Global Token Revocation
 // (draft-parecki-oauth-global-token-revocation): POST /global-token-revocation with the client's
@@ -6,9 +7,14 @@
 // so far through the provider's own token model, so introspection then answers active=false.
 // 204 on success, 404 for another subject, 400 for a malformed body, 401 without the client's
 // credentials. Loopback only.
+import http from 'node:http';
 import Provider from 'oidc-provider';
 
-const port = Number(process.argv[2] || 4444);
+// Bind first, so the issuer names the port the kernel gave us (no window in which another process
+// could take a port chosen in advance).
+const server = http.createServer();
+await new Promise((resolve) => server.listen(Number(process.argv[2] || 4444), '127.0.0.1', resolve));
+const port = server.address().port;
 const subject = (process.argv[3] || 'lee@shop.example').toLowerCase();
 const issuer = `http://127.0.0.1:${port}`;
 const provider = new Provider(issuer, {
@@ -63,4 +69,5 @@ provider.use(async (ctx, next) => {
   return undefined;
 });
 
-provider.listen(port, '127.0.0.1', () => console.log(`listening on ${port}`));
+server.on('request', provider.callback());
+console.log(`listening on ${port}`);
