@@ -494,20 +494,17 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
             if let Some(k) = &a.archive_key {
                 ar.set_signer(credwarden_respond::approval::load_key_file(k)?);
             }
-            Some(Arc::new(std::sync::Mutex::new(ar)))
+            // Written on a thread of its own: encoding Parquet never stalls the detectors.
+            Some(Arc::new(std::sync::Mutex::new(
+                credwarden_store::archive::Spool::new(ar),
+            )))
         }
         None => None,
     };
-    let archive_error: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
     if let Some(ar) = &archive {
-        let (ar, err) = (ar.clone(), archive_error.clone());
+        let ar = ar.clone();
         engine.set_tap(Some(Box::new(move |e| {
-            let mut err = err.lock().expect("not poisoned");
-            if err.is_none() {
-                if let Err(x) = ar.lock().expect("not poisoned").append(e) {
-                    *err = Some(x.to_string());
-                }
-            }
+            ar.lock().expect("not poisoned").push(e);
         })));
     }
     let mut sinks = Vec::new();
@@ -553,11 +550,10 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
         // Exactly once: parts sealed (unlisted) and findings delivered — output and file sinks on
         // disk — before the state that records them is saved; the archive's parts are listed after.
         let mut sealed = Vec::new();
-        if let Some(ar) = &archive {
-            if let Some(e) = archive_error.lock().expect("not poisoned").take() {
-                return Err(e);
-            }
-            let mut ar = ar.lock().expect("not poisoned");
+        if let Some(spool) = &archive {
+            let mut spool = spool.lock().expect("not poisoned");
+            spool.drain().map_err(|e| e.to_string())?;
+            let mut ar = spool.archive();
             // The pass's findings are kept with its events (what scope lists on a subject).
             let mut jsonl = Vec::new();
             credwarden_report::write_json(&mut jsonl, &findings).map_err(|e| e.to_string())?;
@@ -637,9 +633,11 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
             credwarden_store::save(p, credwarden_detect::STATE_FORMAT, &cp)
                 .map_err(|e| e.to_string())?;
         }
-        if let Some(ar) = &archive {
-            ar.lock()
+        if let Some(spool) = &archive {
+            spool
+                .lock()
                 .expect("not poisoned")
+                .archive()
                 .commit(&sealed)
                 .map_err(|e| e.to_string())?;
             let events: u64 = sealed.iter().map(|e| e.events).sum();

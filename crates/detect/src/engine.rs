@@ -120,8 +120,9 @@ pub struct Engine {
     networks: Option<std::sync::Arc<crate::enrich::Networks>>,
 }
 
-/// Sees every event the detectors see, in the same order (the evidence archive uses it).
-pub type Tap = Box<dyn FnMut(&Event)>;
+/// Sees every event the detectors see, in the same order, once they are done with it: the event
+/// is handed over, not copied (the evidence archive uses it).
+pub type Tap = Box<dyn FnMut(Box<Event>)>;
 
 enum Item {
     Event(Box<Event>),
@@ -433,12 +434,12 @@ impl Engine {
                 if top.0 > horizon && held.len() <= opts.reorder_max_events {
                     break;
                 }
-                let Held(_, _, mut e) = held.pop().expect("peeked");
-                self.process(&mut e, &mut out, &mut stats, &mut last_out, &mut events);
+                let Held(_, _, e) = held.pop().expect("peeked");
+                self.process(e, &mut out, &mut stats, &mut last_out, &mut events);
             }
         }
-        while let Some(Held(_, _, mut e)) = held.pop() {
-            self.process(&mut e, &mut out, &mut stats, &mut last_out, &mut events);
+        while let Some(Held(_, _, e)) = held.pop() {
+            self.process(e, &mut out, &mut stats, &mut last_out, &mut events);
         }
         for d in self.detectors.iter_mut() {
             d.finish(opts.sources_stopped, &mut out);
@@ -470,7 +471,7 @@ impl Engine {
 
     fn process(
         &mut self,
-        e: &mut Event,
+        mut e: Box<Event>,
         out: &mut Vec<Finding>,
         stats: &mut RunStats,
         last_out: &mut Option<Timestamp>,
@@ -491,14 +492,13 @@ impl Engine {
         }
         *events += 1;
         if let Some(n) = &self.networks {
-            n.enrich(e);
-        }
-        let e: &Event = e;
-        if let Some(tap) = &mut self.tap {
-            tap(e);
+            n.enrich(&mut e);
         }
         for d in self.detectors.iter_mut() {
-            d.on_event(e, out);
+            d.on_event(&e, out);
+        }
+        if let Some(tap) = &mut self.tap {
+            tap(e);
         }
     }
 }

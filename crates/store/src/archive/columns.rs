@@ -115,42 +115,6 @@ fn schema() -> Arc<parquet::schema::types::Type> {
         .clone()
 }
 
-/// One event as archived. `raw_file` is the archive's copy of the input (`raw/…`) or, when the input
-/// could not be copied (standard input), the name it was read under.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[allow(missing_docs)]
-pub struct Row {
-    pub time_ms: i64,
-    pub class_uid: i32,
-    pub source: String,
-    pub account: Option<String>,
-    pub credential: Option<String>,
-    pub user: Option<String>,
-    pub sub: Option<String>,
-    pub jti: Option<String>,
-    pub kid: Option<String>,
-    pub iat_ms: Option<i64>,
-    pub client: Option<String>,
-    pub exp_ms: Option<i64>,
-    pub operation: String,
-    pub resource_type: Option<String>,
-    pub resource: Option<String>,
-    pub sensitivity: Option<String>,
-    pub member: Option<String>,
-    pub ip: Option<String>,
-    pub asn: Option<i64>,
-    pub country: Option<String>,
-    pub user_agent: Option<String>,
-    pub status_id: i32,
-    pub status: String,
-    pub bytes: Option<i64>,
-    pub records: Option<i64>,
-    pub event_uid: Option<String>,
-    pub unmapped: Option<String>,
-    pub raw_file: String,
-    pub raw_line: i64,
-}
-
 /// The log an event came from, from what its reader set (`resource.kind`).
 pub fn source_of(e: &Event) -> &'static str {
     match e.resource.kind.as_deref() {
@@ -180,17 +144,96 @@ fn ms(t: Timestamp) -> i64 {
     t.as_millisecond()
 }
 
-impl Row {
-    /// The row of `e`; `raw_file` names the input as read until the part is sealed, which points it
-    /// at the archive's copy.
-    pub fn from_event(e: &Event) -> Row {
+/// One buffered row: a cell per column — the value of an integer column, or the place of a string
+/// column's bytes in its [`Rows`] arena (offset in the high half, length in the low) — and a bit per
+/// null cell. No allocation per event: the strings of a part live in one buffer.
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    cells: [u64; col::COUNT],
+    nulls: u32,
+}
+
+/// The rows of one part before it is written: fixed-size rows and one arena of string bytes. `raw_file`
+/// is the name the input was read under until [`Rows::rename_raw_files`] points it at the archive's copy.
+#[derive(Debug, Default)]
+pub struct Rows {
+    arena: Vec<u8>,
+    rows: Vec<Row>,
+}
+
+impl Rows {
+    /// No rows.
+    pub fn new() -> Rows {
+        Rows::default()
+    }
+
+    /// Rows held.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// No rows held.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Bytes held (rows and string bytes), to bound what a writer buffers.
+    pub fn size(&self) -> usize {
+        self.rows.capacity() * std::mem::size_of::<Row>() + self.arena.capacity()
+    }
+
+    fn span(&self) -> usize {
+        self.arena.len()
+    }
+
+    /// Close the string started at `at` (bytes already in the arena) as cell `c` of `row`.
+    fn close(&self, row: &mut Row, c: usize, at: usize) {
+        let len = self.arena.len() - at;
+        let (at, len) = (
+            u32::try_from(at).expect("a part's strings stay under 4 GiB (MAX_BUFFERED)"),
+            u32::try_from(len).expect("a part's strings stay under 4 GiB (MAX_BUFFERED)"),
+        );
+        row.cells[c] = (u64::from(at) << 32) | u64::from(len);
+    }
+
+    fn put(&mut self, row: &mut Row, c: usize, v: Option<&str>) {
+        match v {
+            Some(v) => {
+                let at = self.span();
+                self.arena.extend_from_slice(v.as_bytes());
+                self.close(row, c, at);
+            }
+            None => row.nulls |= 1 << c,
+        }
+    }
+
+    fn int(row: &mut Row, c: usize, v: Option<i64>) {
+        match v {
+            Some(v) => row.cells[c] = v as u64,
+            None => row.nulls |= 1 << c,
+        }
+    }
+
+    fn str_of(&self, row: &Row, c: usize) -> Option<&[u8]> {
+        if row.nulls & (1 << c) != 0 {
+            return None;
+        }
+        let (at, len) = ((row.cells[c] >> 32) as usize, (row.cells[c] & 0xffff_ffff) as usize);
+        Some(&self.arena[at..at + len])
+    }
+
+    fn int_of(row: &Row, c: usize) -> Option<i64> {
+        (row.nulls & (1 << c) == 0).then_some(row.cells[c] as i64)
+    }
+
+    /// Add one event as a row.
+    pub fn push(&mut self, e: &Event) {
         let source = source_of(e);
         let token = e.token.as_ref();
         let detail = &e.detail;
         let account = ["account", "recipientAccountId"]
             .iter()
-            .find_map(|k| detail.get(*k).and_then(|v| v.as_str()))
-            .map(str::to_string);
+            .find_map(|k| detail.get(*k).and_then(|v| v.as_str()));
         let (status_id, status) = match e.outcome {
             EventOutcome::Success => (1, "Success"),
             EventOutcome::Failure => (2, "Failure"),
@@ -199,71 +242,183 @@ impl Row {
         };
         // The member whose data a customer request is about: the token's subject.
         let member = match source {
-            "gateway" | "token_issuance" => token.and_then(|t| t.sub.clone()),
+            "gateway" | "token_issuance" => token.and_then(|t| t.sub.as_deref()),
             _ => None,
         };
-        Row {
-            time_ms: ms(e.time),
-            class_uid: class_of(source),
-            source: source.to_string(),
-            account,
-            credential: e.credential_id.clone(),
-            user: e.principal.clone(),
-            sub: token.and_then(|t| t.sub.clone()),
-            jti: token.and_then(|t| t.jti.clone()),
-            kid: token.and_then(|t| t.kid.clone()),
-            iat_ms: token.and_then(|t| t.iat).map(ms),
-            client: token.and_then(|t| t.client.clone()),
-            exp_ms: token.and_then(|t| t.exp).map(ms),
-            operation: e.action.clone(),
-            resource_type: e.resource.kind.clone(),
-            resource: e.resource.id.clone(),
-            sensitivity: e.resource.sensitivity.clone(),
-            member,
-            ip: e.src.ip.clone(),
-            asn: e.src.asn.map(i64::from),
-            country: e.src.country.clone(),
-            user_agent: e.user_agent.clone(),
-            status_id,
-            status: status.to_string(),
-            bytes: e.volume.bytes.and_then(|b| i64::try_from(b).ok()),
-            records: e.volume.records.and_then(|b| i64::try_from(b).ok()),
-            event_uid: e.event_id.clone(),
-            unmapped: (!detail.is_null()).then(|| detail.to_string()),
-            raw_file: e.raw.file.to_string(),
-            raw_line: i64::try_from(e.raw.line).unwrap_or(i64::MAX),
+        let mut r = Row {
+            cells: [0; col::COUNT],
+            nulls: 0,
+        };
+        Rows::int(&mut r, col::TIME, Some(ms(e.time)));
+        Rows::int(&mut r, col::CLASS_UID, Some(i64::from(class_of(source))));
+        self.put(&mut r, col::SOURCE, Some(source));
+        self.put(&mut r, col::ACCOUNT, account);
+        self.put(&mut r, col::CREDENTIAL, e.credential_id.as_deref());
+        self.put(&mut r, col::USER, e.principal.as_deref());
+        self.put(&mut r, col::SUB, token.and_then(|t| t.sub.as_deref()));
+        self.put(&mut r, col::JTI, token.and_then(|t| t.jti.as_deref()));
+        self.put(&mut r, col::KID, token.and_then(|t| t.kid.as_deref()));
+        Rows::int(&mut r, col::IAT, token.and_then(|t| t.iat).map(ms));
+        self.put(&mut r, col::CLIENT, token.and_then(|t| t.client.as_deref()));
+        Rows::int(&mut r, col::EXP, token.and_then(|t| t.exp).map(ms));
+        self.put(&mut r, col::OPERATION, Some(&e.action));
+        self.put(&mut r, col::RESOURCE_TYPE, e.resource.kind.as_deref());
+        self.put(&mut r, col::RESOURCE, e.resource.id.as_deref());
+        self.put(&mut r, col::SENSITIVITY, e.resource.sensitivity.as_deref());
+        self.put(&mut r, col::MEMBER, member);
+        self.put(&mut r, col::IP, e.src.ip.as_deref());
+        Rows::int(&mut r, col::ASN, e.src.asn.map(i64::from));
+        self.put(&mut r, col::COUNTRY, e.src.country.as_deref());
+        self.put(&mut r, col::USER_AGENT, e.user_agent.as_deref());
+        Rows::int(&mut r, col::STATUS_ID, Some(status_id));
+        self.put(&mut r, col::STATUS, Some(status));
+        Rows::int(
+            &mut r,
+            col::BYTES,
+            e.volume.bytes.and_then(|b| i64::try_from(b).ok()),
+        );
+        Rows::int(
+            &mut r,
+            col::RECORDS,
+            e.volume.records.and_then(|b| i64::try_from(b).ok()),
+        );
+        self.put(&mut r, col::EVENT_UID, e.event_id.as_deref());
+        if detail.is_null() {
+            r.nulls |= 1 << col::UNMAPPED;
+        } else {
+            // Serialized straight into the arena: no string per event.
+            let at = self.span();
+            serde_json::to_writer(&mut self.arena, detail).expect("a JSON value serializes");
+            self.close(&mut r, col::UNMAPPED, at);
+        }
+        self.put(&mut r, col::RAW_FILE, Some(&e.raw.file));
+        Rows::int(
+            &mut r,
+            col::RAW_LINE,
+            Some(i64::try_from(e.raw.line).unwrap_or(i64::MAX)),
+        );
+        self.rows.push(r);
+    }
+
+    /// The distinct input names the rows point at.
+    pub fn raw_files(&self) -> Vec<String> {
+        let mut seen = std::collections::BTreeSet::new();
+        for r in &self.rows {
+            if let Some(b) = self.str_of(r, col::RAW_FILE) {
+                if !seen.contains(b) {
+                    seen.insert(b.to_vec());
+                }
+            }
+        }
+        seen.into_iter()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .collect()
+    }
+
+    /// Point `raw_file` at new names (input name → archive copy); names not in `to` stay.
+    pub fn rename_raw_files(&mut self, to: &std::collections::HashMap<String, String>) {
+        let mut done: std::collections::HashMap<Vec<u8>, u64> = Default::default();
+        for i in 0..self.rows.len() {
+            let mut r = self.rows[i];
+            let Some(old) = self.str_of(&r, col::RAW_FILE) else {
+                continue;
+            };
+            let cell = match done.get(old) {
+                Some(c) => *c,
+                None => {
+                    let old = old.to_vec();
+                    let name = String::from_utf8_lossy(&old);
+                    let cell = match to.get(name.as_ref()) {
+                        Some(new) => {
+                            let at = self.span();
+                            self.arena.extend_from_slice(new.as_bytes());
+                            self.close(&mut r, col::RAW_FILE, at);
+                            r.cells[col::RAW_FILE]
+                        }
+                        None => r.cells[col::RAW_FILE],
+                    };
+                    done.insert(old, cell);
+                    cell
+                }
+            };
+            self.rows[i].cells[col::RAW_FILE] = cell;
         }
     }
 
-    /// Approximate heap and inline size, to bound what a writer buffers.
-    pub fn size(&self) -> usize {
-        let s = |o: &Option<String>| o.as_ref().map_or(0, String::len);
-        std::mem::size_of::<Row>()
-            + self.source.len()
-            + self.operation.len()
-            + self.status.len()
-            + self.raw_file.len()
-            + [
-                &self.account,
-                &self.credential,
-                &self.user,
-                &self.sub,
-                &self.jti,
-                &self.kid,
-                &self.client,
-                &self.resource_type,
-                &self.resource,
-                &self.sensitivity,
-                &self.member,
-                &self.ip,
-                &self.country,
-                &self.user_agent,
-                &self.event_uid,
-                &self.unmapped,
-            ]
-            .into_iter()
-            .map(s)
-            .sum::<usize>()
+    /// The order rows are written in: by credential, signing key, client, time, then raw position.
+    fn clustered(&self) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.rows.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| {
+            let (a, b) = (&self.rows[a as usize], &self.rows[b as usize]);
+            let key = |r: &Row| {
+                (
+                    self.str_of(r, col::CREDENTIAL),
+                    self.str_of(r, col::KID),
+                    self.str_of(r, col::CLIENT),
+                    Rows::int_of(r, col::TIME),
+                    self.str_of(r, col::RAW_FILE),
+                    Rows::int_of(r, col::RAW_LINE),
+                )
+            };
+            key(a).cmp(&key(b))
+        });
+        order
+    }
+
+    /// Write the rows, clustered, as one Parquet file to `out`; returns the rows written.
+    pub fn write(self, out: impl Write + Send) -> parquet::errors::Result<usize> {
+        let order = self.clustered();
+        let Rows { arena, rows } = self;
+        let arena = bytes::Bytes::from(arena);
+        let mut w = SerializedFileWriter::new(out, schema(), Arc::new(props(rows.len())))?;
+        let (mut bv, mut iv, mut jv, mut defs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for group in order.chunks(ROW_GROUP_ROWS) {
+            let mut rg = w.next_row_group()?;
+            let mut c = 0;
+            while let Some(mut cw) = rg.next_column()? {
+                defs.clear();
+                let bit = 1u32 << c;
+                if matches!(c, col::CLASS_UID | col::STATUS_ID) {
+                    jv.clear();
+                    for &i in group {
+                        let r = &rows[i as usize];
+                        defs.push(i16::from(r.nulls & bit == 0));
+                        if r.nulls & bit == 0 {
+                            jv.push(r.cells[c] as i64 as i32);
+                        }
+                    }
+                    cw.typed::<Int32Type>().write_batch(&jv, Some(&defs), None)?;
+                } else if is_int(c) {
+                    iv.clear();
+                    for &i in group {
+                        let r = &rows[i as usize];
+                        defs.push(i16::from(r.nulls & bit == 0));
+                        if r.nulls & bit == 0 {
+                            iv.push(r.cells[c] as i64);
+                        }
+                    }
+                    cw.typed::<Int64Type>().write_batch(&iv, Some(&defs), None)?;
+                } else {
+                    bv.clear();
+                    for &i in group {
+                        let r = &rows[i as usize];
+                        defs.push(i16::from(r.nulls & bit == 0));
+                        if r.nulls & bit == 0 {
+                            let (at, len) =
+                                ((r.cells[c] >> 32) as usize, (r.cells[c] & 0xffff_ffff) as usize);
+                            bv.push(ByteArray::from(arena.slice(at..at + len)));
+                        }
+                    }
+                    cw.typed::<ByteArrayType>()
+                        .write_batch(&bv, Some(&defs), None)?;
+                }
+                cw.close()?;
+                c += 1;
+            }
+            rg.close()?;
+        }
+        w.close()?;
+        Ok(rows.len())
     }
 }
 
@@ -292,146 +447,6 @@ fn props(rows: usize) -> WriterProperties {
             );
     }
     b.build()
-}
-
-/// Order rows so one credential's (then one signing key's, one client's) rows are together, by time.
-pub fn cluster(rows: &mut [Row]) {
-    rows.sort_unstable_by(|a, b| {
-        (
-            &a.credential,
-            &a.kid,
-            &a.client,
-            a.time_ms,
-            &a.raw_file,
-            a.raw_line,
-        )
-            .cmp(&(
-                &b.credential,
-                &b.kid,
-                &b.client,
-                b.time_ms,
-                &b.raw_file,
-                b.raw_line,
-            ))
-    });
-}
-
-fn opt(s: &Option<String>) -> Option<&str> {
-    s.as_deref()
-}
-
-fn strs<'r>(
-    rows: &'r [Row],
-    f: impl Fn(&'r Row) -> Option<&'r str>,
-    vals: &mut Vec<ByteArray>,
-    defs: &mut Vec<i16>,
-) {
-    vals.clear();
-    defs.clear();
-    for r in rows {
-        match f(r) {
-            Some(s) => {
-                vals.push(ByteArray::from(s.as_bytes().to_vec()));
-                defs.push(1);
-            }
-            None => defs.push(0),
-        }
-    }
-}
-
-fn ints<T: Copy>(
-    rows: &[Row],
-    f: impl Fn(&Row) -> Option<T>,
-    vals: &mut Vec<T>,
-    defs: &mut Vec<i16>,
-) {
-    vals.clear();
-    defs.clear();
-    for r in rows {
-        match f(r) {
-            Some(v) => {
-                vals.push(v);
-                defs.push(1);
-            }
-            None => defs.push(0),
-        }
-    }
-}
-
-/// Write `rows` (clustered first) as one Parquet file to `out`; returns the rows written.
-pub fn write(rows: &mut [Row], out: impl Write + Send) -> parquet::errors::Result<usize> {
-    cluster(rows);
-    let mut w = SerializedFileWriter::new(out, schema(), Arc::new(props(rows.len())))?;
-    let (mut bv, mut iv, mut jv, mut defs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for group in rows.chunks(ROW_GROUP_ROWS) {
-        let mut rg = w.next_row_group()?;
-        let mut i = 0;
-        while let Some(mut c) = rg.next_column()? {
-            match i {
-                col::TIME
-                | col::IAT
-                | col::EXP
-                | col::ASN
-                | col::BYTES
-                | col::RECORDS
-                | col::RAW_LINE => {
-                    let f: fn(&Row) -> Option<i64> = match i {
-                        col::TIME => |r| Some(r.time_ms),
-                        col::IAT => |r| r.iat_ms,
-                        col::EXP => |r| r.exp_ms,
-                        col::ASN => |r| r.asn,
-                        col::BYTES => |r| r.bytes,
-                        col::RECORDS => |r| r.records,
-                        _ => |r| Some(r.raw_line),
-                    };
-                    ints(group, f, &mut iv, &mut defs);
-                    c.typed::<Int64Type>().write_batch(&iv, Some(&defs), None)?;
-                }
-                col::CLASS_UID | col::STATUS_ID => {
-                    let f: fn(&Row) -> Option<i32> = if i == col::CLASS_UID {
-                        |r| Some(r.class_uid)
-                    } else {
-                        |r| Some(r.status_id)
-                    };
-                    ints(group, f, &mut jv, &mut defs);
-                    c.typed::<Int32Type>().write_batch(&jv, Some(&defs), None)?;
-                }
-                _ => {
-                    let f: &dyn Fn(&Row) -> Option<&str> = match i {
-                        col::SOURCE => &|r| Some(r.source.as_str()),
-                        col::ACCOUNT => &|r| opt(&r.account),
-                        col::CREDENTIAL => &|r| opt(&r.credential),
-                        col::USER => &|r| opt(&r.user),
-                        col::SUB => &|r| opt(&r.sub),
-                        col::JTI => &|r| opt(&r.jti),
-                        col::KID => &|r| opt(&r.kid),
-                        col::CLIENT => &|r| opt(&r.client),
-                        col::OPERATION => &|r| Some(r.operation.as_str()),
-                        col::RESOURCE_TYPE => &|r| opt(&r.resource_type),
-                        col::RESOURCE => &|r| opt(&r.resource),
-                        col::SENSITIVITY => &|r| opt(&r.sensitivity),
-                        col::MEMBER => &|r| opt(&r.member),
-                        col::IP => &|r| opt(&r.ip),
-                        col::COUNTRY => &|r| opt(&r.country),
-                        col::USER_AGENT => &|r| opt(&r.user_agent),
-                        col::STATUS => &|r| Some(r.status.as_str()),
-                        col::EVENT_UID => &|r| opt(&r.event_uid),
-                        col::UNMAPPED => &|r| opt(&r.unmapped),
-                        col::RAW_FILE => &|r| Some(r.raw_file.as_str()),
-                        other => unreachable!("column {other} has no writer"),
-                    };
-                    strs(group, f, &mut bv, &mut defs);
-                    c.typed::<ByteArrayType>()
-                        .write_batch(&bv, Some(&defs), None)?;
-                }
-            }
-            c.close()?;
-            i += 1;
-        }
-        rg.close()?;
-    }
-    w.close()?;
-    Ok(rows.len())
 }
 
 /// What a reader wants from a part: row groups are skipped by statistics and bloom filters before

@@ -38,6 +38,9 @@
 //! stay under [`MAX_BUFFERED`] bytes (the largest open part is sealed early to make room).
 
 pub mod columns;
+pub mod spool;
+
+pub use spool::Spool;
 
 use crate::{io, Lock, StoreError};
 use credwarden_model::Event;
@@ -297,7 +300,7 @@ fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
 
 /// A part being filled: rows wait in memory until the part is sealed (sorted, then written).
 struct OpenPart {
-    rows: Vec<columns::Row>,
+    rows: columns::Rows,
     size: usize,
     first: Timestamp,
     last: Timestamp,
@@ -603,21 +606,21 @@ impl Archive {
             self.seal_key(&lru)?;
         }
         self.clock += 1;
-        let row = columns::Row::from_event(ev);
-        let size = row.size();
         let part = self.open.entry(key.clone()).or_insert_with(|| OpenPart {
-            rows: Vec::new(),
+            rows: columns::Rows::new(),
             size: 0,
             first: Timestamp::MAX,
             last: Timestamp::MIN,
             touched: 0,
         });
-        part.rows.push(row);
-        part.size += size;
+        part.rows.push(ev);
+        // What the part holds grows in steps (buffers double): count what it holds now.
+        let size = part.rows.size();
+        self.buffered = self.buffered + size - part.size;
+        part.size = size;
         part.first = part.first.min(ev.time);
         part.last = part.last.max(ev.time);
         part.touched = self.clock;
-        self.buffered += size;
         if part.rows.len() >= MAX_PART_ROWS {
             self.seal_key(&key)?;
         }
@@ -827,14 +830,11 @@ impl Archive {
         self.buffered -= part.size;
         // Raw copies first: the rows then point at them.
         let mut names: HashMap<String, String> = HashMap::new();
-        for r in &mut part.rows {
-            if let Some(rel) = names.get(&r.raw_file) {
-                r.raw_file.clone_from(rel);
-                continue;
-            }
-            let rel = self.raw_copy(&r.raw_file)?;
-            names.insert(std::mem::replace(&mut r.raw_file, rel.clone()), rel);
+        for name in part.rows.raw_files() {
+            let rel = self.raw_copy(&name)?;
+            names.insert(name, rel);
         }
+        part.rows.rename_raw_files(&names);
         let folder = part_dir(key);
         let num = self.next_num(&folder, "part-", &[PART_EXT, ".parquet.tmp"])?;
         let rel = format!("{folder}/part-{num:06}{PART_EXT}");
@@ -850,7 +850,7 @@ impl Archive {
             hasher: Sha256::new(),
             bytes: 0,
         };
-        let events = columns::write(&mut part.rows, &mut sink)
+        let events = part.rows.write(&mut sink)
             .map_err(|e| io(&tmp, format!("{e}; this part is abandoned unsealed")))?
             as u64;
         let sha256 = format!("{:x}", sink.hasher.finalize());
