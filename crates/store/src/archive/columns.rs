@@ -25,6 +25,9 @@ use std::sync::{Arc, OnceLock};
 /// Rows per row group: small enough that a credential's rows are a small share of what is read.
 pub const ROW_GROUP_ROWS: usize = 65_536;
 
+/// Most rows in a data page.
+pub const PAGE_ROWS: usize = 4_096;
+
 /// The Parquet schema of a part (Parquet's message syntax).
 pub const SCHEMA: &str = "message credwarden_event {
   required int64 time (TIMESTAMP(MILLIS,true));
@@ -218,12 +221,11 @@ impl Rows {
         if row.nulls & (1 << c) != 0 {
             return None;
         }
-        let (at, len) = ((row.cells[c] >> 32) as usize, (row.cells[c] & 0xffff_ffff) as usize);
+        let (at, len) = (
+            (row.cells[c] >> 32) as usize,
+            (row.cells[c] & 0xffff_ffff) as usize,
+        );
         Some(&self.arena[at..at + len])
-    }
-
-    fn int_of(row: &Row, c: usize) -> Option<i64> {
-        (row.nulls & (1 << c) == 0).then_some(row.cells[c] as i64)
     }
 
     /// Add one event as a row.
@@ -345,24 +347,50 @@ impl Rows {
         }
     }
 
+    /// Rank of each row's value in column `c` among the part's distinct values (nulls first), so
+    /// sorting compares integers instead of strings.
+    fn ranks(&self, c: usize) -> Vec<u32> {
+        let mut distinct: std::collections::HashMap<&[u8], u32> = Default::default();
+        for r in &self.rows {
+            if let Some(v) = self.str_of(r, c) {
+                distinct.entry(v).or_insert(0);
+            }
+        }
+        let mut values: Vec<&[u8]> = distinct.keys().copied().collect();
+        values.sort_unstable();
+        for (i, v) in values.into_iter().enumerate() {
+            distinct.insert(v, i as u32 + 1);
+        }
+        self.rows
+            .iter()
+            .map(|r| self.str_of(r, c).map_or(0, |v| distinct[v]))
+            .collect()
+    }
+
     /// The order rows are written in: by credential, signing key, client, time, then raw position.
     fn clustered(&self) -> Vec<u32> {
-        let mut order: Vec<u32> = (0..self.rows.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| {
-            let (a, b) = (&self.rows[a as usize], &self.rows[b as usize]);
-            let key = |r: &Row| {
+        let (cred, kid, client, file) = (
+            self.ranks(col::CREDENTIAL),
+            self.ranks(col::KID),
+            self.ranks(col::CLIENT),
+            self.ranks(col::RAW_FILE),
+        );
+        let mut keys: Vec<(u32, u32, u32, i64, u32, i64, u32)> = (0..self.rows.len())
+            .map(|i| {
+                let r = &self.rows[i];
                 (
-                    self.str_of(r, col::CREDENTIAL),
-                    self.str_of(r, col::KID),
-                    self.str_of(r, col::CLIENT),
-                    Rows::int_of(r, col::TIME),
-                    self.str_of(r, col::RAW_FILE),
-                    Rows::int_of(r, col::RAW_LINE),
+                    cred[i],
+                    kid[i],
+                    client[i],
+                    r.cells[col::TIME] as i64,
+                    file[i],
+                    r.cells[col::RAW_LINE] as i64,
+                    i as u32,
                 )
-            };
-            key(a).cmp(&key(b))
-        });
-        order
+            })
+            .collect();
+        keys.sort_unstable();
+        keys.into_iter().map(|k| k.6).collect()
     }
 
     /// Write the rows, clustered, as one Parquet file to `out`; returns the rows written.
@@ -387,7 +415,8 @@ impl Rows {
                             jv.push(r.cells[c] as i64 as i32);
                         }
                     }
-                    cw.typed::<Int32Type>().write_batch(&jv, Some(&defs), None)?;
+                    cw.typed::<Int32Type>()
+                        .write_batch(&jv, Some(&defs), None)?;
                 } else if is_int(c) {
                     iv.clear();
                     for &i in group {
@@ -397,15 +426,18 @@ impl Rows {
                             iv.push(r.cells[c] as i64);
                         }
                     }
-                    cw.typed::<Int64Type>().write_batch(&iv, Some(&defs), None)?;
+                    cw.typed::<Int64Type>()
+                        .write_batch(&iv, Some(&defs), None)?;
                 } else {
                     bv.clear();
                     for &i in group {
                         let r = &rows[i as usize];
                         defs.push(i16::from(r.nulls & bit == 0));
                         if r.nulls & bit == 0 {
-                            let (at, len) =
-                                ((r.cells[c] >> 32) as usize, (r.cells[c] & 0xffff_ffff) as usize);
+                            let (at, len) = (
+                                (r.cells[c] >> 32) as usize,
+                                (r.cells[c] & 0xffff_ffff) as usize,
+                            );
                             bv.push(ByteArray::from(arena.slice(at..at + len)));
                         }
                     }
@@ -428,6 +460,9 @@ fn props(rows: usize) -> WriterProperties {
         .set_compression(Compression::SNAPPY)
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        // Pages of a few thousand rows: the page index then narrows one credential's rows to a
+        // few pages, and a reader skips the rest of the row group without decoding it.
+        .set_data_page_row_count_limit(PAGE_ROWS)
         .set_created_by(format!("credwarden {}", env!("CARGO_PKG_VERSION")));
     let names = names();
     for c in BLOOM {
@@ -569,20 +604,23 @@ pub fn scan(
     let props = parquet::file::properties::ReaderProperties::builder()
         .set_read_bloom_filter(filter.equals.is_some())
         .build();
-    let reader = SerializedFileReader::new_with_options(
-        file,
-        ReadOptionsBuilder::new()
-            .with_reader_properties(props)
-            .build(),
-    )?;
+    let mut options = ReadOptionsBuilder::new().with_reader_properties(props);
+    if filter.equals.is_some() {
+        options = options.with_page_index();
+    }
+    let reader = SerializedFileReader::new_with_options(file, options.build())?;
     for g in 0..reader.num_row_groups() {
         stats.row_groups += 1;
         let rg = reader.get_row_group(g)?;
         if !may_hold(rg.as_ref(), filter) {
             continue;
         }
+        let all = rg.metadata().num_rows() as usize;
+        let Some((lo, hi)) = page_rows(reader.metadata(), g, all, filter) else {
+            continue;
+        };
         stats.row_groups_read += 1;
-        let n = rg.metadata().num_rows() as usize;
+        let n = hi - lo;
         stats.rows_read += n as u64;
         let mut batch = Batch {
             rows: n,
@@ -600,16 +638,19 @@ pub fn scan(
             match rg.get_column_reader(c)? {
                 ColumnReader::Int64ColumnReader(mut r) if is_int(c) => {
                     let mut vals: Vec<i64> = Vec::with_capacity(n);
+                    r.skip_records(lo)?;
                     r.read_records(n, Some(&mut defs), None, &mut vals)?;
                     batch.ints[c] = Some(spread(&defs, vals, |v| v));
                 }
                 ColumnReader::Int32ColumnReader(mut r) if is_int(c) => {
                     let mut vals: Vec<i32> = Vec::with_capacity(n);
+                    r.skip_records(lo)?;
                     r.read_records(n, Some(&mut defs), None, &mut vals)?;
                     batch.ints[c] = Some(spread(&defs, vals, i64::from));
                 }
                 ColumnReader::ByteArrayColumnReader(mut r) if !is_int(c) => {
                     let mut vals: Vec<ByteArray> = Vec::with_capacity(n);
+                    r.skip_records(lo)?;
                     r.read_records(n, Some(&mut defs), None, &mut vals)?;
                     batch.strs[c] = Some(spread(&defs, vals, |b| {
                         Arc::from(String::from_utf8_lossy(b.data()))
@@ -622,6 +663,53 @@ pub fn scan(
         each(&batch);
     }
     Ok(())
+}
+
+/// The rows `[lo, hi)` of row group `g` (of `rows` rows) that may hold the filter's value, from the
+/// page index of the filter's string column: the hull of the pages whose min/max bracket it (rows
+/// are clustered, so these pages are next to each other). `None` when no page can hold it; the
+/// whole group when the file has no page index.
+fn page_rows(
+    meta: &parquet::file::metadata::ParquetMetaData,
+    g: usize,
+    rows: usize,
+    filter: &Filter,
+) -> Option<(usize, usize)> {
+    use parquet::file::page_index::column_index::ColumnIndexMetaData;
+    let whole = Some((0, rows));
+    let Some((c, v)) = &filter.equals else {
+        return whole;
+    };
+    if is_int(*c) {
+        return whole;
+    }
+    let index = meta.page_index_for_row_group(g);
+    let (Some(ColumnIndexMetaData::BYTE_ARRAY(ci)), Some(oi)) =
+        (index.column_index(*c), index.offset_index(*c))
+    else {
+        return whole;
+    };
+    let pages = oi.page_locations();
+    let v = v.as_bytes();
+    let (mut lo, mut hi) = (usize::MAX, 0);
+    for (i, p) in pages.iter().enumerate() {
+        let first = usize::try_from(p.first_row_index).unwrap_or(0);
+        let end = pages
+            .get(i + 1)
+            .map_or(rows, |n| usize::try_from(n.first_row_index).unwrap_or(rows));
+        if ci.is_null_page(i) {
+            continue;
+        }
+        let may = match (ci.min_value(i), ci.max_value(i)) {
+            (Some(min), Some(max)) => min <= v && v <= max,
+            _ => true,
+        };
+        if may {
+            lo = lo.min(first);
+            hi = hi.max(end);
+        }
+    }
+    (lo < hi).then_some((lo, hi.min(rows)))
 }
 
 /// Values of a column chunk (non-null values, in order) spread over its rows by the definition

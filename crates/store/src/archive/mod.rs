@@ -850,7 +850,9 @@ impl Archive {
             hasher: Sha256::new(),
             bytes: 0,
         };
-        let events = part.rows.write(&mut sink)
+        let events = part
+            .rows
+            .write(&mut sink)
             .map_err(|e| io(&tmp, format!("{e}; this part is abandoned unsealed")))?
             as u64;
         let sha256 = format!("{:x}", sink.hasher.finalize());
