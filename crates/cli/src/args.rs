@@ -576,9 +576,25 @@ pub struct BenchArgs {
     /// Use the input already in --dir if it is there (same size), instead of generating it again.
     #[arg(long)]
     pub reuse: bool,
+    /// Instead of the detector figures: write an evidence archive of N synthetic CloudTrail events
+    /// (spread over --archive-days) into DIR/archive, then time `scope` for one credential over it
+    /// (compare with `scripts/bench-scope.py DIR/archive CREDENTIAL`, DuckDB on the same files).
+    #[arg(long, value_name = "N")]
+    pub archive_events: Option<u64>,
+    /// Days of event time the --archive-events are spread over.
+    #[arg(
+        long,
+        value_name = "DAYS",
+        default_value_t = 30,
+        requires = "archive_events"
+    )]
+    pub archive_days: u64,
     /// Internal: measure one input in this (fresh) process and print the figures as JSON.
     #[arg(long, value_name = "PATH", hide = true)]
     pub measure: Option<PathBuf>,
+    /// Internal: with --measure, also write the evidence archive into DIR.
+    #[arg(long, value_name = "DIR", hide = true, requires = "measure")]
+    pub measure_archive: Option<PathBuf>,
 }
 
 /// `credwarden offboard`.

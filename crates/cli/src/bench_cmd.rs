@@ -9,8 +9,10 @@
 use crate::args::BenchArgs;
 use credwarden_detect::{Engine, Options};
 use credwarden_sim::synthetic::CloudTrailGen;
+use credwarden_store::archive::{Archive, Spool};
 use std::io::{BufWriter, Write};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 const START: i64 = 1_743_465_600; // 2025-04-01
@@ -91,15 +93,22 @@ struct Figure {
     findings: usize,
 }
 
-/// Measure `path` in a fresh process (so one measurement's memory does not weigh on the next).
-fn measure_apart(input: &str, path: &Path, bytes: u64) -> Result<Figure, String> {
+/// Measure `path` in a fresh process (so one measurement's memory does not weigh on the next),
+/// archiving its events into `archive` when given.
+fn measure_apart(
+    input: &str,
+    path: &Path,
+    bytes: u64,
+    archive: Option<&Path>,
+) -> Result<Figure, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let out = std::process::Command::new(exe)
-        .arg("bench")
-        .arg("--measure")
-        .arg(path)
-        .output()
-        .map_err(|e| e.to_string())?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("bench").arg("--measure").arg(path);
+    if let Some(dir) = archive {
+        let _ = std::fs::remove_dir_all(dir);
+        cmd.arg("--measure-archive").arg(dir);
+    }
+    let out = cmd.output().map_err(|e| e.to_string())?;
     if !out.status.success() {
         return Err(String::from_utf8_lossy(&out.stderr).into_owned());
     }
@@ -109,9 +118,22 @@ fn measure_apart(input: &str, path: &Path, bytes: u64) -> Result<Figure, String>
     Ok(f)
 }
 
-fn measure(input: &str, path: &Path, bytes: u64) -> Result<Figure, String> {
+fn measure(input: &str, path: &Path, bytes: u64, archive: Option<&Path>) -> Result<Figure, String> {
     let mut engine = Engine::new(credwarden_detect::all());
     let (c0, t0) = (cpu_seconds(), Instant::now());
+    // As `detect --archive` does: events go to the archive's writer thread, sealed at the end.
+    let spool = match archive {
+        Some(dir) => {
+            let ar = Archive::open(dir).map_err(|e| e.to_string())?;
+            let spool = Arc::new(Mutex::new(Spool::new(ar)));
+            let tap = spool.clone();
+            engine.set_tap(Some(Box::new(move |e| {
+                tap.lock().expect("not poisoned").push(e)
+            })));
+            Some(spool)
+        }
+        None => None,
+    };
     let (findings, stats) = engine
         .run(
             &[path.to_path_buf()],
@@ -119,6 +141,16 @@ fn measure(input: &str, path: &Path, bytes: u64) -> Result<Figure, String> {
             &mut |_, _, _| {},
         )
         .map_err(|e| e.to_string())?;
+    if let Some(spool) = spool {
+        let mut spool = spool.lock().expect("not poisoned");
+        spool.drain().map_err(|e| e.to_string())?;
+        let mut jsonl = Vec::new();
+        credwarden_report::write_json(&mut jsonl, &findings).map_err(|e| e.to_string())?;
+        let mut ar = spool.archive();
+        ar.add_findings(&jsonl, findings.len() as u64)
+            .map_err(|e| e.to_string())?;
+        ar.seal().map_err(|e| e.to_string())?;
+    }
     let (wall, cpu) = (t0.elapsed().as_secs_f64(), cpu_seconds() - c0);
     if !stats.rejects.is_empty() {
         return Err(format!("bench input has bad records: {}", stats.rejects[0]));
@@ -171,10 +203,103 @@ fn memory_per_key(n: usize) -> (f64, usize) {
     )
 }
 
+/// Bytes of the files under `dir`.
+fn dir_bytes(dir: &Path) -> u64 {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    rd.filter_map(|e| e.ok())
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_bytes(&e.path()),
+            _ => e.metadata().map_or(0, |m| m.len()),
+        })
+        .sum()
+}
+
+/// `--archive-events N`: write N synthetic CloudTrail events (parsed and normalized as `detect`
+/// does) into an archive, then time `scope` for one credential over it.
+fn archive_bench(a: &BenchArgs, n: u64) -> Result<u8, String> {
+    let dir = a.dir.join("archive");
+    let _ = std::fs::remove_dir_all(&dir);
+    let per_second = (n / (a.archive_days.max(1) * 86_400)).max(1);
+    let mut gen = CloudTrailGen::new(3, START, a.users, 20_000).per_second(per_second);
+    let ar = Archive::open(&dir).map_err(|e| e.to_string())?;
+    let mut spool = Spool::new(ar);
+    // Synthetic events have no input file to copy: they are archived as read from standard input.
+    let file: Arc<str> = Arc::from("-");
+    eprintln!(
+        "writing {n} events ({per_second}/s over about {} days, {} credentials) into {} …",
+        a.archive_days,
+        a.users * 2,
+        dir.display()
+    );
+    let (c0, t0) = (cpu_seconds(), Instant::now());
+    let mut json_bytes = 0u64;
+    for i in 0..n {
+        let text = gen.next_record();
+        json_bytes += text.len() as u64 + 1;
+        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        let e =
+            credwarden_ingest::cloudtrail::normalize(v, &file, i + 1).map_err(|e| e.to_string())?;
+        spool.push(Box::new(e));
+        if i > 0 && i % 10_000_000 == 0 {
+            eprintln!("  {i} events, {:.0} s", t0.elapsed().as_secs_f64());
+        }
+    }
+    spool.drain().map_err(|e| e.to_string())?;
+    let sealed = spool.archive().seal().map_err(|e| e.to_string())?;
+    drop(spool);
+    let (wall, cpu) = (t0.elapsed().as_secs_f64(), cpu_seconds() - c0);
+    let bytes = dir_bytes(&dir.join(credwarden_store::archive::EVENTS_DIR));
+    println!("| archive | events | parts | JSON MB (as logs) | Parquet MB | MB per million events | write wall s | CPU s | events/s (wall) |");
+    println!("|---|--:|--:|--:|--:|--:|--:|--:|--:|");
+    println!(
+        "| {} | {n} | {} | {:.0} | {:.0} | {:.1} | {wall:.1} | {cpu:.1} | {:.0} |",
+        dir.display(),
+        sealed.entries.len(),
+        json_bytes as f64 / 1e6,
+        bytes as f64 / 1e6,
+        bytes as f64 / n.max(1) as f64,
+        n as f64 / wall
+    );
+    // One IAM user's access key (the generator's key of user 42).
+    let credential = format!("AKIA{:016X}", 42 % a.users.max(1));
+    let q = credwarden_scope::Query {
+        subject: credwarden_scope::Subject::Credential(credential.clone()),
+        from: None,
+        to: None,
+        findings: vec![],
+    };
+    println!("\n| scope --credential {credential} | run | wall s | events | bytes_out | parts | row groups read / all | rows read |");
+    println!("|---|--:|--:|--:|--:|--:|--:|--:|");
+    for run in 1..=3 {
+        let t = Instant::now();
+        let r = credwarden_scope::scope(&dir, &q).map_err(|e| e.to_string())?;
+        println!(
+            "| credwarden | {run} | {:.3} | {} | {} | {} | {} / {} | {} |",
+            t.elapsed().as_secs_f64(),
+            r.events,
+            r.bytes_out,
+            r.read.parts,
+            r.read.row_groups_read,
+            r.read.row_groups,
+            r.read.rows_read
+        );
+    }
+    println!(
+        "\nDuckDB on the same files: python3 scripts/bench-scope.py {} {credential}",
+        dir.display()
+    );
+    Ok(0)
+}
+
 /// Run.
 pub fn run(a: &BenchArgs) -> Result<u8, String> {
+    if let Some(n) = a.archive_events {
+        return archive_bench(a, n);
+    }
     if let Some(p) = &a.measure {
-        let f = measure("", p, 0)?;
+        let f = measure("", p, 0, a.measure_archive.as_deref())?;
         println!("{}", serde_json::to_string(&f).map_err(|e| e.to_string())?);
         return Ok(0);
     }
@@ -204,10 +329,19 @@ pub fn run(a: &BenchArgs) -> Result<u8, String> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     eprintln!("{n} records, {bytes} bytes as JSON lines, {gz_bytes} bytes gzipped; {cores} cores");
     let figures = [
-        measure_apart("CloudTrail JSON lines", &jsonl, bytes)?,
-        measure_apart("CloudTrail gzipped Records files", &records, bytes)?,
+        measure_apart("CloudTrail JSON lines", &jsonl, bytes, None)?,
+        measure_apart(
+            "CloudTrail JSON lines, archived",
+            &jsonl,
+            bytes,
+            Some(&a.dir.join("archive-of-detect")),
+        )?,
+        measure_apart("CloudTrail gzipped Records files", &records, bytes, None)?,
     ];
     let (per_key, state_per_key) = memory_per_key(a.tracked_keys);
+    let archived = std::fs::metadata(a.dir.join("archive-of-detect"))
+        .is_ok()
+        .then(|| dir_bytes(&a.dir.join("archive-of-detect").join("events")));
     println!("| input | MB (uncompressed) | events | wall s | CPU s | MB/s (wall) | MB/s per core | events/s per core | peak RSS MB | findings |");
     println!("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
     for f in &figures {
@@ -230,6 +364,17 @@ pub fn run(a: &BenchArgs) -> Result<u8, String> {
         "\nmemory per tracked key: {per_key:.0} bytes resident ({} keys through every detector); {state_per_key} bytes of saved state per key",
         a.tracked_keys
     );
+    if let Some(b) = archived {
+        let cost = 1.0 - figures[0].wall / figures[1].wall;
+        println!(
+            "archive write cost: {:.0} % of detect's throughput (JSON lines: {:.2} s → {:.2} s wall); Parquet {:.1} MB, {:.1} MB per million events (raw copies beside it)",
+            cost * 100.0,
+            figures[0].wall,
+            figures[1].wall,
+            b as f64 / 1e6,
+            b as f64 / figures[1].events.max(1) as f64
+        );
+    }
     println!(
         "input kept in {} (JSON lines: {})",
         a.dir.display(),

@@ -54,6 +54,7 @@ pub struct CloudTrailGen {
     rare_every: u64,
     n: u64,
     account: &'static str,
+    per_step: u64,
 }
 
 impl CloudTrailGen {
@@ -67,7 +68,14 @@ impl CloudTrailGen {
             rare_every: rare_every.max(1),
             n: 0,
             account: "123456789012",
+            per_step: 1,
         }
+    }
+
+    /// About `n` records per second of event time instead of one (the clock moves every `n` records).
+    pub fn per_second(mut self, n: u64) -> CloudTrailGen {
+        self.per_step = n.max(1);
+        self
     }
 
     /// The next record's JSON text.
@@ -75,7 +83,9 @@ impl CloudTrailGen {
         let rng = &mut self.rng;
         self.n += 1;
         // Calls arrive a few per second, slightly out of order (as CloudTrail delivers them).
-        self.t += rng.random_range(0..3);
+        if self.n.is_multiple_of(self.per_step) {
+            self.t += rng.random_range(0..3);
+        }
         let jitter: i64 = rng.random_range(-30..=0);
         let time = jiff::Timestamp::from_second(self.t + jitter).expect("in range");
         let u = rng.random_range(0..self.users);

@@ -16,12 +16,15 @@ const BATCH: usize = 1024;
 /// Batches in flight before the producer waits.
 const IN_FLIGHT: usize = 8;
 
+// Boxes as the engine hands them over: moving a pointer, not the event.
+#[allow(clippy::vec_box)]
 enum Msg {
     Events(Vec<Box<Event>>),
     Barrier(SyncSender<()>),
 }
 
 /// An archive written on a background thread. Drop it (or call [`Spool::drain`]) to finish writing.
+#[allow(clippy::vec_box)]
 pub struct Spool {
     batch: Vec<Box<Event>>,
     tx: Option<SyncSender<Msg>>,
