@@ -12,7 +12,7 @@ use credwarden_sim::synthetic::CloudTrailGen;
 use credwarden_store::archive::{Archive, Spool};
 use std::io::{BufWriter, Write};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 const START: i64 = 1_743_465_600; // 2025-04-01
@@ -125,11 +125,8 @@ fn measure(input: &str, path: &Path, bytes: u64, archive: Option<&Path>) -> Resu
     let spool = match archive {
         Some(dir) => {
             let ar = Archive::open(dir).map_err(|e| e.to_string())?;
-            let spool = Arc::new(Mutex::new(Spool::new(ar)));
-            let tap = spool.clone();
-            engine.set_tap(Some(Box::new(move |e| {
-                tap.lock().expect("not poisoned").push(e)
-            })));
+            let (spool, tap) = credwarden_store::archive::spool::shared(ar);
+            engine.set_tap(Some(Box::new(tap)));
             Some(spool)
         }
         None => None,
@@ -143,13 +140,8 @@ fn measure(input: &str, path: &Path, bytes: u64, archive: Option<&Path>) -> Resu
         .map_err(|e| e.to_string())?;
     if let Some(spool) = spool {
         let mut spool = spool.lock().expect("not poisoned");
-        spool.drain().map_err(|e| e.to_string())?;
-        let mut jsonl = Vec::new();
-        credwarden_report::write_json(&mut jsonl, &findings).map_err(|e| e.to_string())?;
-        let mut ar = spool.archive();
-        ar.add_findings(&jsonl, findings.len() as u64)
-            .map_err(|e| e.to_string())?;
-        ar.seal().map_err(|e| e.to_string())?;
+        let sealed = crate::detect_cmd::seal_archive_pass(&mut spool, &findings)?;
+        spool.archive().commit(&sealed).map_err(|e| e.to_string())?;
     }
     let (wall, cpu) = (t0.elapsed().as_secs_f64(), cpu_seconds() - c0);
     if !stats.rejects.is_empty() {
@@ -176,7 +168,7 @@ fn memory_per_key(n: usize) -> (f64, usize) {
     for i in 0..n {
         // One record per distinct key: an IAM user whose key id is derived from i.
         let mut text = gen.next_record();
-        let key = format!("AKIA{i:016X}");
+        let key = credwarden_sim::synthetic::access_key(i);
         if let Some(at) = text.find("\"accessKeyId\":\"") {
             let s = at + 15;
             let e = s + text[s..].find('"').unwrap_or(0);
@@ -262,8 +254,8 @@ fn archive_bench(a: &BenchArgs, n: u64) -> Result<u8, String> {
         bytes as f64 / n.max(1) as f64,
         n as f64 / wall
     );
-    // One IAM user's access key (the generator's key of user 42).
-    let credential = format!("AKIA{:016X}", 42 % a.users.max(1));
+    // One IAM user's access key.
+    let credential = credwarden_sim::synthetic::access_key(42 % a.users.max(1));
     let q = credwarden_scope::Query {
         subject: credwarden_scope::Subject::Credential(credential.clone()),
         from: None,
@@ -328,20 +320,18 @@ pub fn run(a: &BenchArgs) -> Result<u8, String> {
         .sum();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     eprintln!("{n} records, {bytes} bytes as JSON lines, {gz_bytes} bytes gzipped; {cores} cores");
+    let archive = a.dir.join("archive-of-detect");
     let figures = [
         measure_apart("CloudTrail JSON lines", &jsonl, bytes, None)?,
         measure_apart(
             "CloudTrail JSON lines, archived",
             &jsonl,
             bytes,
-            Some(&a.dir.join("archive-of-detect")),
+            Some(&archive),
         )?,
         measure_apart("CloudTrail gzipped Records files", &records, bytes, None)?,
     ];
     let (per_key, state_per_key) = memory_per_key(a.tracked_keys);
-    let archived = std::fs::metadata(a.dir.join("archive-of-detect"))
-        .is_ok()
-        .then(|| dir_bytes(&a.dir.join("archive-of-detect").join("events")));
     println!("| input | MB (uncompressed) | events | wall s | CPU s | MB/s (wall) | MB/s per core | events/s per core | peak RSS MB | findings |");
     println!("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
     for f in &figures {
@@ -364,17 +354,16 @@ pub fn run(a: &BenchArgs) -> Result<u8, String> {
         "\nmemory per tracked key: {per_key:.0} bytes resident ({} keys through every detector); {state_per_key} bytes of saved state per key",
         a.tracked_keys
     );
-    if let Some(b) = archived {
-        let cost = 1.0 - figures[0].wall / figures[1].wall;
-        println!(
-            "archive write cost: {:.0} % of detect's throughput (JSON lines: {:.2} s → {:.2} s wall); Parquet {:.1} MB, {:.1} MB per million events (raw copies beside it)",
-            cost * 100.0,
-            figures[0].wall,
-            figures[1].wall,
-            b as f64 / 1e6,
-            b as f64 / figures[1].events.max(1) as f64
-        );
-    }
+    let b = dir_bytes(&archive.join(credwarden_store::archive::EVENTS_DIR));
+    let cost = 1.0 - figures[0].wall / figures[1].wall;
+    println!(
+        "archive write cost: {:.0} % of detect's throughput (JSON lines: {:.2} s → {:.2} s wall); Parquet {:.1} MB, {:.1} MB per million events (raw copies beside it)",
+        cost * 100.0,
+        figures[0].wall,
+        figures[1].wall,
+        b as f64 / 1e6,
+        b as f64 / figures[1].events.max(1) as f64
+    );
     println!(
         "input kept in {} (JSON lines: {})",
         a.dir.display(),

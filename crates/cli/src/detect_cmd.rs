@@ -372,6 +372,19 @@ struct Checkpoint {
     archive_pending: Vec<credwarden_store::archive::ManifestEntry>,
 }
 
+/// The end of a pass for the archive (first phase): its events appended, the pass's findings kept
+/// beside them (what scope lists on a subject), open parts sealed; the manifest lines to commit.
+pub(crate) fn seal_archive_pass(
+    spool: &mut credwarden_store::archive::Spool,
+    findings: &[Finding],
+) -> Result<Vec<credwarden_store::archive::ManifestEntry>, String> {
+    let mut jsonl = Vec::new();
+    credwarden_report::write_json(&mut jsonl, findings).map_err(|e| e.to_string())?;
+    spool
+        .seal_pass(&jsonl, findings.len() as u64)
+        .map_err(|e| e.to_string())
+}
+
 /// Run.
 pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
     let cfg = Config::load(a.config.as_deref())?;
@@ -495,18 +508,12 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
                 ar.set_signer(credwarden_respond::approval::load_key_file(k)?);
             }
             // Written on a thread of its own: encoding Parquet never stalls the detectors.
-            Some(Arc::new(std::sync::Mutex::new(
-                credwarden_store::archive::Spool::new(ar),
-            )))
+            let (spool, tap) = credwarden_store::archive::spool::shared(ar);
+            engine.set_tap(Some(Box::new(tap)));
+            Some(spool)
         }
         None => None,
     };
-    if let Some(ar) = &archive {
-        let ar = ar.clone();
-        engine.set_tap(Some(Box::new(move |e| {
-            ar.lock().expect("not poisoned").push(e);
-        })));
-    }
     let mut sinks = Vec::new();
     for spec in &a.sinks {
         let sink = credwarden_sink::open(spec, &credwarden_sink::Options::default())
@@ -551,15 +558,7 @@ pub fn run(g: &Global, a: &DetectArgs) -> Result<u8, String> {
         // disk — before the state that records them is saved; the archive's parts are listed after.
         let mut sealed = Vec::new();
         if let Some(spool) = &archive {
-            let mut spool = spool.lock().expect("not poisoned");
-            spool.drain().map_err(|e| e.to_string())?;
-            let mut ar = spool.archive();
-            // The pass's findings are kept with its events (what scope lists on a subject).
-            let mut jsonl = Vec::new();
-            credwarden_report::write_json(&mut jsonl, &findings).map_err(|e| e.to_string())?;
-            ar.add_findings(&jsonl, findings.len() as u64)
-                .map_err(|e| e.to_string())?;
-            sealed = ar.seal_parts().map_err(|e| e.to_string())?;
+            sealed = seal_archive_pass(&mut spool.lock().expect("not poisoned"), &findings)?;
         }
         findings.retain(|f| f.severity >= a.out.min_severity);
         let list = incidents::group(&mut findings);

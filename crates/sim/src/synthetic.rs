@@ -45,6 +45,11 @@ const AGENTS: &[&str] = &[
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/123.0.0.0 Safari/537.36",
 ];
 
+/// The long-term access key of IAM user `u` in the generated records.
+pub fn access_key(u: usize) -> String {
+    format!("AKIA{u:016X}")
+}
+
 /// Generator of CloudTrail records (one JSON object per call, no trailing newline).
 pub struct CloudTrailGen {
     rng: ChaCha8Rng,
@@ -111,7 +116,8 @@ impl CloudTrailGen {
             )
         } else {
             format!(
-                r#"{{"type":"IAMUser","principalId":"AIDAEXAMPLE{u:010}","arn":"arn:aws:iam::{acct}:user/user{u}","accountId":"{acct}","accessKeyId":"AKIA{u:016X}","userName":"user{u}"}}"#
+                r#"{{"type":"IAMUser","principalId":"AIDAEXAMPLE{u:010}","arn":"arn:aws:iam::{acct}:user/user{u}","accountId":"{acct}","accessKeyId":"{key}","userName":"user{u}"}}"#,
+                key = access_key(u)
             )
         };
         let denied = rng.random_bool(0.03);

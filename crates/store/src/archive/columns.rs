@@ -162,6 +162,46 @@ struct Row {
 pub struct Rows {
     arena: Vec<u8>,
     rows: Vec<Row>,
+    /// The `raw_file` cell of each input name: a part reads few files, each name is stored once.
+    files: std::collections::HashMap<std::sync::Arc<str>, u64>,
+}
+
+/// The cell of the string at arena bytes `at..end`: offset in the high half, length in the low.
+fn string_cell(at: usize, end: usize) -> u64 {
+    let (at, len) = (
+        u32::try_from(at).expect("a part's strings stay under 4 GiB (MAX_BUFFERED)"),
+        u32::try_from(end - at).expect("a part's strings stay under 4 GiB (MAX_BUFFERED)"),
+    );
+    (u64::from(at) << 32) | u64::from(len)
+}
+
+/// The arena bytes a string cell points at.
+fn span(cell: u64) -> std::ops::Range<usize> {
+    let at = (cell >> 32) as usize;
+    at..at + (cell & 0xffff_ffff) as usize
+}
+
+/// The values of column `c` for the rows `group` (positions in `rows`), non-null ones through `f`, and
+/// their definition levels (1 = value, 0 = null).
+fn fill<T>(
+    rows: &[Row],
+    group: &[u32],
+    c: usize,
+    vals: &mut Vec<T>,
+    defs: &mut Vec<i16>,
+    f: impl Fn(u64) -> T,
+) {
+    let bit = 1u32 << c;
+    vals.clear();
+    defs.clear();
+    for &i in group {
+        let r = &rows[i as usize];
+        let present = r.nulls & bit == 0;
+        defs.push(i16::from(present));
+        if present {
+            vals.push(f(r.cells[c]));
+        }
+    }
 }
 
 impl Rows {
@@ -185,24 +225,15 @@ impl Rows {
         self.rows.capacity() * std::mem::size_of::<Row>() + self.arena.capacity()
     }
 
-    fn span(&self) -> usize {
-        self.arena.len()
-    }
-
     /// Close the string started at `at` (bytes already in the arena) as cell `c` of `row`.
     fn close(&self, row: &mut Row, c: usize, at: usize) {
-        let len = self.arena.len() - at;
-        let (at, len) = (
-            u32::try_from(at).expect("a part's strings stay under 4 GiB (MAX_BUFFERED)"),
-            u32::try_from(len).expect("a part's strings stay under 4 GiB (MAX_BUFFERED)"),
-        );
-        row.cells[c] = (u64::from(at) << 32) | u64::from(len);
+        row.cells[c] = string_cell(at, self.arena.len());
     }
 
     fn put(&mut self, row: &mut Row, c: usize, v: Option<&str>) {
         match v {
             Some(v) => {
-                let at = self.span();
+                let at = self.arena.len();
                 self.arena.extend_from_slice(v.as_bytes());
                 self.close(row, c, at);
             }
@@ -221,11 +252,7 @@ impl Rows {
         if row.nulls & (1 << c) != 0 {
             return None;
         }
-        let (at, len) = (
-            (row.cells[c] >> 32) as usize,
-            (row.cells[c] & 0xffff_ffff) as usize,
-        );
-        Some(&self.arena[at..at + len])
+        Some(&self.arena[span(row.cells[c])])
     }
 
     /// Add one event as a row.
@@ -289,11 +316,19 @@ impl Rows {
             r.nulls |= 1 << col::UNMAPPED;
         } else {
             // Serialized straight into the arena: no string per event.
-            let at = self.span();
+            let at = self.arena.len();
             serde_json::to_writer(&mut self.arena, detail).expect("a JSON value serializes");
             self.close(&mut r, col::UNMAPPED, at);
         }
-        self.put(&mut r, col::RAW_FILE, Some(&e.raw.file));
+        r.cells[col::RAW_FILE] = match self.files.get(&e.raw.file) {
+            Some(cell) => *cell,
+            None => {
+                self.put(&mut r, col::RAW_FILE, Some(&e.raw.file));
+                self.files
+                    .insert(e.raw.file.clone(), r.cells[col::RAW_FILE]);
+                r.cells[col::RAW_FILE]
+            }
+        };
         Rows::int(
             &mut r,
             col::RAW_LINE,
@@ -304,46 +339,27 @@ impl Rows {
 
     /// The distinct input names the rows point at.
     pub fn raw_files(&self) -> Vec<String> {
-        let mut seen = std::collections::BTreeSet::new();
-        for r in &self.rows {
-            if let Some(b) = self.str_of(r, col::RAW_FILE) {
-                if !seen.contains(b) {
-                    seen.insert(b.to_vec());
-                }
-            }
-        }
-        seen.into_iter()
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .collect()
+        let mut names: Vec<String> = self.files.keys().map(|n| n.to_string()).collect();
+        names.sort();
+        names
     }
 
     /// Point `raw_file` at new names (input name → archive copy); names not in `to` stay.
     pub fn rename_raw_files(&mut self, to: &std::collections::HashMap<String, String>) {
-        let mut done: std::collections::HashMap<Vec<u8>, u64> = Default::default();
-        for i in 0..self.rows.len() {
-            let mut r = self.rows[i];
-            let Some(old) = self.str_of(&r, col::RAW_FILE) else {
-                continue;
-            };
-            let cell = match done.get(old) {
-                Some(c) => *c,
-                None => {
-                    let old = old.to_vec();
-                    let name = String::from_utf8_lossy(&old);
-                    let cell = match to.get(name.as_ref()) {
-                        Some(new) => {
-                            let at = self.span();
-                            self.arena.extend_from_slice(new.as_bytes());
-                            self.close(&mut r, col::RAW_FILE, at);
-                            r.cells[col::RAW_FILE]
-                        }
-                        None => r.cells[col::RAW_FILE],
-                    };
-                    done.insert(old, cell);
-                    cell
-                }
-            };
-            self.rows[i].cells[col::RAW_FILE] = cell;
+        let mut moved: std::collections::HashMap<u64, u64> = Default::default();
+        for (name, cell) in self.files.iter_mut() {
+            if let Some(new) = to.get(name.as_ref()) {
+                let at = self.arena.len();
+                self.arena.extend_from_slice(new.as_bytes());
+                let new = string_cell(at, self.arena.len());
+                moved.insert(*cell, new);
+                *cell = new;
+            }
+        }
+        for r in &mut self.rows {
+            if let Some(new) = moved.get(&r.cells[col::RAW_FILE]) {
+                r.cells[col::RAW_FILE] = *new;
+            }
         }
     }
 
@@ -396,7 +412,7 @@ impl Rows {
     /// Write the rows, clustered, as one Parquet file to `out`; returns the rows written.
     pub fn write(self, out: impl Write + Send) -> parquet::errors::Result<usize> {
         let order = self.clustered();
-        let Rows { arena, rows } = self;
+        let Rows { arena, rows, .. } = self;
         let arena = bytes::Bytes::from(arena);
         let mut w = SerializedFileWriter::new(out, schema(), Arc::new(props(rows.len())))?;
         let (mut bv, mut iv, mut jv, mut defs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -404,43 +420,18 @@ impl Rows {
             let mut rg = w.next_row_group()?;
             let mut c = 0;
             while let Some(mut cw) = rg.next_column()? {
-                defs.clear();
-                let bit = 1u32 << c;
                 if matches!(c, col::CLASS_UID | col::STATUS_ID) {
-                    jv.clear();
-                    for &i in group {
-                        let r = &rows[i as usize];
-                        defs.push(i16::from(r.nulls & bit == 0));
-                        if r.nulls & bit == 0 {
-                            jv.push(r.cells[c] as i64 as i32);
-                        }
-                    }
+                    fill(&rows, group, c, &mut jv, &mut defs, |v| v as i64 as i32);
                     cw.typed::<Int32Type>()
                         .write_batch(&jv, Some(&defs), None)?;
                 } else if is_int(c) {
-                    iv.clear();
-                    for &i in group {
-                        let r = &rows[i as usize];
-                        defs.push(i16::from(r.nulls & bit == 0));
-                        if r.nulls & bit == 0 {
-                            iv.push(r.cells[c] as i64);
-                        }
-                    }
+                    fill(&rows, group, c, &mut iv, &mut defs, |v| v as i64);
                     cw.typed::<Int64Type>()
                         .write_batch(&iv, Some(&defs), None)?;
                 } else {
-                    bv.clear();
-                    for &i in group {
-                        let r = &rows[i as usize];
-                        defs.push(i16::from(r.nulls & bit == 0));
-                        if r.nulls & bit == 0 {
-                            let (at, len) = (
-                                (r.cells[c] >> 32) as usize,
-                                (r.cells[c] & 0xffff_ffff) as usize,
-                            );
-                            bv.push(ByteArray::from(arena.slice(at..at + len)));
-                        }
-                    }
+                    fill(&rows, group, c, &mut bv, &mut defs, |v| {
+                        ByteArray::from(arena.slice(span(v)))
+                    });
                     cw.typed::<ByteArrayType>()
                         .write_batch(&bv, Some(&defs), None)?;
                 }

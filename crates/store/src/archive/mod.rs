@@ -301,7 +301,6 @@ fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
 /// A part being filled: rows wait in memory until the part is sealed (sorted, then written).
 struct OpenPart {
     rows: columns::Rows,
-    size: usize,
     first: Timestamp,
     last: Timestamp,
     touched: u64,
@@ -608,16 +607,14 @@ impl Archive {
         self.clock += 1;
         let part = self.open.entry(key.clone()).or_insert_with(|| OpenPart {
             rows: columns::Rows::new(),
-            size: 0,
             first: Timestamp::MAX,
             last: Timestamp::MIN,
             touched: 0,
         });
+        // What the part holds grows in steps (buffers double): count the step.
+        let before = part.rows.size();
         part.rows.push(ev);
-        // What the part holds grows in steps (buffers double): count what it holds now.
-        let size = part.rows.size();
-        self.buffered = self.buffered + size - part.size;
-        part.size = size;
+        self.buffered = self.buffered + part.rows.size() - before;
         part.first = part.first.min(ev.time);
         part.last = part.last.max(ev.time);
         part.touched = self.clock;
@@ -628,7 +625,7 @@ impl Archive {
             let big = self
                 .open
                 .iter()
-                .max_by_key(|(_, p)| p.size)
+                .max_by_key(|(_, p)| p.rows.size())
                 .map(|(k, _)| k.clone())
                 .expect("buffered rows are in open parts");
             self.seal_key(&big)?;
@@ -827,7 +824,7 @@ impl Archive {
         let Some(mut part) = self.open.remove(key) else {
             return Ok(());
         };
-        self.buffered -= part.size;
+        self.buffered -= part.rows.size();
         // Raw copies first: the rows then point at them.
         let mut names: HashMap<String, String> = HashMap::new();
         for name in part.rows.raw_files() {

@@ -93,11 +93,35 @@ impl Spool {
         }
     }
 
+    /// The end of a detect pass, first phase: every event pushed so far appended, the pass's
+    /// findings (OCSF JSON lines, `count` of them) kept, every open part sealed; returns the
+    /// manifest lines for [`Archive::commit`] (see [`Archive::seal_parts`]).
+    pub fn seal_pass(
+        &mut self,
+        findings_jsonl: &[u8],
+        count: u64,
+    ) -> Result<Vec<super::ManifestEntry>, StoreError> {
+        self.drain()?;
+        let mut ar = self.archive();
+        ar.add_findings(findings_jsonl, count)?;
+        ar.seal_parts()
+    }
+
     /// The archive, to seal or commit it (call [`Spool::drain`] first, or rows still in flight
     /// land in the next part).
     pub fn archive(&self) -> MutexGuard<'_, Archive> {
         self.archive.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// A spool shared between the detect loop (which seals it after each pass) and a tap that pushes
+/// every event it is handed (an engine's `Tap`).
+pub fn shared(archive: Archive) -> (Arc<Mutex<Spool>>, impl FnMut(Box<Event>) + 'static) {
+    let spool = Arc::new(Mutex::new(Spool::new(archive)));
+    let tap = spool.clone();
+    (spool, move |e| {
+        tap.lock().unwrap_or_else(|p| p.into_inner()).push(e)
+    })
 }
 
 impl Drop for Spool {
