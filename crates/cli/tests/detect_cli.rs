@@ -7,6 +7,9 @@ use std::process::{Command, Output};
 
 const LOGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/logs");
 
+#[path = "support/files.rs"]
+mod files;
+
 fn credwarden(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_credwarden"))
         .args(args)
@@ -97,7 +100,7 @@ fn archive_keeps_every_event_and_verify_finds_tampering() {
     let v = credwarden(&["archive", "verify", &arch]);
     assert!(ok(&v).contains(": ok: "));
     // Remove one part: verification fails with exit 1 and names it.
-    let part = walk(Path::new(&arch))
+    let part = files::walk(Path::new(&arch))
         .into_iter()
         .find(|f| f.to_string_lossy().ends_with(".parquet"))
         .unwrap();
@@ -105,20 +108,6 @@ fn archive_keeps_every_event_and_verify_finds_tampering() {
     let v = credwarden(&["archive", "verify", &arch]);
     assert_eq!(v.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&v.stdout).contains("missing file"));
-}
-
-fn walk(d: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(d).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out.sort();
-    out
 }
 
 #[test]

@@ -9,6 +9,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "support/files.rs"]
+mod files;
+
 fn credwarden(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_credwarden"))
         .args(args)
@@ -26,24 +29,10 @@ fn ok(out: &Output) -> String {
     String::from_utf8(out.stdout.clone()).unwrap()
 }
 
-fn files(d: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(d).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(files(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out.sort();
-    out
-}
-
 /// Every JSON line of every file under `d` (gzip or not).
 fn records(d: &Path) -> Vec<Value> {
     let mut out = Vec::new();
-    for f in files(d) {
+    for f in files::walk(d) {
         let bytes = std::fs::read(&f).unwrap();
         let text = if bytes.starts_with(&[0x1f, 0x8b]) {
             let mut s = String::new();
@@ -214,16 +203,18 @@ fn scope_counts_what_the_raw_logs_hold_and_evidence_is_tamper_evident() {
         forged += u64::from(never_issued);
     }
     assert!(forged > 0);
-    let j: Value = serde_json::from_str(&ok(&credwarden(&[
-        "scope",
-        "--archive",
-        &a,
-        "--signing-key",
-        &kid,
-        "--format",
-        "json",
-    ])))
-    .unwrap();
+    let scope_kid = |format: &str| {
+        ok(&credwarden(&[
+            "scope",
+            "--archive",
+            &a,
+            "--signing-key",
+            &kid,
+            "--format",
+            format,
+        ]))
+    };
+    let j: Value = serde_json::from_str(&scope_kid("json")).unwrap();
     assert_eq!(j["events"], events, "{}", j["read"]);
     assert_eq!(j["members"], members.len() as u64);
     assert_eq!(j["forged_requests"], forged);
@@ -235,15 +226,7 @@ fn scope_counts_what_the_raw_logs_hold_and_evidence_is_tamper_evident() {
         j["findings"]
     );
     // --from/--to bound it; the HTML page is one self-contained document.
-    let html = ok(&credwarden(&[
-        "scope",
-        "--archive",
-        &a,
-        "--signing-key",
-        &kid,
-        "--format",
-        "html",
-    ]));
+    let html = scope_kid("html");
     assert!(html.starts_with("<!doctype html>") && html.contains("<svg"));
     assert!(!html.contains("<script") && !html.contains("http://") && !html.contains("https://"));
 
@@ -264,7 +247,7 @@ fn scope_counts_what_the_raw_logs_hold_and_evidence_is_tamper_evident() {
         out.contains(&format!("{} raw record(s)", ct.len())),
         "{out}"
     );
-    let kept: Vec<Value> = files(&bundle.join("records"))
+    let kept: Vec<Value> = files::walk(&bundle.join("records"))
         .iter()
         .filter(|p| !p.ends_with("index.csv"))
         .flat_map(|p| {
@@ -281,7 +264,7 @@ fn scope_counts_what_the_raw_logs_hold_and_evidence_is_tamper_evident() {
     got.sort();
     assert_eq!(got, want, "the bundle holds the key's raw records, no more");
     assert!(ok(&credwarden(&["evidence", "verify", &s(&bundle)])).contains(": ok: "));
-    let victim = files(&bundle.join("records"))
+    let victim = files::walk(&bundle.join("records"))
         .into_iter()
         .find(|p| !p.ends_with("index.csv"))
         .unwrap();
@@ -331,12 +314,7 @@ fn engines_read_the_archive(arch: &Path, credential: &str, total: u64, events: u
         .arg(credential)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let j: Value = serde_json::from_str(&ok(&out)).unwrap();
     for engine in ["duckdb", "spark"] {
         assert_eq!(j[engine]["total"], total, "{engine}: {j}");
         assert_eq!(j[engine]["credential"], events, "{engine}: {j}");
