@@ -6,14 +6,11 @@ use std::path::PathBuf;
 
 /// The corpora folder, or `None` to skip (never `None` under `CI=true`: that panics instead).
 pub fn dir() -> Option<PathBuf> {
-    // The crate's folder as cargo gives it when running the test (a binary reused from a build in
-    // another checkout still looks beside this one), else as it was when built.
-    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
     let dir = std::env::var_os("CREDWARDEN_CORPORA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| manifest.join("../../../shared/corpora"));
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora")
+        });
     if dir.is_dir() {
         return Some(dir);
     }
