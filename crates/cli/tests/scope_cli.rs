@@ -6,7 +6,7 @@
 use serde_json::Value;
 use std::collections::HashSet;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 #[path = "support/files.rs"]
