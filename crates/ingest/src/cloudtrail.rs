@@ -28,6 +28,17 @@ pub enum Layout {
     Lines,
 }
 
+impl Layout {
+    /// The element list of a document layout; `None` for JSON lines.
+    pub(crate) fn root(self) -> Option<json_split::Root> {
+        match self {
+            Layout::Records => Some(json_split::Root::Key("Records")),
+            Layout::Array => Some(json_split::Root::Array),
+            Layout::Lines => None,
+        }
+    }
+}
+
 /// Counts for one file.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Stats {
@@ -109,10 +120,7 @@ pub fn read(
             }
         }
         Some(layout) => {
-            let root = match layout {
-                Layout::Array => json_split::Root::Array,
-                _ => json_split::Root::Key("Records"),
-            };
+            let root = layout.root().expect("a document layout");
             json_split::for_each_element(r, file, root, &mut |bytes, index, _line| {
                 emit(record(bytes, file, index))
             })?;
@@ -141,7 +149,7 @@ fn sniff(r: &mut BufReader<impl Read>, file: &Arc<str>) -> Result<Option<Layout>
 }
 
 /// The layout a file starting with `head` (whitespace and BOM trimmed) would be read as.
-fn layout_of(head: &str) -> Option<Layout> {
+pub(crate) fn layout_of(head: &str) -> Option<Layout> {
     match head.as_bytes().first()? {
         b'[' => Some(Layout::Array),
         b'{' if head[1..].trim_start().starts_with("\"Records\"") => Some(Layout::Records),

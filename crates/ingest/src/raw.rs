@@ -5,7 +5,7 @@
 //! (after gzip is undone), without the line's end.
 
 use crate::error::IngestError;
-use crate::json_split::{self, Root};
+use crate::json_split;
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -22,11 +22,8 @@ pub fn records(path: &Path, wanted: &BTreeSet<u64>) -> Result<Vec<(u64, Vec<u8>)
     let head = r.fill_buf().map_err(io)?;
     let text = String::from_utf8_lossy(&head[..head.len().min(4096)]);
     let t = text.trim_start_matches('\u{feff}').trim_start();
-    let root = match t.as_bytes().first() {
-        Some(b'[') => Some(Root::Array),
-        Some(b'{') if t[1..].trim_start().starts_with("\"Records\"") => Some(Root::Key("Records")),
-        _ => None,
-    };
+    // Documents as the CloudTrail reader splits them; anything else by line.
+    let root = crate::cloudtrail::layout_of(t).and_then(|l| l.root());
     let mut out = Vec::new();
     let Some(&last) = wanted.last() else {
         return Ok(out);
