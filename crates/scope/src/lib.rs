@@ -375,6 +375,9 @@ fn issued(
     Ok(any.then_some(set))
 }
 
+/// The subject's rows of one part (by its position in the part list).
+type PartRows = (usize, Vec<Batch>);
+
 /// Scope `q.subject` over the archive in `dir`.
 pub fn scope(dir: &Path, q: &Query) -> Result<Report, ScopeError> {
     let started = std::time::Instant::now();
@@ -391,24 +394,72 @@ pub fn scope(dir: &Path, q: &Query) -> Result<Report, ScopeError> {
         from_ms,
         to_ms,
     };
-    let mut acc = Acc::default();
-    for p in &parts {
-        // Partition pruning: the part's day against the bounds, issuance parts for a signing key.
-        if matches!(q.subject, Subject::SigningKey(_)) && p.source == "token_issuance" {
-            continue;
-        }
-        let first = p.entry.first.parse::<Timestamp>().ok();
-        let last = p.entry.last.parse::<Timestamp>().ok();
-        if q.from.zip(last).is_some_and(|(f, l)| l < f)
-            || q.to.zip(first).is_some_and(|(t, f)| f >= t)
-        {
-            continue;
-        }
-        let path = dir.join(&p.entry.path);
-        columns::scan(&path, &COLUMNS, &filter, &mut stats, &mut |b| {
-            add(&mut acc, b, q, from_ms, to_ms, issued.as_ref())
+    // Parts are read on every core (each worker keeps only the subject's rows), then counted in
+    // part order, so the report does not depend on which worker read what.
+    let wanted: Vec<(usize, PathBuf)> = parts
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| {
+            // Partition pruning: the part's times against the bounds, issuance parts for a
+            // signing key (counted apart, above).
+            if matches!(q.subject, Subject::SigningKey(_)) && p.source == "token_issuance" {
+                return false;
+            }
+            let first = p.entry.first.parse::<Timestamp>().ok();
+            let last = p.entry.last.parse::<Timestamp>().ok();
+            !(q.from.zip(last).is_some_and(|(f, l)| l < f)
+                || q.to.zip(first).is_some_and(|(t, f)| f >= t))
         })
-        .map_err(|e| part_err(&path, e))?;
+        .map(|(i, p)| (i, dir.join(&p.entry.path)))
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, wanted.len().max(1));
+    let read = |stats: &mut ScanStats| -> Result<Vec<PartRows>, ScopeError> {
+        let mut out = Vec::new();
+        loop {
+            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some((i, path)) = wanted.get(k) else {
+                return Ok(out);
+            };
+            let mut kept = Vec::new();
+            columns::scan(path, &COLUMNS, &filter, stats, &mut |b| {
+                let rows: Vec<usize> = (0..b.rows).filter(|&r| q.subject.matches(b, r)).collect();
+                if !rows.is_empty() {
+                    kept.push(b.take(&rows));
+                }
+            })
+            .map_err(|e| part_err(path, e))?;
+            out.push((*i, kept));
+        }
+    };
+    let results: Vec<(ScanStats, Result<Vec<PartRows>, ScopeError>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut st = ScanStats::default();
+                    let r = read(&mut st);
+                    (st, r)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a scope worker does not panic"))
+            .collect()
+    });
+    let mut batches = Vec::new();
+    for (st, r) in results {
+        stats.row_groups += st.row_groups;
+        stats.row_groups_read += st.row_groups_read;
+        stats.rows_read += st.rows_read;
+        batches.extend(r?);
+    }
+    batches.sort_by_key(|(i, _)| *i);
+    let mut acc = Acc::default();
+    for b in batches.iter().flat_map(|(_, bs)| bs) {
+        add(&mut acc, b, q, from_ms, to_ms, issued.as_ref());
     }
     let findings = findings_on(dir, q)?;
     let (kind, value) = q.subject.describe();

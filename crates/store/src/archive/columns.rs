@@ -26,7 +26,7 @@ use std::sync::{Arc, OnceLock};
 pub const ROW_GROUP_ROWS: usize = 65_536;
 
 /// Most rows in a data page.
-pub const PAGE_ROWS: usize = 4_096;
+pub const PAGE_ROWS: usize = 1_024;
 
 /// The Parquet schema of a part (Parquet's message syntax).
 pub const SCHEMA: &str = "message credwarden_event {
@@ -220,9 +220,10 @@ impl Rows {
         self.rows.is_empty()
     }
 
-    /// Bytes held (rows and string bytes), to bound what a writer buffers.
+    /// Bytes of rows and strings held, to bound what a writer buffers (what is allocated may be
+    /// up to twice this: buffers grow by doubling).
     pub fn size(&self) -> usize {
-        self.rows.capacity() * std::mem::size_of::<Row>() + self.arena.capacity()
+        self.rows.len() * std::mem::size_of::<Row>() + self.arena.len()
     }
 
     /// Close the string started at `at` (bytes already in the arena) as cell `c` of `row`.
@@ -449,7 +450,9 @@ fn props(rows: usize) -> WriterProperties {
     let mut b = WriterProperties::builder()
         .set_writer_version(WriterVersion::PARQUET_1_0)
         .set_compression(Compression::SNAPPY)
-        .set_statistics_enabled(EnabledStatistics::Page)
+        // Row-group statistics on every column; page statistics (the column index) only on the
+        // columns rows are clustered by, where they narrow a read to a few pages.
+        .set_statistics_enabled(EnabledStatistics::Chunk)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         // Pages of a few thousand rows: the page index then narrows one credential's rows to a
         // few pages, and a reader skips the rest of the row group without decoding it.
@@ -462,6 +465,29 @@ fn props(rows: usize) -> WriterProperties {
             .set_column_bloom_filter_enabled(path.clone(), true)
             .set_column_bloom_filter_fpp(path.clone(), 0.01)
             .set_column_bloom_filter_max_ndv(path, rows.clamp(64, ROW_GROUP_ROWS) as u64);
+    }
+    for c in [col::TIME, col::CREDENTIAL, col::KID, col::CLIENT] {
+        b = b.set_column_statistics_enabled(
+            ColumnPath::from(names[c].as_str()),
+            EnabledStatistics::Page,
+        );
+    }
+    // Columns with many distinct values in a row group are stored plain: a reader that wants a
+    // few rows would otherwise decode a dictionary of up to a megabyte per column chunk, and
+    // clustering already puts equal values side by side for the compressor.
+    for c in [
+        col::CREDENTIAL,
+        col::USER,
+        col::SUB,
+        col::JTI,
+        col::RESOURCE,
+        col::MEMBER,
+        col::IP,
+        col::USER_AGENT,
+        col::EVENT_UID,
+        col::UNMAPPED,
+    ] {
+        b = b.set_column_dictionary_enabled(ColumnPath::from(names[c].as_str()), false);
     }
     // Times grow within a credential's run: delta encoding keeps them small.
     for c in [col::TIME, col::RAW_LINE] {
@@ -507,6 +533,19 @@ impl Batch {
     pub fn i(&self, c: usize) -> &[Option<i64>] {
         self.ints[c].as_deref().expect("column read")
     }
+
+    /// The rows at `rows` (positions in this batch), with the same columns.
+    pub fn take(&self, rows: &[usize]) -> Batch {
+        fn pick<T: Clone>(col: &Option<Vec<Option<T>>>, rows: &[usize]) -> Option<Vec<Option<T>>> {
+            col.as_ref()
+                .map(|v| rows.iter().map(|&i| v[i].clone()).collect())
+        }
+        Batch {
+            rows: rows.len(),
+            strs: self.strs.iter().map(|c| pick(c, rows)).collect(),
+            ints: self.ints.iter().map(|c| pick(c, rows)).collect(),
+        }
+    }
 }
 
 /// Counts of what [`scan`] read and skipped.
@@ -535,8 +574,8 @@ fn is_int(c: usize) -> bool {
     )
 }
 
-fn may_hold(rg: &dyn RowGroupReader, f: &Filter) -> bool {
-    let meta = rg.metadata();
+/// Can a row group hold rows passing `f`, by its statistics (time bounds, the value's min/max)?
+fn stats_may_hold(meta: &parquet::file::metadata::RowGroupMetaData, f: &Filter) -> bool {
     if f.from_ms.is_some() || f.to_ms.is_some() {
         if let Some(parquet::file::statistics::Statistics::Int64(s)) =
             meta.column(col::TIME).statistics()
@@ -574,16 +613,28 @@ fn may_hold(rg: &dyn RowGroupReader, f: &Filter) -> bool {
             }
         }
     }
-    if let Some(b) = rg.get_column_bloom_filter(*c) {
-        if !b.check(v.as_str()) {
-            return false;
-        }
-    }
     true
 }
 
+/// Can a row group hold the filter's value, by its bloom filter (when the column has one)?
+fn bloom_may_hold(rg: &dyn RowGroupReader, f: &Filter) -> bool {
+    let Some((c, v)) = &f.equals else {
+        return true;
+    };
+    if is_int(*c) {
+        return true;
+    }
+    rg.get_column_bloom_filter(*c)
+        .is_none_or(|b| b.check(v.as_str()))
+}
+
 /// Read `columns` of every row group of the part at `path` that may hold rows passing `filter`,
-/// calling `each` with each group's batch (the caller filters rows exactly).
+/// calling `each` with each group's batch.
+///
+/// With an `equals` filter, the filter's column is decoded first and a batch holds only the rows
+/// that have exactly that value (late materialization: the other columns' values are turned into
+/// strings for those rows alone); without one, every row of the group. Time bounds only prune row
+/// groups: the caller filters rows by time.
 pub fn scan(
     path: &std::path::Path,
     columns: &[usize],
@@ -599,11 +650,25 @@ pub fn scan(
     if filter.equals.is_some() {
         options = options.with_page_index();
     }
+    // Row groups that statistics rule out are dropped before their page index is read.
+    let (pruned, f) = (
+        Arc::new(std::sync::atomic::AtomicU64::new(0)),
+        filter.clone(),
+    );
+    let count = pruned.clone();
+    options = options.with_predicate(Box::new(move |rg, _| {
+        let keep = stats_may_hold(rg, &f);
+        if !keep {
+            count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        keep
+    }));
     let reader = SerializedFileReader::new_with_options(file, options.build())?;
+    stats.row_groups += pruned.load(std::sync::atomic::Ordering::Relaxed);
     for g in 0..reader.num_row_groups() {
         stats.row_groups += 1;
         let rg = reader.get_row_group(g)?;
-        if !may_hold(rg.as_ref(), filter) {
+        if !bloom_may_hold(rg.as_ref(), filter) {
             continue;
         }
         let all = rg.metadata().num_rows() as usize;
@@ -618,40 +683,107 @@ pub fn scan(
             strs: vec![None; col::COUNT],
             ints: vec![None; col::COUNT],
         };
-        for &c in columns {
-            let mut defs: Vec<i16> = Vec::with_capacity(n);
-            let not = |kind: &str| {
-                parquet::errors::ParquetError::General(format!(
-                    "column {} is not {kind} column",
-                    names_of(c)
-                ))
-            };
-            match rg.get_column_reader(c)? {
-                ColumnReader::Int64ColumnReader(mut r) if is_int(c) => {
-                    let mut vals: Vec<i64> = Vec::with_capacity(n);
-                    r.skip_records(lo)?;
-                    r.read_records(n, Some(&mut defs), None, &mut vals)?;
-                    batch.ints[c] = Some(spread(&defs, vals, |v| v));
+        // The rows kept (relative to `lo`), from the filter's column, read first.
+        let keep = match &filter.equals {
+            Some((c, v)) => {
+                let keep = matching_rows(rg.as_ref(), *c, lo, n, v)?;
+                if keep.is_empty() {
+                    continue;
                 }
-                ColumnReader::Int32ColumnReader(mut r) if is_int(c) => {
-                    let mut vals: Vec<i32> = Vec::with_capacity(n);
-                    r.skip_records(lo)?;
-                    r.read_records(n, Some(&mut defs), None, &mut vals)?;
-                    batch.ints[c] = Some(spread(&defs, vals, i64::from));
-                }
-                ColumnReader::ByteArrayColumnReader(mut r) if !is_int(c) => {
-                    let mut vals: Vec<ByteArray> = Vec::with_capacity(n);
-                    r.skip_records(lo)?;
-                    r.read_records(n, Some(&mut defs), None, &mut vals)?;
-                    batch.strs[c] = Some(spread(&defs, vals, |b| {
-                        Arc::from(String::from_utf8_lossy(b.data()))
-                    }));
-                }
-                _ if is_int(c) => return Err(not("an integer")),
-                _ => return Err(not("a string")),
+                Some(keep)
             }
+            None => None,
+        };
+        for &c in columns {
+            read_column(rg.as_ref(), c, lo, n, keep.as_deref(), &mut batch)?;
+        }
+        if let Some(k) = &keep {
+            batch.rows = k.len();
         }
         each(&batch);
+    }
+    Ok(())
+}
+
+/// Positions among rows `[lo, lo + n)` of a row group whose column `c` equals `v` (compared as
+/// bytes, or as an integer for an integer column), relative to `lo`.
+fn matching_rows(
+    rg: &dyn RowGroupReader,
+    c: usize,
+    lo: usize,
+    n: usize,
+    v: &str,
+) -> parquet::errors::Result<Vec<u32>> {
+    let mut b = Batch {
+        rows: n,
+        strs: vec![None; col::COUNT],
+        ints: vec![None; col::COUNT],
+    };
+    if is_int(c) {
+        let Ok(want) = v.parse::<i64>() else {
+            return Ok(Vec::new());
+        };
+        read_column(rg, c, lo, n, None, &mut b)?;
+        return Ok((0..n as u32)
+            .filter(|&i| b.i(c)[i as usize] == Some(want))
+            .collect());
+    }
+    let mut defs: Vec<i16> = Vec::with_capacity(n);
+    let mut vals: Vec<ByteArray> = Vec::with_capacity(n);
+    match rg.get_column_reader(c)? {
+        ColumnReader::ByteArrayColumnReader(mut r) => {
+            r.skip_records(lo)?;
+            r.read_records(n, Some(&mut defs), None, &mut vals)?;
+        }
+        _ => return Err(not_of(c, "a string")),
+    }
+    let want = v.as_bytes();
+    Ok(spread(&defs, vals, None, |b| b.data() == want)
+        .into_iter()
+        .enumerate()
+        .filter(|(_, hit)| *hit == Some(true))
+        .map(|(i, _)| i as u32)
+        .collect())
+}
+
+fn not_of(c: usize, kind: &str) -> parquet::errors::ParquetError {
+    parquet::errors::ParquetError::General(format!("column {} is not {kind} column", names_of(c)))
+}
+
+/// Read column `c`, rows `[lo, lo + n)` of a row group, into `b`: every row, or only the rows in
+/// `keep` (positions relative to `lo`, ascending).
+fn read_column(
+    rg: &dyn RowGroupReader,
+    c: usize,
+    lo: usize,
+    n: usize,
+    keep: Option<&[u32]>,
+    b: &mut Batch,
+) -> parquet::errors::Result<()> {
+    let mut defs: Vec<i16> = Vec::with_capacity(n);
+    match rg.get_column_reader(c)? {
+        ColumnReader::Int64ColumnReader(mut r) if is_int(c) => {
+            let mut vals: Vec<i64> = Vec::with_capacity(n);
+            r.skip_records(lo)?;
+            r.read_records(n, Some(&mut defs), None, &mut vals)?;
+            b.ints[c] = Some(spread(&defs, vals, keep, |v| *v));
+        }
+        ColumnReader::Int32ColumnReader(mut r) if is_int(c) => {
+            let mut vals: Vec<i32> = Vec::with_capacity(n);
+            r.skip_records(lo)?;
+            r.read_records(n, Some(&mut defs), None, &mut vals)?;
+            b.ints[c] = Some(spread(&defs, vals, keep, |v| i64::from(*v)));
+        }
+        ColumnReader::ByteArrayColumnReader(mut r) if !is_int(c) => {
+            let mut vals: Vec<ByteArray> = Vec::with_capacity(n);
+            r.skip_records(lo)?;
+            r.read_records(n, Some(&mut defs), None, &mut vals)?;
+            b.strs[c] = Some(spread(&defs, vals, keep, |v| {
+                Arc::from(String::from_utf8_lossy(v.data()))
+            }));
+        }
+        _ if is_int(c) => return Err(not_of(c, "an integer")),
+        _ => return Err(not_of(c, "a string")),
     }
     Ok(())
 }
@@ -704,15 +836,42 @@ fn page_rows(
 }
 
 /// Values of a column chunk (non-null values, in order) spread over its rows by the definition
-/// levels (0 = null); a required column has no levels and every row has a value.
-fn spread<V, T>(defs: &[i16], vals: Vec<V>, f: impl Fn(V) -> T) -> Vec<Option<T>> {
-    let mut it = vals.into_iter().map(f);
-    if defs.is_empty() {
-        return it.map(Some).collect();
+/// levels (0 = null; a required column has no levels and every row has a value), for every row or
+/// only the rows in `keep` (ascending): values of other rows are skipped, never converted.
+fn spread<V, T>(
+    defs: &[i16],
+    vals: Vec<V>,
+    keep: Option<&[u32]>,
+    f: impl Fn(&V) -> T,
+) -> Vec<Option<T>> {
+    match keep {
+        None if defs.is_empty() => vals.iter().map(|v| Some(f(v))).collect(),
+        None => {
+            let mut it = vals.iter();
+            defs.iter()
+                .map(|d| if *d > 0 { it.next().map(&f) } else { None })
+                .collect()
+        }
+        Some(keep) if defs.is_empty() => {
+            keep.iter().map(|&i| vals.get(i as usize).map(&f)).collect()
+        }
+        Some(keep) => {
+            let mut out = Vec::with_capacity(keep.len());
+            let (mut k, mut v) = (0, 0);
+            for (row, d) in defs.iter().enumerate() {
+                if k == keep.len() {
+                    break;
+                }
+                let present = *d > 0;
+                if keep[k] as usize == row {
+                    out.push(if present { vals.get(v).map(&f) } else { None });
+                    k += 1;
+                }
+                v += usize::from(present);
+            }
+            out
+        }
     }
-    defs.iter()
-        .map(|d| if *d > 0 { it.next() } else { None })
-        .collect()
 }
 
 fn names_of(c: usize) -> &'static str {

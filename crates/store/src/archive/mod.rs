@@ -66,7 +66,8 @@ pub const FINDINGS_DIR: &str = "findings";
 pub const MANIFEST_SIG: &str = "manifest.sig";
 /// Most parts open for writing at once; beyond, the least recently written part is sealed.
 pub const MAX_OPEN_PARTS: usize = 16;
-/// Most bytes of rows buffered in open parts; beyond, the largest open part is sealed.
+/// Most bytes of rows buffered in open parts (counted by what they hold; allocations may reach
+/// twice this); beyond, the largest open part is sealed.
 pub const MAX_BUFFERED: usize = 512 << 20;
 /// Most rows in one part file.
 pub const MAX_PART_ROWS: usize = 2_000_000;
@@ -611,7 +612,6 @@ impl Archive {
             last: Timestamp::MIN,
             touched: 0,
         });
-        // What the part holds grows in steps (buffers double): count the step.
         let before = part.rows.size();
         part.rows.push(ev);
         self.buffered = self.buffered + part.rows.size() - before;
