@@ -715,6 +715,25 @@ pub struct ServeArgs {
     /// Read a token on standard input, print its SHA-256 for the tokens file, and exit.
     #[arg(long)]
     pub hash_token: bool,
+    /// Keep an issuance ledger in DIR and offer its endpoints: the login service reports what it
+    /// issued (`POST /v1/issued`), a gateway asks before it forwards a request whether the token
+    /// was issued (`POST /v1/token-check`, or `/v1/token-check/http/…` for Envoy ext_authz and
+    /// NGINX auth_request), responders revoke (`POST /v1/revocations`). Survives restarts.
+    #[arg(long, value_name = "DIR")]
+    pub ledger: Option<PathBuf>,
+    /// Follow the login service's issuance log (files or folders, read as `detect` reads them,
+    /// `[[log]]` mappings from --config included) into the ledger.
+    #[arg(long, value_name = "PATH", requires = "ledger", num_args = 1..)]
+    pub issuance_log: Vec<PathBuf>,
+    /// How long a check waits for the issuance of a token whose `iat` is this recent (the login
+    /// service or its log may lag); `0s` refuses at once. A forged token claiming to be that
+    /// fresh is refused when the wait ends.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    pub issuance_grace: jiff::SignedDuration,
+    /// Where CW-D007 findings of refused forged tokens go (OCSF JSON lines, appended; one per
+    /// campaign at its first refusal and at 100, 10,000, 1,000,000). Default: DIR/findings.jsonl.
+    #[arg(long, value_name = "FILE", requires = "ledger")]
+    pub ledger_findings: Option<PathBuf>,
 }
 
 /// `credwarden archive`.

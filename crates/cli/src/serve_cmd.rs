@@ -64,6 +64,173 @@ fn tokens(path: &std::path::Path) -> Result<Vec<([u8; 32], String)>, String> {
     Ok(out)
 }
 
+/// The CW-D007 finding for a forged-token campaign refused at the gateway.
+fn forged_finding(m: &credwarden_ledger::campaign::Milestone) -> credwarden_model::Finding {
+    use credwarden_detect::detectors::TOKEN_NEVER_ISSUED as META;
+    let c = &m.campaign;
+    let kid = c.kid.clone().unwrap_or_else(|| "?".into());
+    let client = c.client.clone().unwrap_or_else(|| "?".into());
+    let subject = credwarden_model::Subject {
+        credential_id: Some(kid.clone()),
+        credential_kind: Some("signing_key".into()),
+        system: Some("gateway".into()),
+        ..credwarden_model::Subject::default()
+    };
+    let time = |s: i64| jiff::Timestamp::from_second(s).unwrap_or_else(|_| jiff::Timestamp::now());
+    let what = if m.size == 1 {
+        format!("token-check refused a token the login service never issued (kid {kid}, client {client}): a forged-token campaign has started")
+    } else {
+        format!(
+            "token-check has refused {} forged tokens of the campaign (kid {kid}, client {client}), naming {} members from {} addresses",
+            c.refused, c.members, c.addresses
+        )
+    };
+    let mut f = credwarden_model::Finding::new(&META, subject, what, time(c.last));
+    f.first_seen = Some(time(c.first));
+    f.last_seen = Some(time(c.last));
+    f.discriminator = Some(format!("token-check|{kid}|{client}|{}", m.size));
+    f.fact("kid", kid)
+        .fact("client", client)
+        .fact("forged_requests", c.refused)
+        .fact("members", c.members)
+        .fact("addresses", c.addresses)
+        .fact("refused_at_gateway", true)
+        .fact(
+            "reasons",
+            serde_json::to_value(&c.reasons).unwrap_or_default(),
+        )
+}
+
+/// The issuance ledger (`--ledger`): opened, its findings file, and the issuance-log follower.
+fn ledger(
+    a: &ServeArgs,
+    cfg: &Config,
+) -> Result<Option<Arc<credwarden_server::ledger::LedgerHandle>>, String> {
+    let Some(dir) = &a.ledger else {
+        return Ok(None);
+    };
+    let (durable, opened) =
+        credwarden_ledger::wal::Durable::open(dir, credwarden_server::ledger::now())
+            .map_err(|e| e.to_string())?;
+    info!(
+        "issuance ledger {}: {} live tokens ({} from the snapshot, {} from the change log{})",
+        dir.display(),
+        durable.ledger.counts().tokens,
+        opened.from_snapshot,
+        opened.from_log,
+        if opened.torn {
+            "; a torn last line, never acknowledged, was dropped"
+        } else {
+            ""
+        }
+    );
+    let findings = a
+        .ledger_findings
+        .clone()
+        .unwrap_or_else(|| dir.join("findings.jsonl"));
+    let on_forged: credwarden_server::ledger::OnForged = Arc::new(move |m| {
+        let f = forged_finding(&m);
+        let write = || -> std::io::Result<()> {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&findings)?;
+            let mut w = std::io::BufWriter::new(file);
+            credwarden_report::write(
+                &mut w,
+                std::slice::from_ref(&f),
+                credwarden_report::Format::Json,
+                false,
+            )?;
+            std::io::Write::flush(&mut w)
+        };
+        match write() {
+            Ok(()) => tracing::warn!("{}: {}", f.rule.id, f.message),
+            Err(e) => error!("{}: cannot write a finding: {e}", findings.display()),
+        }
+    });
+    let grace = std::time::Duration::try_from(a.issuance_grace)
+        .map_err(|e| format!("--issuance-grace: {e}"))?;
+    let handle = Arc::new(credwarden_server::ledger::LedgerHandle::new(
+        durable,
+        grace,
+        Some(on_forged),
+    ));
+    if !a.issuance_log.is_empty() {
+        follow_issuance(a.issuance_log.clone(), cfg, handle.clone());
+    }
+    Ok(Some(handle))
+}
+
+/// Follow issuance logs into the ledger: read what is new every 200 ms with the readers `detect`
+/// uses (offsets kept in memory; a restart reads the files again, and the ledger takes each token
+/// once).
+fn follow_issuance(
+    paths: Vec<std::path::PathBuf>,
+    cfg: &Config,
+    l: Arc<credwarden_server::ledger::LedgerHandle>,
+) {
+    let opts = credwarden_detect::Options {
+        sources_stopped: false,
+        reorder_window: jiff::SignedDuration::ZERO,
+        read: credwarden_detect::sources::ReadOptions {
+            format: None,
+            mappings: Arc::new(cfg.log.clone()),
+        },
+        ..credwarden_detect::Options::default()
+    };
+    std::thread::spawn(move || {
+        let batch: Arc<Mutex<Vec<credwarden_ledger::Change>>> = Arc::default();
+        let mut engine = credwarden_detect::Engine::new(Vec::new());
+        let sink = batch.clone();
+        engine.set_tap(Some(Box::new(move |e| {
+            let Some(t) = e.token.as_ref() else { return };
+            if e.resource.kind.as_deref() != Some("token_issuance") {
+                return;
+            }
+            let (Some(jti), Some(exp)) = (t.jti.clone(), t.exp) else {
+                return;
+            };
+            sink.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(credwarden_ledger::Change::Issued(
+                    credwarden_ledger::Issued {
+                        jti,
+                        sub: t.sub.clone(),
+                        kid: t.kid.clone(),
+                        iat: t.iat.map(|x| x.as_second()),
+                        exp: exp.as_second(),
+                        client_id: t.client.clone(),
+                    },
+                ));
+        })));
+        let mut warned = std::collections::HashSet::new();
+        loop {
+            match engine.run(&paths, &opts, &mut |_, _, _| {}) {
+                Ok((_, stats)) => {
+                    for r in &stats.rejects {
+                        if warned.insert(r.to_string()) {
+                            tracing::warn!("issuance log: {r}");
+                        }
+                    }
+                }
+                Err(e) => {
+                    if warned.insert(e.to_string()) {
+                        error!("issuance log: {e}");
+                    }
+                }
+            }
+            let changes = std::mem::take(&mut *batch.lock().unwrap_or_else(|p| p.into_inner()));
+            if !changes.is_empty() {
+                if let Err(e) = l.record(&changes) {
+                    error!("issuance ledger: {e}");
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    });
+}
+
 /// Run.
 pub fn run(a: &ServeArgs) -> Result<u8, String> {
     if a.hash_token {
@@ -95,6 +262,7 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
     });
     let (dir, _) = files.estate().load(&mut Rejects::new(false))?;
     let ssf_cfg = cfg.clone();
+    let ledger = ledger(a, &cfg)?;
     let jpath = cfg.respond.journal_path(a.journal.as_deref());
     let apply = a.apply;
     // One offboarding at a time: the journal is one chain.
@@ -230,6 +398,7 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
                 .zip(a.tls_key.clone())
                 .map(|(cert, key)| credwarden_server::tls::TlsFiles { cert, key }),
             ssf,
+            ledger,
         },
         on_deactivate,
     )

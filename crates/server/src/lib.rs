@@ -82,6 +82,8 @@ pub struct ServerConfig {
     /// Serve over TLS with this certificate and key (`None`: plain HTTP, for a TLS terminator in
     /// front or loopback).
     pub tls: Option<tls::TlsFiles>,
+    /// The issuance ledger and its token-check endpoints ([`ledger`]); `None`: not offered.
+    pub ledger: Option<Arc<ledger::LedgerHandle>>,
 }
 
 pub(crate) struct AppState {
@@ -95,6 +97,7 @@ pub(crate) struct AppState {
     pub(crate) on_deactivate: OnDeactivate,
     pub(crate) ssf: Option<SsfServe>,
     pub(crate) streams: Mutex<HashMap<String, ssf::Stream>>,
+    pub(crate) ledger: Option<Arc<ledger::LedgerHandle>>,
 }
 
 /// SHA-256 of a token, as stored.
@@ -241,12 +244,13 @@ impl axum::extract::FromRequestParts<Arc<AppState>> for Authed {
     }
 }
 
+pub mod ledger;
 pub mod listen;
 pub mod scim;
 pub mod ssf;
 pub mod tls;
 
-fn json_answer(status: StatusCode, v: Value) -> Response {
+pub(crate) fn json_answer(status: StatusCode, v: Value) -> Response {
     (
         status,
         [("content-type", "application/json")],
@@ -317,13 +321,16 @@ async fn offboarding_approval(a: Authed, body: String) -> Response {
 }
 
 /// Every request is in the request journal before it is handled (the outcome line follows), so
-/// even one that brings the process down leaves its trace.
+/// even one that brings the process down leaves its trace — except token checks, which a gateway
+/// sends by the thousand a second (their refusals are findings and stats, see [`ledger`]).
 async fn received(
     axum::extract::State(st): axum::extract::State<Arc<AppState>>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    st.received(req.method(), req.uri());
+    if !req.uri().path().starts_with("/v1/token-check") {
+        st.received(req.method(), req.uri());
+    }
     next.run(req).await
 }
 
@@ -355,6 +362,7 @@ pub fn router(cfg: &ServerConfig, on_deactivate: OnDeactivate) -> std::io::Resul
             make: s.make.clone(),
         }),
         streams: Mutex::new(HashMap::new()),
+        ledger: cfg.ledger.clone(),
     });
     Ok(scim::routes()
         .route(
@@ -376,6 +384,18 @@ pub fn router(cfg: &ServerConfig, on_deactivate: OnDeactivate) -> std::io::Resul
             "/v1/offboarding/approvals",
             axum::routing::post(offboarding_approval),
         )
+        .route("/v1/issued", axum::routing::post(ledger::issued))
+        .route("/v1/token-check", axum::routing::post(ledger::token_check))
+        .route("/v1/token-check/stats", get(ledger::stats))
+        .route(
+            "/v1/token-check/http",
+            axum::routing::any(ledger::token_check_http),
+        )
+        .route(
+            "/v1/token-check/http/{*rest}",
+            axum::routing::any(ledger::token_check_http),
+        )
+        .route("/v1/revocations", axum::routing::post(ledger::revocations))
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(st.clone(), received))
         .with_state(st))
@@ -383,13 +403,24 @@ pub fn router(cfg: &ServerConfig, on_deactivate: OnDeactivate) -> std::io::Resul
 
 /// Listen until the process ends.
 pub fn serve(cfg: ServerConfig, on_deactivate: OnDeactivate) -> std::io::Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread()
+    // Every core: a gateway's token checks arrive on many connections at once.
+    let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     // Certificate problems show before anything listens.
     let acceptor = cfg.tls.as_ref().map(tls::acceptor).transpose()?;
     rt.block_on(async move {
         let app = router(&cfg, on_deactivate)?;
+        if let Some(l) = cfg.ledger.clone() {
+            // Expired tokens leave the ledger.
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                    let l = l.clone();
+                    let _ = tokio::task::spawn_blocking(move || l.sweep()).await;
+                }
+            });
+        }
         let listener = listen::bind(cfg.bind).await?;
         let addr = listener.local_addr()?;
         match &acceptor {

@@ -24,6 +24,7 @@ fn start(limits: Limits) -> (u16, tempfile::TempDir) {
         public_url: None,
         ssf: None,
         tls: None,
+        ledger: None,
     };
     let app = router(&cfg, Arc::new(|_| {})).unwrap();
     let (tx, rx) = std::sync::mpsc::channel();

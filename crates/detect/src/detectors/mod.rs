@@ -21,6 +21,8 @@ mod root_activity;
 mod snapshot_shared;
 mod terminated_identity_activity;
 mod token_never_issued;
+/// CW-D007's metadata, for findings raised outside the engine (the gateway's token check).
+pub use token_never_issued::META as TOKEN_NEVER_ISSUED;
 mod unknown_owner_activity;
 mod unseen_personal_data;
 mod unusual_call;
