@@ -392,3 +392,95 @@ fn the_grace_waits_for_a_late_issuance_and_refuses_when_none_comes() {
     assert_eq!(check(port, "old-forgery", "9", "k", now() - 3600).0, 403);
     assert!(started.elapsed() < Duration::from_millis(500));
 }
+
+/// NGINX (Debian's package) with the README's auth_request configuration: an issued token reaches
+/// the API, a forged one is refused by the gateway itself.
+#[test]
+fn nginx_auth_request_refuses_forged_tokens_before_the_api() {
+    let nginx = on_path("nginx").or_else(|| {
+        let p = std::path::PathBuf::from("/usr/sbin/nginx");
+        p.is_file().then_some(p)
+    });
+    if !needed(nginx.is_some(), "nginx (Debian package nginx-light)") {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    setup(d.path());
+    std::fs::create_dir(d.path().join("issuance")).unwrap();
+    let (cw, gw, api) = (free_port(), free_port(), free_port());
+    let _server = serve(d.path(), cw, "0s");
+    // The documented configuration, with this test's ports and token, and a stand-in API.
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/gateway/nginx-auth-request.conf"),
+    )
+    .unwrap();
+    let tmp = d.path().join("nginx");
+    std::fs::create_dir(&tmp).unwrap();
+    let t = tmp.display();
+    let conf = doc
+        .replace("127.0.0.1:8443", &format!("127.0.0.1:{cw}"))
+        .replace("127.0.0.1:8080", &format!("127.0.0.1:{gw}"))
+        .replace("127.0.0.1:9000", &format!("127.0.0.1:{api}"))
+        .replace("REPLACE_WITH_GATEWAY_TOKEN", TOKEN)
+        .replace(
+            "http {",
+            &format!(
+                "pid {t}/nginx.pid;\nhttp {{\n    client_body_temp_path {t}/body;\n    proxy_temp_path {t}/proxy;\n    fastcgi_temp_path {t}/fastcgi;\n    uwsgi_temp_path {t}/uwsgi;\n    scgi_temp_path {t}/scgi;\n    server {{ listen 127.0.0.1:{api}; location / {{ return 200 \"member data\"; }} }}"
+            ),
+        );
+    assert!(conf.contains(TOKEN) && !conf.contains("REPLACE_WITH"));
+    let conf_path = tmp.join("nginx.conf");
+    std::fs::write(&conf_path, &conf).unwrap();
+    let mut c = Command::new(nginx.unwrap());
+    c.args(["-p", &t.to_string(), "-e", &format!("{t}/error.log"), "-c"])
+        .arg(&conf_path)
+        .args(["-g", "daemon off;"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // Stopped with SIGTERM (its master then stops its workers; a SIGKILL would orphan them).
+    struct Nginx(Server);
+    impl Drop for Nginx {
+        fn drop(&mut self) {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.0 .0.id().to_string()])
+                .status();
+            let _ = self.0 .0.wait();
+        }
+    }
+    let _nginx = Nginx(start(c, gw));
+    let now = now() - 5;
+    let (s, b) = post(
+        cw,
+        "/v1/issued",
+        &format!(
+            r#"{{"jti":"n-1","sub":"41","kid":"k","iat":{now},"exp":{}}}"#,
+            now + 600
+        ),
+    );
+    assert_eq!(s, 200, "{b}");
+    let get = |jwt: &str| {
+        let bearer = format!("Bearer {jwt}");
+        call(
+            gw,
+            "GET",
+            "/api/v1/members/41/addresses",
+            &[("Authorization", bearer.as_str())],
+            "",
+        )
+    };
+    let (s, b) = get(&jwt("k", "n-1", "41", now));
+    assert_eq!(
+        (s, b.as_str()),
+        (200, "member data"),
+        "{}",
+        std::fs::read_to_string(tmp.join("error.log")).unwrap_or_default()
+    );
+    let (s, b) = get(&jwt("k", "never-issued", "41", now));
+    assert_eq!(s, 403, "{b}");
+    assert!(!b.contains("member data"));
+    let (s, _) = call(gw, "GET", "/api/v1/members/41/addresses", &[], "");
+    assert_eq!(s, 403, "no token at all");
+    // The refusal is a CW-D007 finding.
+    let findings = std::fs::read_to_string(d.path().join("ledger/findings.jsonl")).unwrap();
+    assert!(findings.contains("CW-D007"), "{findings}");
+}
