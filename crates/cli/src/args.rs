@@ -581,6 +581,17 @@ pub struct BenchArgs {
     /// (compare with `scripts/bench-scope.py DIR/archive CREDENTIAL`, DuckDB on the same files).
     #[arg(long, value_name = "N")]
     pub archive_events: Option<u64>,
+    /// Instead of the detector figures: N token checks over loopback against `serve --ledger`'s
+    /// endpoint (90 % issued, 5 % forged, 5 % expired tokens), answers verified; prints checks/s,
+    /// latency percentiles and memory per live token.
+    #[arg(long, value_name = "N", conflicts_with = "archive_events")]
+    pub token_checks: Option<u64>,
+    /// Live tokens in the ledger for --token-checks.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    pub live_tokens: usize,
+    /// Keep-alive connections the --token-checks load generator keeps busy.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub connections: usize,
     /// Days of event time the --archive-events are spread over.
     #[arg(
         long,

@@ -290,6 +290,9 @@ pub fn run(a: &BenchArgs) -> Result<u8, String> {
     if let Some(n) = a.archive_events {
         return archive_bench(a, n);
     }
+    if let Some(n) = a.token_checks {
+        return crate::bench_ledger::run(a, n);
+    }
     if let Some(p) = &a.measure {
         let f = measure("", p, 0, a.measure_archive.as_deref())?;
         println!("{}", serde_json::to_string(&f).map_err(|e| e.to_string())?);

@@ -4,6 +4,7 @@ mod archive_cmd;
 mod args;
 mod audit_cmd;
 mod bench_cmd;
+mod bench_ledger;
 mod config;
 mod demo_cmd;
 mod detect_cmd;

@@ -101,6 +101,41 @@ fn forged_finding(m: &credwarden_ledger::campaign::Milestone) -> credwarden_mode
         )
 }
 
+/// With `--apply`, an offboarding rolls the signing keys the leaver could read out of the JWKS: the
+/// ledger retires them at the same moment, so a token signed with one is refused by the gateway's
+/// check at once, whether or not every verifier has fetched the new key set yet.
+fn retire_keys_of(
+    ledger: Option<&Arc<credwarden_server::ledger::LedgerHandle>>,
+    leaver: &credwarden_respond::Leaver,
+) {
+    let Some(l) = ledger else { return };
+    let at = credwarden_server::ledger::now();
+    let changes: Vec<credwarden_ledger::Change> = leaver
+        .credentials
+        .iter()
+        .chain(&leaver.readable)
+        .filter(|c| c.kind == credwarden_model::CredentialKind::SigningKey)
+        .map(|c| credwarden_ledger::Change::RetireKey {
+            kid: c.id.clone(),
+            at,
+        })
+        .collect();
+    if changes.is_empty() {
+        return;
+    }
+    match l.record(&changes) {
+        Ok(n) => info!(
+            "issuance ledger: {} signing key(s) of {} retired, {n} live token(s) now refused",
+            changes.len(),
+            leaver.identity.id
+        ),
+        Err(e) => error!(
+            "issuance ledger: retiring the keys of {}: {e}",
+            leaver.identity.id
+        ),
+    }
+}
+
 /// The issuance ledger (`--ledger`): opened, its findings file, and the issuance-log follower.
 fn ledger(
     a: &ServeArgs,
@@ -291,6 +326,7 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
             }
         });
     }
+    let (ledger_req, ledger_dep) = (ledger.clone(), ledger.clone());
     let on_offboarding: credwarden_server::OnOffboarding = {
         let (lock, cfg, jpath, files) = (lock.clone(), cfg.clone(), jpath.clone(), files.clone());
         Arc::new(move |call: credwarden_server::OffboardingCall| {
@@ -313,6 +349,9 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
                         &leaver,
                         &mut journal,
                     )?;
+                    if apply {
+                        retire_keys_of(ledger_req.as_ref(), &leaver);
+                    }
                     Ok(format!(
                         "offboarding of {id} approved by {by} and run{}",
                         if code == 0 {
@@ -337,7 +376,12 @@ pub fn run(a: &ServeArgs) -> Result<u8, String> {
             let leaver = crate::offboard_cmd::leaver_for(&estate, &who, &idp_groups)?;
             let mut journal = Journal::open(&jpath, &format!("serve ({})", service::actor()))
                 .map_err(|e| e.to_string())?;
-            crate::offboard_cmd::offboard_one(apply, &cfg.respond, &leaver, &mut journal)
+            let code =
+                crate::offboard_cmd::offboard_one(apply, &cfg.respond, &leaver, &mut journal)?;
+            if apply {
+                retire_keys_of(ledger_dep.as_ref(), &leaver);
+            }
+            Ok(code)
         };
         if let Err(e) = run() {
             error!("offboarding {} failed: {e}", who.id);

@@ -23,7 +23,7 @@
 
 use crate::{json_answer, AppState, Authed};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use credwarden_ledger::campaign::{Campaigns, Milestone};
 use credwarden_ledger::claims::Form;
 use credwarden_ledger::wal::Durable;
@@ -105,12 +105,16 @@ impl LedgerHandle {
         let started = std::time::Instant::now();
         let deadline = tokio::time::Instant::now() + self.grace;
         let v = loop {
-            let arrived = self.arrived.notified();
-            tokio::pin!(arrived);
-            arrived.as_mut().enable();
             match self.verdict(c) {
                 Verdict::Wait if tokio::time::Instant::now() < deadline => {
-                    let _ = tokio::time::timeout_at(deadline, arrived).await;
+                    // Registered before looking again, so an issuance arriving in between is not
+                    // missed (only waiting checks touch the Notify's lock).
+                    let arrived = self.arrived.notified();
+                    tokio::pin!(arrived);
+                    arrived.as_mut().enable();
+                    if self.verdict(c) == Verdict::Wait {
+                        let _ = tokio::time::timeout_at(deadline, arrived).await;
+                    }
                 }
                 Verdict::Wait => break Verdict::Deny(Reason::NeverIssued),
                 v => break v,
@@ -196,13 +200,16 @@ fn answer(form: Form, v: Verdict, waited: Duration, c: &Claims) -> Response {
         }
         // RFC 7662 says no more than `active: false` about a refused token.
         (Form::Introspection, _) => json_answer(StatusCode::OK, json!({"active": false})),
-        (Form::Claims, Verdict::Allow) => {
-            let mut body = json!({"decision": "allow"});
-            if waited_ms >= 1.0 {
-                body["waited_ms"] = json!(waited_ms.round());
-            }
-            json_answer(StatusCode::OK, body)
-        }
+        (Form::Claims, Verdict::Allow) if waited_ms < 1.0 => (
+            StatusCode::OK,
+            [("content-type", "application/json")],
+            r#"{"decision":"allow"}"#,
+        )
+            .into_response(),
+        (Form::Claims, Verdict::Allow) => json_answer(
+            StatusCode::OK,
+            json!({"decision": "allow", "waited_ms": waited_ms.round()}),
+        ),
         (Form::Claims, Verdict::Deny(r)) => {
             let mut body = json!({"decision": "deny", "reason": r.as_str(), "code": r.code()});
             if waited_ms >= 1.0 {
@@ -223,12 +230,46 @@ fn client_ip(h: &HeaderMap) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// `POST /v1/token-check`.
-pub(crate) async fn token_check(a: Authed, body: axum::body::Bytes) -> Response {
-    let Some(l) = ledger_of(&a.st).cloned() else {
-        return not_offered(&a);
+/// Most bytes of a token-check body.
+const MAX_CHECK_BODY: usize = 64 * 1024;
+
+/// `POST /v1/token-check` (authenticated like every endpoint, without copying the request's
+/// headers: this is the hot path).
+pub(crate) async fn token_check(
+    axum::extract::State(st): axum::extract::State<Arc<AppState>>,
+    req: axum::extract::Request,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    if let Err(why) = st.authorized(&parts.headers) {
+        st.journal(&parts.method, &parts.uri, StatusCode::UNAUTHORIZED, why);
+        return crate::scim_error(
+            StatusCode::UNAUTHORIZED,
+            "a valid bearer token is required",
+            None,
+        );
+    }
+    let Some(l) = ledger_of(&st).cloned() else {
+        st.journal(
+            &parts.method,
+            &parts.uri,
+            StatusCode::NOT_FOUND,
+            "the issuance ledger is not enabled",
+        );
+        return json_answer(
+            StatusCode::NOT_FOUND,
+            json!({"error": "the issuance ledger is not enabled on this server (serve --ledger DIR)"}),
+        );
     };
-    let ct = a
+    let body = match axum::body::to_bytes(body, MAX_CHECK_BODY).await {
+        Ok(b) => b,
+        Err(_) => {
+            return json_answer(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                json!({"error": format!("a token-check body is at most {MAX_CHECK_BODY} bytes"), "decision": "deny"}),
+            )
+        }
+    };
+    let ct = parts
         .headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
@@ -236,14 +277,14 @@ pub(crate) async fn token_check(a: Authed, body: axum::body::Bytes) -> Response 
     let (claims, form) = match Claims::from_body(ct, &body) {
         Ok(x) => x,
         Err(e) => {
-            a.journal(StatusCode::BAD_REQUEST, &e.0);
+            st.journal(&parts.method, &parts.uri, StatusCode::BAD_REQUEST, &e.0);
             return json_answer(
                 StatusCode::BAD_REQUEST,
                 json!({"error": e.0, "decision": "deny"}),
             );
         }
     };
-    let ip = client_ip(&a.headers);
+    let ip = client_ip(&parts.headers);
     let (v, waited) = l.decide(&claims, ip.as_deref()).await;
     answer(form, v, waited, &claims)
 }
