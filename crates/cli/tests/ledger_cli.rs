@@ -104,6 +104,10 @@ fn setup(d: &Path) {
 }
 
 fn serve(d: &Path, port: u16, grace: &str) -> Server {
+    serve_with(d, port, grace, &[])
+}
+
+fn serve_with(d: &Path, port: u16, grace: &str, extra: &[&str]) -> Server {
     let p = |n: &str| d.join(n).to_str().unwrap().to_string();
     let mut c = Command::new(env!("CARGO_BIN_EXE_credwarden"));
     c.args(["serve", "--bind", &format!("127.0.0.1:{port}")])
@@ -115,6 +119,7 @@ fn serve(d: &Path, port: u16, grace: &str) -> Server {
         .args(["--ledger", &p("ledger")])
         .args(["--issuance-log", &p("issuance")])
         .args(["--issuance-grace", grace])
+        .args(extra)
         .env_remove("CREDWARDEN_CONFIG")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
@@ -483,4 +488,65 @@ fn nginx_auth_request_refuses_forged_tokens_before_the_api() {
     // The refusal is a CW-D007 finding.
     let findings = std::fs::read_to_string(d.path().join("ledger/findings.jsonl")).unwrap();
     assert!(findings.contains("CW-D007"), "{findings}");
+}
+
+/// An IdP deactivates someone who could read the login service's signing key: with `--apply`, the
+/// offboarding retires that key in the ledger, and tokens signed with it are refused at once.
+#[test]
+fn offboarding_a_reader_of_the_signing_key_retires_it_at_the_gateway() {
+    let d = tempfile::tempdir().unwrap();
+    setup(d.path());
+    std::fs::write(
+        d.path().join("hr.csv"),
+        "employee_id,name,email,username,status,start_date,end_date\nE1,Ana Lee,ana@shop.example,ana,active,2020-01-01,\nE2,Bo Kim,bo@shop.example,bo,active,2020-01-01,\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.path().join("keys.csv"),
+        "id,kind,system,owner,created,readers\nlogin-rs256-2019,signing_key,login,E1,2019-01-01,bo\n",
+    )
+    .unwrap();
+    std::fs::create_dir(d.path().join("issuance")).unwrap();
+    let port = free_port();
+    let keys = d.path().join("keys.csv");
+    let _server = serve_with(
+        d.path(),
+        port,
+        "0s",
+        &["--apply", "--inventory", keys.to_str().unwrap()],
+    );
+    let t = now() - 5;
+    let kid = "login-rs256-2019";
+    let (s, b) = post(
+        port,
+        "/v1/issued",
+        &format!(
+            r#"{{"jti":"m-1","sub":"41","kid":"{kid}","iat":{t},"exp":{}}}"#,
+            t + 600
+        ),
+    );
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(check(port, "m-1", "41", kid, t).0, 200);
+    let patch = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":false}}]}"#;
+    let (s, b) = call(
+        port,
+        "PATCH",
+        "/scim/v2/Users/E2",
+        &authed("application/scim+json"),
+        patch,
+    );
+    assert_eq!(s, 200, "{b}");
+    let started = Instant::now();
+    loop {
+        let (s, b) = check(port, "m-1", "41", kid, t);
+        if s == 403 {
+            assert!(b.contains("key_retired"), "{b}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the key was not retired: {b}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
