@@ -321,16 +321,14 @@ async fn offboarding_approval(a: Authed, body: String) -> Response {
 }
 
 /// Every request is in the request journal before it is handled (the outcome line follows), so
-/// even one that brings the process down leaves its trace — except token checks, which a gateway
-/// sends by the thousand a second (their refusals are findings and stats, see [`ledger`]).
+/// even one that brings the process down leaves its trace — except token checks (routed outside
+/// this layer: a gateway sends them by the thousand a second; see [`ledger`]).
 async fn received(
     axum::extract::State(st): axum::extract::State<Arc<AppState>>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    if !req.uri().path().starts_with("/v1/token-check") {
-        st.received(req.method(), req.uri());
-    }
+    st.received(req.method(), req.uri());
     next.run(req).await
 }
 
@@ -385,8 +383,13 @@ pub fn router(cfg: &ServerConfig, on_deactivate: OnDeactivate) -> std::io::Resul
             axum::routing::post(offboarding_approval),
         )
         .route("/v1/issued", axum::routing::post(ledger::issued))
-        .route("/v1/token-check", axum::routing::post(ledger::token_check))
         .route("/v1/token-check/stats", get(ledger::stats))
+        .route("/v1/revocations", axum::routing::post(ledger::revocations))
+        .fallback(fallback)
+        .layer(axum::middleware::from_fn_with_state(st.clone(), received))
+        // Token checks, added after the journaling layer: a gateway sends thousands a second
+        // (their refusals are findings and stats, see `ledger`).
+        .route("/v1/token-check", axum::routing::post(ledger::token_check))
         .route(
             "/v1/token-check/http",
             axum::routing::any(ledger::token_check_http),
@@ -395,9 +398,6 @@ pub fn router(cfg: &ServerConfig, on_deactivate: OnDeactivate) -> std::io::Resul
             "/v1/token-check/http/{*rest}",
             axum::routing::any(ledger::token_check_http),
         )
-        .route("/v1/revocations", axum::routing::post(ledger::revocations))
-        .fallback(fallback)
-        .layer(axum::middleware::from_fn_with_state(st.clone(), received))
         .with_state(st))
 }
 
