@@ -105,8 +105,8 @@ impl Claims {
             ));
         };
         let decode = |part: &str, what: &str| -> Result<Value, BadToken> {
-            let bytes =
-                b64url(part).ok_or_else(|| bad(format!("the JWT {what} is not base64url")))?;
+            let bytes = credwarden_model::codec::base64url_decode(part)
+                .ok_or_else(|| bad(format!("the JWT {what} is not base64url")))?;
             serde_json::from_slice(&bytes)
                 .map_err(|e| bad(format!("the JWT {what} is not JSON: {e}")))
         };
@@ -155,61 +155,12 @@ pub enum Form {
     Introspection,
 }
 
-/// Base64url (padding tolerated) to bytes; `None` on a character outside the alphabet.
-pub fn b64url(s: &str) -> Option<Vec<u8>> {
-    let s = s.trim_end_matches('=');
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in s.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' | b'+' => 62,
-            b'_' | b'/' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
-}
-
-/// The value of `key` in an `application/x-www-form-urlencoded` body, decoded.
+/// The value of `key` in an `application/x-www-form-urlencoded` body, decoded (`+` is a space).
 pub fn form_value(body: &str, key: &str) -> Option<String> {
     body.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (k == key).then(|| percent_decode(v))
+        (k == key).then(|| credwarden_model::codec::percent_decode(&v.replace('+', " ")))
     })
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(v) => {
-                        out.push(v);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //!
 //! This crate does no I/O: readers live in `credwarden-ingest`, rules in `credwarden-audit`.
 
+pub mod codec;
 mod credential;
 mod directory;
 mod event;

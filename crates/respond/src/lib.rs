@@ -23,7 +23,7 @@
 //! section in [`config::RespondConfig`], and one arm in [`connectors::build`].
 
 pub mod approval;
-mod codec;
+use credwarden_model::codec;
 pub mod config;
 pub mod connectors;
 mod http;

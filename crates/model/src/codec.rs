@@ -1,5 +1,5 @@
-//! The small encodings the connectors need: percent-encoding for query strings and forms, base64 for
-//! HTTP Basic and PEM, base64url for JOSE.
+//! The small encodings connectors and endpoints need: percent-encoding for query strings and forms,
+//! base64 for HTTP Basic and PEM, base64url for JOSE (pure functions, no I/O).
 
 /// Percent-encode everything but RFC 3986 unreserved characters.
 pub fn percent_encode(s: &str) -> String {
