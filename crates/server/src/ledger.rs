@@ -22,7 +22,7 @@
 //! and the stats; every other ledger endpoint is journaled like the rest.
 
 use crate::{json_answer, AppState, Authed};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use credwarden_ledger::campaign::{Campaigns, Milestone};
 use credwarden_ledger::claims::Form;
@@ -171,12 +171,47 @@ fn ledger_of(st: &AppState) -> Option<&Arc<LedgerHandle>> {
     st.ledger.as_ref()
 }
 
-fn not_offered(a: &Authed) -> Response {
-    a.journal(StatusCode::NOT_FOUND, "the issuance ledger is not enabled");
+/// The answer when the ledger is off (journaled as the request's outcome).
+fn not_offered(st: &AppState, principal: Option<&str>, method: &Method, uri: &Uri) -> Response {
+    st.journal_as(
+        principal,
+        method,
+        uri,
+        StatusCode::NOT_FOUND,
+        "the issuance ledger is not enabled",
+    );
     json_answer(
         StatusCode::NOT_FOUND,
         json!({"error": "the issuance ledger is not enabled on this server (serve --ledger DIR)"}),
     )
+}
+
+/// Record `changes` off the async threads (the change log is flushed to disk), journal the outcome
+/// (`done` gives the journal line and the answer from what [`LedgerHandle::record`] counted).
+async fn record_and_answer(
+    a: &Authed,
+    l: Arc<LedgerHandle>,
+    changes: Vec<Change>,
+    done: impl FnOnce(u64) -> (String, Value),
+) -> Response {
+    match tokio::task::spawn_blocking(move || l.record(&changes)).await {
+        Ok(Ok(n)) => {
+            let (why, body) = done(n);
+            a.journal(StatusCode::OK, &why);
+            json_answer(StatusCode::OK, body)
+        }
+        Ok(Err(e)) => {
+            a.journal(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string());
+            json_answer(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({"error": e.to_string()}),
+            )
+        }
+        Err(_) => json_answer(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({"error": "failed"}),
+        ),
+    }
 }
 
 /// The answer to a check, in the shape of the question.
@@ -249,16 +284,7 @@ pub(crate) async fn token_check(
         );
     }
     let Some(l) = ledger_of(&st).cloned() else {
-        st.journal(
-            &parts.method,
-            &parts.uri,
-            StatusCode::NOT_FOUND,
-            "the issuance ledger is not enabled",
-        );
-        return json_answer(
-            StatusCode::NOT_FOUND,
-            json!({"error": "the issuance ledger is not enabled on this server (serve --ledger DIR)"}),
-        );
+        return not_offered(&st, None, &parts.method, &parts.uri);
     };
     let body = match axum::body::to_bytes(body, MAX_CHECK_BODY).await {
         Ok(b) => b,
@@ -314,16 +340,7 @@ pub(crate) async fn token_check_http(
         );
     }
     let Some(l) = ledger_of(&st).cloned() else {
-        st.journal(
-            &method,
-            &uri,
-            StatusCode::NOT_FOUND,
-            "the issuance ledger is not enabled",
-        );
-        return json_answer(
-            StatusCode::NOT_FOUND,
-            json!({"error": "the issuance ledger is not enabled on this server (serve --ledger DIR)"}),
-        );
+        return not_offered(&st, None, &method, &uri);
     };
     let token = headers
         .get("authorization")
@@ -383,7 +400,7 @@ fn issued_from(body: &[u8]) -> Result<Vec<Issued>, String> {
 /// `POST /v1/issued`.
 pub(crate) async fn issued(a: Authed, body: axum::body::Bytes) -> Response {
     let Some(l) = ledger_of(&a.st).cloned() else {
-        return not_offered(&a);
+        return not_offered(&a.st, Some(&a.principal), &a.method, &a.uri);
     };
     let tokens = match issued_from(&body) {
         Ok(t) => t,
@@ -394,32 +411,19 @@ pub(crate) async fn issued(a: Authed, body: axum::body::Bytes) -> Response {
     };
     let changes: Vec<Change> = tokens.into_iter().map(Change::Issued).collect();
     let n = changes.len();
-    match tokio::task::spawn_blocking(move || l.record(&changes)).await {
-        Ok(Ok(kept)) => {
-            a.journal(StatusCode::OK, &format!("{n} issued token(s) recorded"));
-            json_answer(
-                StatusCode::OK,
-                json!({"recorded": n, "live": kept, "expired_on_arrival": n as u64 - kept}),
-            )
-        }
-        Ok(Err(e)) => {
-            a.journal(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string());
-            json_answer(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                json!({"error": e.to_string()}),
-            )
-        }
-        Err(_) => json_answer(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            json!({"error": "failed"}),
-        ),
-    }
+    record_and_answer(&a, l, changes, |kept| {
+        (
+            format!("{n} issued token(s) recorded"),
+            json!({"recorded": n, "live": kept, "expired_on_arrival": n as u64 - kept}),
+        )
+    })
+    .await
 }
 
 /// `POST /v1/revocations`.
 pub(crate) async fn revocations(a: Authed, body: axum::body::Bytes) -> Response {
     let Some(l) = ledger_of(&a.st).cloned() else {
-        return not_offered(&a);
+        return not_offered(&a.st, Some(&a.principal), &a.method, &a.uri);
     };
     let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let s = |k: &str| {
@@ -442,32 +446,19 @@ pub(crate) async fn revocations(a: Authed, body: axum::body::Bytes) -> Response 
         }
     };
     let what = serde_json::to_string(&change).unwrap_or_default();
-    match tokio::task::spawn_blocking(move || l.record(&[change])).await {
-        Ok(Ok(n)) => {
-            a.journal(
-                StatusCode::OK,
-                &format!("revocation {what}: {n} live token(s)"),
-            );
-            json_answer(StatusCode::OK, json!({"revoked_live_tokens": n}))
-        }
-        Ok(Err(e)) => {
-            a.journal(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string());
-            json_answer(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                json!({"error": e.to_string()}),
-            )
-        }
-        Err(_) => json_answer(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            json!({"error": "failed"}),
-        ),
-    }
+    record_and_answer(&a, l, vec![change], |n| {
+        (
+            format!("revocation {what}: {n} live token(s)"),
+            json!({"revoked_live_tokens": n}),
+        )
+    })
+    .await
 }
 
 /// `GET /v1/token-check/stats`.
 pub(crate) async fn stats(a: Authed) -> Response {
     let Some(l) = ledger_of(&a.st).cloned() else {
-        return not_offered(&a);
+        return not_offered(&a.st, Some(&a.principal), &a.method, &a.uri);
     };
     a.journal(StatusCode::OK, "ledger stats");
     json_answer(StatusCode::OK, l.stats())
