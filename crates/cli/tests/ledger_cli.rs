@@ -89,17 +89,7 @@ fn setup(d: &Path) {
         "employee_id,name,email,username,status,start_date,end_date\nE1,Ana Lee,ana@shop.example,ana,active,2020-01-01,\n",
     )
     .unwrap();
-    let hashed = Command::new(env!("CARGO_BIN_EXE_credwarden"))
-        .args(["serve", "--hash-token"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .and_then(|mut c| {
-            c.stdin.take().unwrap().write_all(TOKEN.as_bytes())?;
-            c.wait_with_output()
-        })
-        .unwrap();
-    std::fs::write(d.join("tokens"), &hashed.stdout).unwrap();
+    std::fs::write(d.join("tokens"), hashed_token(TOKEN) + "\n").unwrap();
     std::fs::write(d.join("config.toml"), "").unwrap();
 }
 

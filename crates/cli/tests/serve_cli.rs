@@ -31,17 +31,7 @@ const TOKEN: &str = "a-long-random-provisioning-token-0123456789";
 fn estate(d: &Path) {
     std::fs::write(d.join("hr.csv"), "employee_id,name,email,username,status,start_date,end_date\nE1,Ana Lee,ana@shop.example,ana,active,2020-01-01,\nE2,Bo Kim,bo@shop.example,bo,active,2020-01-01,\n").unwrap();
     std::fs::write(d.join("secrets.csv"), "id,kind,system,owner,created,readers\norders-hmac,shared_secret,orders-api,E1,2020-01-01,bo\nreports-key,shared_secret,reports-api,cy@shop.example,2021-01-01,\n").unwrap();
-    let hashed = Command::new(env!("CARGO_BIN_EXE_credwarden"))
-        .args(["serve", "--hash-token"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .and_then(|mut c| {
-            c.stdin.take().unwrap().write_all(TOKEN.as_bytes())?;
-            c.wait_with_output()
-        })
-        .unwrap();
-    std::fs::write(d.join("tokens"), &hashed.stdout).unwrap();
+    std::fs::write(d.join("tokens"), hashed_token(TOKEN) + "\n").unwrap();
 }
 
 /// `credwarden serve` on `port` over the roster in `d` (tokens, journals and SCIM state in `d` too),
@@ -739,19 +729,7 @@ sys.exit(0 if r.status == 200 and '"https://127.0.0.1:{port}/scim/v2/Users/E2"' 
 fn an_offboarding_request_is_approved_only_by_another_principal() {
     let d = tempfile::tempdir().unwrap();
     estate(d.path());
-    let hash = |t: &str| {
-        let out = Command::new(env!("CARGO_BIN_EXE_credwarden"))
-            .args(["serve", "--hash-token"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .and_then(|mut c| {
-                c.stdin.take().unwrap().write_all(t.as_bytes())?;
-                c.wait_with_output()
-            })
-            .unwrap();
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    };
+    let hash = hashed_token;
     let (alice, bob) = (
         "alice-token-0123456789abcdefghij",
         "bob-token-0123456789abcdefghijkl",

@@ -174,3 +174,19 @@ pub fn admin_key(port: u16) -> (String, String) {
         &[("Action", "CreateAccessKey"), ("UserName", "admin")],
     ))
 }
+
+/// The SHA-256 line `credwarden serve --hash-token` prints for `token` (for a `--tokens-file`).
+pub fn hashed_token(token: &str) -> String {
+    use std::io::Write;
+    let out = Command::new(env!("CARGO_BIN_EXE_credwarden"))
+        .args(["serve", "--hash-token"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin.take().unwrap().write_all(token.as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
